@@ -1,0 +1,42 @@
+//! Started by Terraform (go-plugin's magic cookie is set), the binary serves
+//! the provider over gRPC; started by a person or a pipeline, it is a CLI.
+
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use lambdasign::plugin::server::{self, PluginEnv, MAGIC_COOKIE_KEY};
+use lambdasign::provider::LambdaSign;
+
+fn main() -> ExitCode {
+    if std::env::var_os(MAGIC_COOKIE_KEY).is_none() {
+        return lambdasign::cli::run();
+    }
+    lambdasign::plugin::logging::init();
+    let env = match PluginEnv::from_env() {
+        Ok(env) => env,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start as a plugin");
+            eprintln!("terraform-provider-lambdasign: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("terraform-provider-lambdasign: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(server::serve(LambdaSign, env)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "plugin server failed");
+            eprintln!("terraform-provider-lambdasign: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

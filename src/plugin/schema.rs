@@ -1,0 +1,228 @@
+//! Schemas as resources declare them: attributes and nested blocks with their
+//! descriptions and flags. The implied cty object type drives value decoding.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::cty::Type;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema {
+    pub version: i64,
+    pub block: Block,
+}
+
+impl Schema {
+    pub fn new(description: impl Into<String>) -> Self {
+        Schema {
+            version: 0,
+            block: Block {
+                description: description.into(),
+                ..Block::default()
+            },
+        }
+    }
+
+    pub fn attribute(mut self, attribute: Attribute) -> Self {
+        self.block.attributes.push(attribute);
+        self
+    }
+
+    pub fn block(mut self, block: NestedBlock) -> Self {
+        self.block.blocks.push(block);
+        self
+    }
+
+    /// The object type of every value of this schema (config, plan, state).
+    pub fn value_type(&self) -> Type {
+        self.block.value_type()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Block {
+    pub attributes: Vec<Attribute>,
+    pub blocks: Vec<NestedBlock>,
+    pub description: String,
+    pub deprecated: bool,
+}
+
+impl Block {
+    pub fn new(description: impl Into<String>) -> Self {
+        Block {
+            description: description.into(),
+            ..Block::default()
+        }
+    }
+
+    pub fn attribute(mut self, attribute: Attribute) -> Self {
+        self.attributes.push(attribute);
+        self
+    }
+
+    pub fn block(mut self, block: NestedBlock) -> Self {
+        self.blocks.push(block);
+        self
+    }
+
+    pub fn value_type(&self) -> Type {
+        let mut attrs = BTreeMap::new();
+        for attribute in &self.attributes {
+            attrs.insert(attribute.name.clone(), attribute.ty.clone());
+        }
+        for nested in &self.blocks {
+            let object = nested.block.value_type();
+            let ty = match nested.nesting {
+                Nesting::Single | Nesting::Group => object,
+                Nesting::List => Type::List(Box::new(object)),
+                Nesting::Set => Type::Set(Box::new(object)),
+                Nesting::Map => Type::Map(Box::new(object)),
+            };
+            attrs.insert(nested.name.clone(), ty);
+        }
+        Type::Object {
+            attrs,
+            optional: BTreeSet::new(),
+        }
+    }
+
+    pub fn find_attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+}
+
+/// Whether the practitioner, the provider, or both set an attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Required,
+    Optional,
+    /// Set by the provider only.
+    Computed,
+    /// Set by the practitioner, or by the provider when left out.
+    OptionalComputed,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attribute {
+    pub name: String,
+    pub ty: Type,
+    pub description: String,
+    pub presence: Presence,
+    pub sensitive: bool,
+    pub deprecated: bool,
+}
+
+impl Attribute {
+    pub fn new(name: impl Into<String>, ty: Type, presence: Presence) -> Self {
+        Attribute {
+            name: name.into(),
+            ty,
+            description: String::new(),
+            presence,
+            sensitive: false,
+            deprecated: false,
+        }
+    }
+
+    pub fn required(name: impl Into<String>, ty: Type) -> Self {
+        Self::new(name, ty, Presence::Required)
+    }
+
+    pub fn optional(name: impl Into<String>, ty: Type) -> Self {
+        Self::new(name, ty, Presence::Optional)
+    }
+
+    pub fn computed(name: impl Into<String>, ty: Type) -> Self {
+        Self::new(name, ty, Presence::Computed)
+    }
+
+    pub fn optional_computed(name: impl Into<String>, ty: Type) -> Self {
+        Self::new(name, ty, Presence::OptionalComputed)
+    }
+
+    pub fn describe(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+
+    pub fn is_computed(&self) -> bool {
+        matches!(
+            self.presence,
+            Presence::Computed | Presence::OptionalComputed
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nesting {
+    Single,
+    List,
+    Set,
+    Map,
+    Group,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NestedBlock {
+    pub name: String,
+    pub block: Block,
+    pub nesting: Nesting,
+    pub min_items: i64,
+    pub max_items: i64,
+}
+
+impl NestedBlock {
+    /// At most one block of this type (`max_items = 1`, value is an object or null).
+    pub fn single(name: impl Into<String>, block: Block) -> Self {
+        NestedBlock {
+            name: name.into(),
+            block,
+            nesting: Nesting::Single,
+            min_items: 0,
+            max_items: 0,
+        }
+    }
+
+    /// Any number of blocks of this type, in order.
+    pub fn list(name: impl Into<String>, block: Block) -> Self {
+        NestedBlock {
+            name: name.into(),
+            block,
+            nesting: Nesting::List,
+            min_items: 0,
+            max_items: 0,
+        }
+    }
+
+    pub fn items(mut self, min: i64, max: i64) -> Self {
+        self.min_items = min;
+        self.max_items = max;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn implied_type_nests_blocks_by_their_mode() {
+        let schema = Schema::new("t")
+            .attribute(Attribute::required("name", Type::String))
+            .block(NestedBlock::single(
+                "one",
+                Block::new("").attribute(Attribute::optional("a", Type::Bool)),
+            ))
+            .block(NestedBlock::list("many", Block::new("")));
+        let Type::Object { attrs, .. } = schema.value_type() else {
+            panic!("schema type must be an object");
+        };
+        assert_eq!(attrs["name"], Type::String);
+        assert!(matches!(attrs["one"], Type::Object { .. }));
+        assert!(matches!(attrs["many"], Type::List(_)));
+    }
+}
