@@ -1,114 +1,168 @@
-//! TEMPORARY STUB: replaced by the real codec.
-use std::collections::{BTreeMap, BTreeSet};
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Type {
-    String,
-    Number,
-    Bool,
-    Dynamic,
-    List(Box<Type>),
-    Set(Box<Type>),
-    Map(Box<Type>),
-    Object {
-        attrs: BTreeMap<String, Type>,
-        optional: BTreeSet<String>,
+//! cty values (the value model of Terraform) and their wire encodings for the
+//! plugin protocol's `DynamicValue`: msgpack (go-cty `cty/msgpack`) and JSON
+//! (go-cty `cty/json`), both driven by a schema [`Type`].
+//!
+//! ```text
+//! let ty = Type::from_json_bytes(br#"["object",{"id":"string","n":"number"}]"#)?;
+//! let v = decode_msgpack(&bytes, &ty)?;
+//! let id = v.get_attr("id").and_then(Value::as_str);
+//! let out = encode_msgpack(&v, &ty)?;
+//! ```
+
+mod json;
+mod msgpack;
+mod types;
+mod value;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;
+
+pub use self::json::{decode_json, encode_json};
+pub use self::msgpack::{decode_msgpack, encode_msgpack};
+pub use self::types::Type;
+pub use self::value::{Number, Refinements, Value, MAX_EXPONENT_PADDING};
+
+/// Maximum nesting depth of values and types accepted or produced by the
+/// codecs. Deeper input is rejected with [`CodecError::DepthLimitExceeded`].
+pub const MAX_DEPTH: usize = 128;
+
+/// Errors from decoding, encoding or validating cty values and types.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodecError {
+    /// Wraps another error with the location (e.g. `.tags["a"][3]`) inside
+    /// the value where it happened.
+    #[error("at {path}: {source}")]
+    At {
+        path: String,
+        #[source]
+        source: Box<CodecError>,
     },
-    Tuple(Vec<Type>),
+    #[error("unexpected end of input")]
+    UnexpectedEof,
+    #[error("{count} trailing byte(s) after the value")]
+    TrailingBytes { count: usize },
+    #[error("expected {expected}, found {found}")]
+    Mismatch { expected: String, found: String },
+    #[error("invalid number {0:?}")]
+    InvalidNumber(String),
+    #[error("infinite or NaN numbers are not supported")]
+    NonFiniteNumber,
+    #[error("string is not valid UTF-8")]
+    InvalidUtf8,
+    #[error("expected {expected} elements, found {found}")]
+    LengthMismatch { expected: usize, found: usize },
+    #[error("unsupported attribute {0:?}")]
+    UnknownAttribute(String),
+    #[error("missing required attribute {0:?}")]
+    MissingAttribute(String),
+    #[error("duplicate key {0:?}")]
+    DuplicateKey(String),
+    #[error("invalid type description: {0}")]
+    InvalidType(String),
+    #[error("invalid unknown-value refinement: {0}")]
+    InvalidRefinement(String),
+    #[error("nesting deeper than {0} levels")]
+    DepthLimitExceeded(usize),
+    #[error("invalid dynamic value: {0}")]
+    InvalidDynamic(String),
+    #[error("unknown values cannot be encoded as JSON")]
+    UnknownInJson,
+    #[error("invalid JSON: {0}")]
+    Json(String),
+    #[error("cannot encode: {0}")]
+    Encode(String),
 }
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Number(String);
-impl Number {
-    pub fn from_i64(v: i64) -> Self {
-        Number(v.to_string())
+
+impl CodecError {
+    pub(crate) fn mismatch(expected: impl Into<String>, found: impl Into<String>) -> CodecError {
+        CodecError::Mismatch {
+            expected: expected.into(),
+            found: found.into(),
+        }
     }
-    pub fn as_i64(&self) -> Option<i64> {
-        self.0.parse().ok()
-    }
-}
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Refinements {}
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    Null,
-    Unknown(Refinements),
-    String(String),
-    Number(Number),
-    Bool(bool),
-    List(Vec<Value>),
-    Set(Vec<Value>),
-    Map(BTreeMap<String, Value>),
-    Object(BTreeMap<String, Value>),
-    Tuple(Vec<Value>),
-    Dynamic(Type, Box<Value>),
-}
-impl Value {
-    pub fn is_null(&self) -> bool {
-        matches!(self, Value::Null)
-    }
-    pub fn is_known(&self) -> bool {
-        !matches!(self, Value::Unknown(_))
-    }
-    pub fn is_wholly_known(&self) -> bool {
-        true
-    }
-    pub fn as_str(&self) -> Option<&str> {
+
+    /// The innermost error, without location wrappers.
+    pub fn root(&self) -> &CodecError {
         match self {
-            Value::String(s) => Some(s),
+            CodecError::At { source, .. } => source.root(),
+            e => e,
+        }
+    }
+
+    /// The location path, if any (e.g. `.a[0]`).
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            CodecError::At { path, .. } => Some(path),
             _ => None,
         }
     }
-    pub fn as_bool(&self) -> Option<bool> {
-        match self {
-            Value::Bool(s) => Some(*s),
-            _ => None,
+}
+
+/// One step of a location inside a value, collected while an error unwinds.
+#[derive(Debug, Clone)]
+pub(crate) enum Step {
+    Attr(String),
+    Index(usize),
+    Key(String),
+}
+
+/// An error plus the reversed path to where it happened. Steps are pushed as
+/// the error propagates outward, so success costs nothing.
+#[derive(Debug)]
+pub(crate) struct Located {
+    pub(crate) steps: Vec<Step>,
+    pub(crate) err: CodecError,
+}
+
+impl From<CodecError> for Located {
+    fn from(err: CodecError) -> Located {
+        Located {
+            steps: Vec::new(),
+            err,
         }
     }
-    pub fn as_number(&self) -> Option<&Number> {
-        match self {
-            Value::Number(s) => Some(s),
-            _ => None,
+}
+
+impl Located {
+    pub(crate) fn at(mut self, step: Step) -> Located {
+        self.steps.push(step);
+        self
+    }
+
+    pub(crate) fn finish(self) -> CodecError {
+        if self.steps.is_empty() {
+            return self.err;
+        }
+        let mut path = String::new();
+        for s in self.steps.iter().rev() {
+            match s {
+                Step::Attr(a) => {
+                    path.push('.');
+                    path.push_str(a);
+                }
+                Step::Index(i) => {
+                    path.push_str(&format!("[{i}]"));
+                }
+                Step::Key(k) => {
+                    path.push_str(&format!("[{k:?}]"));
+                }
+            }
+        }
+        CodecError::At {
+            path,
+            source: Box::new(self.err),
         }
     }
-    pub fn get_attr(&self, name: &str) -> Option<&Value> {
-        match self {
-            Value::Object(m) => m.get(name),
-            _ => None,
-        }
-    }
-    pub fn string(s: impl Into<String>) -> Self {
-        Value::String(s.into())
-    }
-    pub fn unknown() -> Self {
-        Value::Unknown(Refinements::default())
-    }
 }
-#[derive(Debug, thiserror::Error)]
-#[error("codec: {0}")]
-pub struct CodecError(String);
-impl Type {
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::Value::Null
-    }
-    pub fn to_json_bytes(&self) -> Vec<u8> {
-        vec![]
-    }
-}
-pub fn decode_msgpack(_b: &[u8], _t: &Type) -> Result<Value, CodecError> {
-    Err(CodecError(String::new()))
-}
-pub fn encode_msgpack(_v: &Value, _t: &Type) -> Result<Vec<u8>, CodecError> {
-    Ok(vec![])
-}
-pub fn decode_json(_b: &[u8], _t: &Type) -> Result<Value, CodecError> {
-    Err(CodecError(String::new()))
-}
-impl Default for Value {
-    fn default() -> Self {
-        Value::Null
-    }
-}
-impl std::fmt::Display for Number {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+
+pub(crate) type LResult<T> = Result<T, Located>;
+
+pub(crate) fn check_depth(depth: usize) -> Result<(), CodecError> {
+    if depth > MAX_DEPTH {
+        Err(CodecError::DepthLimitExceeded(MAX_DEPTH))
+    } else {
+        Ok(())
     }
 }
