@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose, PKCS_ECDSA_P384_SHA384,
+    KeyUsagePurpose, PKCS_ECDSA_P384_SHA384,
 };
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
@@ -28,6 +28,8 @@ pub enum TlsError {
     SeveralClientCertificates,
     #[error("cannot read PLUGIN_CLIENT_CERT: {0}")]
     Pem(String),
+    #[error("cannot encode the server key: {0}")]
+    Key(String),
     #[error("cannot generate the server certificate: {0}")]
     Generate(#[from] rcgen::Error),
     #[error("cannot build the TLS configuration: {0}")]
@@ -48,8 +50,13 @@ pub struct ServerIdentity {
 impl ServerIdentity {
     /// Like go-plugin's own: self-signed, `localhost`, usable for server and
     /// client auth, valid from a minute ago (clock skew) for 30 years.
+    ///
+    /// The key is made and the certificate signed with RustCrypto's p384 and
+    /// the OS random source: aws-lc's random generator seeds itself from CPU
+    /// jitter on first use (~20 ms), which would otherwise delay the handshake
+    /// line. [`warm_up_tls_random`] does that seeding off the critical path.
     pub fn generate() -> Result<Self, TlsError> {
-        let key = KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384)?;
+        let key = P384Key::generate()?;
         let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
         let mut name = DistinguishedName::new();
         name.push(DnType::CommonName, "localhost");
@@ -65,13 +72,13 @@ impl ServerIdentity {
             ExtendedKeyUsagePurpose::ServerAuth,
             ExtendedKeyUsagePurpose::ClientAuth,
         ];
-        let now = time_now();
+        let now = time::OffsetDateTime::now_utc();
         params.not_before = now - std::time::Duration::from_secs(60);
         params.not_after = now + std::time::Duration::from_secs(30 * 365 * 24 * 3600);
         let cert = params.self_signed(&key)?;
         Ok(ServerIdentity {
             cert: cert.der().clone(),
-            key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+            key: key.pkcs8()?,
         })
     }
 
@@ -98,8 +105,59 @@ impl ServerIdentity {
     }
 }
 
-fn time_now() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc()
+/// Seeds aws-lc's random generator (used by every TLS handshake) on a
+/// background thread, so the cost overlaps with Terraform reading the
+/// handshake line instead of adding to its first connection.
+pub fn warm_up_tls_random() {
+    std::thread::spawn(|| {
+        let mut byte = [0u8; 1];
+        let _ = crypto_provider().secure_random.fill(&mut byte);
+    });
+}
+
+/// An ECDSA P-384 key from RustCrypto, as rcgen's signing key.
+struct P384Key {
+    signing: p384::ecdsa::SigningKey,
+    public: Vec<u8>,
+}
+
+impl P384Key {
+    fn generate() -> Result<Self, TlsError> {
+        let signing = p384::ecdsa::SigningKey::random(&mut rand_core::OsRng);
+        let public = signing
+            .verifying_key()
+            .to_encoded_point(false)
+            .as_bytes()
+            .to_vec();
+        Ok(P384Key { signing, public })
+    }
+
+    fn pkcs8(&self) -> Result<PrivatePkcs8KeyDer<'static>, TlsError> {
+        use p384::pkcs8::EncodePrivateKey as _;
+        let document = self
+            .signing
+            .to_pkcs8_der()
+            .map_err(|e| TlsError::Key(e.to_string()))?;
+        Ok(PrivatePkcs8KeyDer::from(document.as_bytes().to_vec()))
+    }
+}
+
+impl rcgen::PublicKeyData for P384Key {
+    fn der_bytes(&self) -> &[u8] {
+        &self.public
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        &PKCS_ECDSA_P384_SHA384
+    }
+}
+
+impl rcgen::SigningKey for P384Key {
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        use p384::ecdsa::signature::Signer as _;
+        let signature: p384::ecdsa::Signature = self.signing.sign(message);
+        Ok(signature.to_der().as_bytes().to_vec())
+    }
 }
 
 /// Accepts exactly one client certificate, compared byte for byte.

@@ -45,11 +45,8 @@ impl Provider for LambdaSign {
     }
 
     fn resources(&self) -> Vec<Box<dyn Resource<Client>>> {
-        #[allow(unused_mut)]
         let mut resources: Vec<Box<dyn Resource<Client>>> = Vec::new();
-        // Exercises the whole resource lifecycle in tests; never in release builds.
-        #[cfg(debug_assertions)]
-        resources.push(Box::new(crate::resources::internal_echo::InternalEcho));
+        resources.extend(crate::resources::internal_test_resources());
         resources
     }
 

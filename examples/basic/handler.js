@@ -1,0 +1,4 @@
+function handler(event) {
+  return { ok: true };
+}
+module.exports = { handler };
