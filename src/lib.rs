@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod backend;
 pub mod cli;
 pub mod functions;
 pub mod plugin;

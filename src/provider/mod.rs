@@ -3,20 +3,45 @@
 
 pub mod config;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
+use crate::backend::local::LocalBackend;
+use crate::backend::Backend;
 use crate::functions;
 use crate::plugin::cty::Value;
+use crate::plugin::diagnostics::AttributePath;
 use crate::plugin::diagnostics::Diagnostics;
 use crate::plugin::framework::{DataSource, Function, Provider, Resource};
 use crate::plugin::schema::Schema;
 use config::BackendConfig;
 
 /// What configuring the provider yields, handed to every resource call.
-/// (The backends that act on it arrive with their own issues.)
-#[derive(Debug)]
 pub struct Client {
-    pub backend: BackendConfig,
+    pub backend: Arc<dyn Backend>,
+    /// Serialises read-modify-write cycles on one policy (a profile's or a
+    /// layer version's) inside this process; revision ids catch the rest.
+    pub policy_locks: KeyedLocks,
+}
+
+/// One async mutex per key, created on first use.
+#[derive(Default)]
+pub struct KeyedLocks(std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+
+impl KeyedLocks {
+    pub async fn lock(&self, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let mutex = match self.0.lock() {
+            Ok(mut map) => map.entry(key.to_string()).or_default().clone(),
+            Err(poisoned) => poisoned
+                .into_inner()
+                .entry(key.to_string())
+                .or_default()
+                .clone(),
+        };
+        mutex.lock_owned().await
+    }
 }
 
 #[derive(Debug, Default)]
@@ -39,15 +64,38 @@ impl Provider for LambdaSign {
     }
 
     async fn configure(&self, config: &Value, diags: &mut Diagnostics) -> Option<Client> {
-        let backend = config::parse(config, diags)?;
-        tracing::info!(?backend, "provider configured");
-        Some(Client { backend })
+        let settings = config::parse(config, diags)?;
+        tracing::info!(?settings, "provider configured");
+        let backend: Arc<dyn Backend> = match settings {
+            BackendConfig::Local(local) => {
+                match LocalBackend::open(&local.path, &local.account_id, &local.region) {
+                    Ok(_backend) => return None, // TEMP-STUB
+                    Err(e) => {
+                        diags.error_at(
+                            AttributePath::attr("local").then("path"),
+                            "Cannot open the local store",
+                            format!("{}: {e}", local.path.display()),
+                        );
+                        return None;
+                    }
+                }
+            }
+            BackendConfig::Aws(_) => {
+                diags.error(
+                    "The aws backend is not available yet",
+                    "This build of the provider implements the embedded backend only. Add a `local { account_id = \"...\" }` block to the provider configuration.",
+                );
+                return None;
+            }
+        };
+        Some(Client {
+            backend,
+            policy_locks: KeyedLocks::default(),
+        })
     }
 
     fn resources(&self) -> Vec<Box<dyn Resource<Client>>> {
-        let mut resources: Vec<Box<dyn Resource<Client>>> = Vec::new();
-        resources.extend(crate::resources::internal_test_resources());
-        resources
+        crate::resources::all()
     }
 
     fn data_sources(&self) -> Vec<Box<dyn DataSource<Client>>> {
