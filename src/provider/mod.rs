@@ -99,7 +99,7 @@ impl Provider for LambdaSign {
     }
 
     fn data_sources(&self) -> Vec<Box<dyn DataSource<Client>>> {
-        Vec::new()
+        crate::resources::data_sources()
     }
 
     fn functions(&self) -> Vec<Box<dyn Function>> {

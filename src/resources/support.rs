@@ -251,3 +251,11 @@ mod tests {
         );
     }
 }
+
+/// SHA-384 (hex) of a file, hashed off the async workers.
+pub async fn file_sha384_hex(path: &str) -> std::io::Result<String> {
+    let path = std::path::PathBuf::from(path);
+    tokio::task::spawn_blocking(move || crate::signing::digest::sha384_file(&path).map(hex::encode))
+        .await
+        .map_err(std::io::Error::other)?
+}
