@@ -4,8 +4,14 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
+use serde::Serialize;
 
+use crate::backend::local::LocalBackend;
+use crate::backend::{ArtifactRef, Backend, ObjectLocation, StartSigningJob};
+use crate::resources::verify::policy_of;
+use crate::signing::checks::{self, Status, Verdict};
 use crate::signing::digest::sha384_file;
 
 const ABOUT: &str = "\
@@ -31,6 +37,61 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Sign a zip with a signing profile of the embedded store (one signing job).
+    Sign {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Signing profile name.
+        #[arg(long)]
+        profile: String,
+        /// Account that owns the profile, if not --account.
+        #[arg(long)]
+        profile_owner: Option<String>,
+        /// The zip to sign.
+        input: PathBuf,
+        /// Where to write the signed zip.
+        output: PathBuf,
+    },
+    /// Check signed zips as Lambda would deploy them under a code signing config.
+    /// Exit 0: every file would deploy; 1: at least one would be rejected.
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Code signing config ARN.
+        #[arg(long)]
+        csc: String,
+        /// Evaluate as of this RFC 3339 time instead of now.
+        #[arg(long)]
+        at: Option<String>,
+        /// Print results as JSON.
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct StoreArgs {
+    /// Directory of the embedded store (the provider's `local { path }`).
+    #[arg(long)]
+    store: PathBuf,
+    /// The 12-digit account to act as.
+    #[arg(long)]
+    account: String,
+    /// The region to act in.
+    #[arg(long, default_value = crate::provider::config::DEFAULT_REGION)]
+    region: String,
+}
+
+impl StoreArgs {
+    fn open(&self) -> Result<LocalBackend, String> {
+        if !crate::resources::support::is_account_id(&self.account) {
+            return Err(format!("--account {:?} must be 12 digits", self.account));
+        }
+        LocalBackend::open(&self.store, &self.account, &self.region)
+            .map_err(|e| format!("cannot open the store {}: {e}", self.store.display()))
+    }
 }
 
 /// Parses the process arguments and runs the command.
@@ -53,6 +114,180 @@ pub fn run() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(Command::Digest { files }) => digest(&files),
+        Some(Command::Sign {
+            store,
+            profile,
+            profile_owner,
+            input,
+            output,
+        }) => block_on(sign(store, profile, profile_owner, input, output)),
+        Some(Command::Verify {
+            store,
+            csc,
+            at,
+            json,
+            files,
+        }) => block_on(verify(store, csc, at, json, files)),
+    }
+}
+
+fn block_on(future: impl std::future::Future<Output = ExitCode>) -> ExitCode {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(future),
+        Err(e) => usage_error(&format!("cannot start the async runtime: {e}")),
+    }
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("terraform-provider-lambdasign: {message}");
+    ExitCode::from(2)
+}
+
+async fn sign(
+    store: StoreArgs,
+    profile: String,
+    profile_owner: Option<String>,
+    input: PathBuf,
+    output: PathBuf,
+) -> ExitCode {
+    let backend = match store.open() {
+        Ok(backend) => backend,
+        Err(e) => return usage_error(&e),
+    };
+    let request = StartSigningJob {
+        profile_name: profile,
+        profile_owner,
+        source: ObjectLocation::File(input),
+        destination: ObjectLocation::File(output.clone()),
+        client_request_token: crate::resources::support::random_suffix(32),
+    };
+    match backend.start_signing_job(request).await {
+        Ok(job) => {
+            println!(
+                "signed {} with {}",
+                output.display(),
+                job.profile_version_arn
+            );
+            println!("job      {}", job.job_arn);
+            println!("sha384   {}", job.signed_sha384);
+            println!(
+                "expires  {}",
+                crate::resources::support::format_time(job.signature_expires_at)
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => usage_error(&e.to_string()),
+    }
+}
+
+#[derive(Serialize)]
+struct FileReport {
+    file: String,
+    allowed: bool,
+    checks: Vec<CheckReport>,
+}
+
+#[derive(Serialize)]
+struct CheckReport {
+    check: String,
+    status: &'static str,
+    blocking: bool,
+    reason: String,
+}
+
+fn report_of(file: &std::path::Path, verdict: &Verdict) -> FileReport {
+    FileReport {
+        file: file.display().to_string(),
+        allowed: verdict.allowed,
+        checks: verdict
+            .results
+            .iter()
+            .map(|r| {
+                let (status, blocking) = match r.status {
+                    Status::Passed => ("passed", false),
+                    Status::Failed { blocking } => ("failed", blocking),
+                    Status::NotApplicable => ("not_applicable", false),
+                };
+                CheckReport {
+                    check: r.check.to_string(),
+                    status,
+                    blocking,
+                    reason: r.reason.clone(),
+                }
+            })
+            .collect(),
+    }
+}
+
+async fn verify(
+    store: StoreArgs,
+    csc: String,
+    at: Option<String>,
+    json: bool,
+    files: Vec<PathBuf>,
+) -> ExitCode {
+    let backend = match store.open() {
+        Ok(backend) => backend,
+        Err(e) => return usage_error(&e),
+    };
+    let at: DateTime<Utc> = match at.as_deref().map(crate::resources::support::parse_time) {
+        None => Utc::now(),
+        Some(Ok(at)) => at,
+        Some(Err(e)) => return usage_error(&format!("--at: {e}")),
+    };
+    let policy = match backend
+        .get_code_signing_config(&csc)
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|c| policy_of(&c))
+    {
+        Ok(policy) => policy,
+        Err(e) => return usage_error(&format!("--csc {csc}: {e}")),
+    };
+    let mut reports = Vec::new();
+    for file in &files {
+        match backend
+            .signature_facts(&ArtifactRef::SignedFile(file.clone()))
+            .await
+        {
+            Ok(facts) => reports.push(report_of(file, &checks::evaluate(&facts, &policy, at))),
+            Err(e) => return usage_error(&format!("{}: {e}", file.display())),
+        }
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&reports).unwrap_or_default()
+        );
+    } else {
+        for report in &reports {
+            let warned = report
+                .checks
+                .iter()
+                .any(|c| c.status == "failed" && !c.blocking);
+            let verdict = match (report.allowed, warned) {
+                (false, _) => "REJECTED",
+                (true, true) => "allowed, with warnings",
+                (true, false) => "allowed",
+            };
+            println!("{}: {verdict}", report.file);
+            for check in &report.checks {
+                let status = match (check.status, check.blocking) {
+                    ("failed", true) => "FAILED",
+                    ("failed", false) => "warning",
+                    (other, _) => other,
+                };
+                println!("  {:<16} {:<15} {}", check.check, status, check.reason);
+            }
+        }
+    }
+    if reports.iter().all(|r| r.allowed) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 

@@ -1,6 +1,6 @@
-# The basic pattern on the embedded backend. For now it shows the provider's
-# configuration and its SHA-384 functions; the signing resources join it as
-# they land.
+# The basic pattern: one account signs its own code.
+#   signing profile -> code signing config (Enforce) -> signed artifact -> verification
+# Runs offline on the embedded backend: `terraform init && terraform apply`.
 
 terraform {
   required_providers {
@@ -18,12 +18,59 @@ provider "lambdasign" {
   }
 }
 
-output "handler_sha384" {
-  description = "SHA-384 of the function code, as sha384sum prints it."
-  value       = provider::lambdasign::file_sha384("${path.module}/handler.js")
+resource "lambdasign_signing_profile" "app" {
+  name_prefix = "app_"
+
+  signature_validity {
+    value = 12
+    type  = "MONTHS"
+  }
+
+  tags = {
+    team = "payments"
+  }
 }
 
-output "handler_base64sha384" {
-  description = "The same digest, base64-encoded."
-  value       = provider::lambdasign::file_base64sha384("${path.module}/handler.js")
+resource "lambdasign_code_signing_config" "app" {
+  allowed_publishers               = [lambdasign_signing_profile.app.version_arn]
+  untrusted_artifact_on_deployment = "Enforce"
+  description                      = "Only code signed by the app profile deploys."
+}
+
+resource "lambdasign_signed_artifact" "function" {
+  profile_name = lambdasign_signing_profile.app.name
+  source_file  = "${path.module}/function.zip"
+  output_file  = "${path.module}/function.signed.zip"
+
+  # Checked at plan time (would this profile pass?) and after signing (all four checks).
+  verify_against = [lambdasign_code_signing_config.app.arn]
+  # Re-sign when the signature has less than 30 days left.
+  renew_before = "720h"
+}
+
+# What Lambda would decide at deploy time, decided at plan time.
+data "lambdasign_verification" "deploy" {
+  code_signing_config_arn = lambdasign_code_signing_config.app.arn
+
+  artifact {
+    name            = "function"
+    signing_job_arn = lambdasign_signed_artifact.function.job_arn
+  }
+}
+
+output "profile_version_arn" {
+  value = lambdasign_signing_profile.app.version_arn
+}
+
+output "signed_sha384" {
+  value = lambdasign_signed_artifact.function.signed_sha384
+}
+
+output "source_sha384" {
+  description = "Equal to the resource's source_sha384: the provider function hashes the same file."
+  value       = provider::lambdasign::file_sha384("${path.module}/function.zip")
+}
+
+output "deployable" {
+  value = data.lambdasign_verification.deploy.allowed
 }

@@ -69,7 +69,7 @@ impl Provider for LambdaSign {
         let backend: Arc<dyn Backend> = match settings {
             BackendConfig::Local(local) => {
                 match LocalBackend::open(&local.path, &local.account_id, &local.region) {
-                    Ok(_backend) => return None, // TEMP-STUB
+                    Ok(backend) => Arc::new(backend),
                     Err(e) => {
                         diags.error_at(
                             AttributePath::attr("local").then("path"),

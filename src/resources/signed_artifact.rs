@@ -102,6 +102,7 @@ impl Resource<Client> for SignedArtifactResource {
             .attribute(Attribute::computed("job_arn", Type::String).describe("Signing job ARN."))
             .attribute(Attribute::computed("profile_version_arn", Type::String).describe("The profile version that signed."))
             .attribute(Attribute::computed("signed_object", signed_object_type()).describe("Where the signed artifact is (`key` is the file path on the local backend)."))
+            .attribute(Attribute::computed("signed_file", Type::String).describe("Path of the signed output once signed: `output_file`, but unknown whenever a (re-)sign is planned, so resources that consume it (e.g. `lambdasign_layer_version.signed_file`) follow every re-sign."))
             .attribute(Attribute::computed("signed_sha384", Type::String).describe("SHA-384 (hex) of the signed artifact as produced."))
             .attribute(Attribute::computed("output_sha384", Type::String).describe("SHA-384 (hex) of the output as last read; empty when it is missing. A difference from `signed_sha384` plans a re-sign."))
             .attribute(Attribute::computed("signed_at", Type::String).describe("When the artifact was signed (RFC 3339)."))
@@ -581,6 +582,13 @@ fn state_of(job: &SigningJob, base: &Value) -> Value {
         .set("job_arn", job.job_arn.as_str())
         .set("profile_version_arn", job.profile_version_arn.as_str())
         .set("signed_object", location_value(&job.signed_object))
+        .set(
+            "signed_file",
+            match &job.signed_object {
+                ObjectLocation::File(path) => Value::string(path.display().to_string()),
+                ObjectLocation::S3 { .. } => Value::Null,
+            },
+        )
         .set("signed_sha384", job.signed_sha384.as_str())
         .set("output_sha384", keep("output_sha384"))
         .set("signed_at", format_time(job.signed_at))

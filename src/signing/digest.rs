@@ -6,7 +6,7 @@ use std::path::Path;
 use sha2::{Digest, Sha384};
 
 /// Large enough to amortise syscalls, small enough to stay in cache.
-const BUFFER_BYTES: usize = 256 * 1024;
+pub(super) const BUFFER_BYTES: usize = 256 * 1024;
 
 /// SHA-384 of everything `reader` yields.
 pub fn sha384_reader(mut reader: impl Read) -> std::io::Result<[u8; 48]> {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod fixtures;
 pub mod terraform;
 
 use std::io::{BufRead, BufReader};

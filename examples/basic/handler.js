@@ -1,4 +1,0 @@
-function handler(event) {
-  return { ok: true };
-}
-module.exports = { handler };

@@ -1,0 +1,281 @@
+//! The CLI over the signing engine: exit 0 pass, 1 rejected, 2 bad input,
+//! and messages that name the failing check.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::fixtures::{runtime, write_zip};
+use common::BINARY;
+use lambdasign::backend::local::LocalBackend;
+use lambdasign::backend::{
+    Backend, CodeSigningConfigInput, PutSigningProfile, UntrustedArtifactAction,
+};
+
+struct Setup {
+    dir: tempfile::TempDir,
+    enforce_own: String,
+    warn_other: String,
+    enforce_other: String,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = dir.path().join("store");
+    let (enforce_own, warn_other, enforce_other) = runtime().block_on(async {
+        let backend = LocalBackend::open(&store, "111111111111", "us-east-1").expect("store");
+        let put = |name: &str| PutSigningProfile {
+            name: name.into(),
+            platform_id: "AWSLambda-SHA384-ECDSA".into(),
+            validity: Default::default(),
+            tags: Default::default(),
+        };
+        let own = backend
+            .put_signing_profile(put("own"))
+            .await
+            .expect("profile");
+        let other = backend
+            .put_signing_profile(put("other"))
+            .await
+            .expect("profile");
+        let csc = |arn: &str, action| CodeSigningConfigInput {
+            allowed_publishers: vec![arn.to_string()],
+            untrusted_artifact_on_deployment: action,
+            description: String::new(),
+            tags: Default::default(),
+        };
+        let enforce_own = backend
+            .create_code_signing_config(csc(&own.version_arn, UntrustedArtifactAction::Enforce))
+            .await
+            .expect("csc")
+            .arn;
+        let warn_other = backend
+            .create_code_signing_config(csc(&other.version_arn, UntrustedArtifactAction::Warn))
+            .await
+            .expect("csc")
+            .arn;
+        let enforce_other = backend
+            .create_code_signing_config(csc(&other.version_arn, UntrustedArtifactAction::Enforce))
+            .await
+            .expect("csc")
+            .arn;
+        (enforce_own, warn_other, enforce_other)
+    });
+    write_zip(
+        &dir.path().join("function.zip"),
+        "index.js",
+        b"exports.handler = async () => 'ok';\n",
+    );
+    Setup {
+        dir,
+        enforce_own,
+        warn_other,
+        enforce_other,
+    }
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BINARY)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .output()
+        .expect("run the CLI")
+}
+
+fn sign(setup: &Setup) -> Output {
+    run(
+        setup.dir.path(),
+        &[
+            "sign",
+            "--store",
+            "store",
+            "--account",
+            "111111111111",
+            "--profile",
+            "own",
+            "function.zip",
+            "signed.zip",
+        ],
+    )
+}
+
+fn verify(setup: &Setup, csc: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "verify",
+        "--store",
+        "store",
+        "--account",
+        "111111111111",
+        "--csc",
+        csc,
+    ];
+    args.extend_from_slice(extra);
+    if !extra
+        .iter()
+        .any(|a| a.ends_with(".zip") || a.ends_with(".bin"))
+    {
+        args.push("signed.zip");
+    }
+    run(setup.dir.path(), &args)
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn sign_then_verify_passes() {
+    let setup = setup();
+    let signed = sign(&setup);
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    let verified = verify(&setup, &setup.enforce_own, &[]);
+    assert_eq!(verified.status.code(), Some(0), "{}", stdout(&verified));
+    assert!(
+        stdout(&verified).contains("signed.zip: allowed"),
+        "{}",
+        stdout(&verified)
+    );
+}
+
+#[test]
+fn a_tampered_artifact_fails_integrity_with_exit_1() {
+    let setup = setup();
+    assert!(sign(&setup).status.success());
+    let path = setup.dir.path().join("signed.zip");
+    let mut bytes = std::fs::read(&path).expect("read");
+    bytes[40] ^= 0x01;
+    std::fs::write(&path, bytes).expect("write");
+    let verified = verify(&setup, &setup.enforce_own, &[]);
+    assert_eq!(verified.status.code(), Some(1));
+    let text = stdout(&verified);
+    assert!(text.contains("REJECTED"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("integrity") && l.contains("FAILED")),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_profile_outside_the_config_is_a_source_mismatch() {
+    let setup = setup();
+    assert!(sign(&setup).status.success());
+    let enforced = verify(&setup, &setup.enforce_other, &[]);
+    assert_eq!(enforced.status.code(), Some(1), "{}", stdout(&enforced));
+    assert!(
+        stdout(&enforced)
+            .lines()
+            .any(|l| l.contains("source mismatch") && l.contains("FAILED")),
+        "{}",
+        stdout(&enforced)
+    );
+
+    let warned = verify(&setup, &setup.warn_other, &[]);
+    assert_eq!(warned.status.code(), Some(0), "{}", stdout(&warned));
+    assert!(
+        stdout(&warned).contains("allowed, with warnings"),
+        "{}",
+        stdout(&warned)
+    );
+    assert!(stdout(&warned)
+        .lines()
+        .any(|l| l.contains("source mismatch") && l.contains("warning")));
+}
+
+#[test]
+fn expiry_is_evaluated_at_the_given_time() {
+    let setup = setup();
+    assert!(sign(&setup).status.success());
+    // Default validity is 135 months: in 2040 the signature has expired.
+    let later = verify(
+        &setup,
+        &setup.enforce_own,
+        &["--at", "2040-01-01T00:00:00Z"],
+    );
+    assert_eq!(later.status.code(), Some(1), "{}", stdout(&later));
+    assert!(
+        stdout(&later)
+            .lines()
+            .any(|l| l.contains("expiry") && l.contains("FAILED")),
+        "{}",
+        stdout(&later)
+    );
+}
+
+#[test]
+fn json_output_is_machine_readable() {
+    let setup = setup();
+    assert!(sign(&setup).status.success());
+    let verified = verify(&setup, &setup.enforce_own, &["--json"]);
+    let reports: serde_json::Value = serde_json::from_slice(&verified.stdout).expect("JSON");
+    assert_eq!(reports[0]["allowed"], true);
+    let checks: Vec<&str> = reports[0]["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter_map(|c| c["check"].as_str())
+        .collect();
+    assert_eq!(
+        checks,
+        ["integrity", "expiry", "source mismatch", "revocation"]
+    );
+}
+
+#[test]
+fn garbage_input_exits_2() {
+    let setup = setup();
+    std::fs::write(
+        setup.dir.path().join("garbage.bin"),
+        b"definitely not a zip",
+    )
+    .expect("write");
+    let verified = verify(&setup, &setup.enforce_own, &["garbage.bin"]);
+    assert_eq!(verified.status.code(), Some(2), "{}", stdout(&verified));
+    let missing = verify(&setup, &setup.enforce_own, &["missing.zip"]);
+    assert_eq!(missing.status.code(), Some(2));
+    let usage = run(setup.dir.path(), &["verify", "--store", "store"]);
+    assert_eq!(usage.status.code(), Some(2));
+    let signed_twice = {
+        assert!(sign(&setup).status.success());
+        run(
+            setup.dir.path(),
+            &[
+                "sign",
+                "--store",
+                "store",
+                "--account",
+                "111111111111",
+                "--profile",
+                "own",
+                "signed.zip",
+                "twice.zip",
+            ],
+        )
+    };
+    assert_eq!(signed_twice.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&signed_twice.stderr)
+            .to_lowercase()
+            .contains("already"),
+        "{}",
+        String::from_utf8_lossy(&signed_twice.stderr)
+    );
+}
+
+#[test]
+fn digest_prints_like_sha384sum() {
+    let setup = setup();
+    let ours = run(setup.dir.path(), &["digest", "function.zip"]);
+    let reference = Command::new("sha384sum")
+        .arg("function.zip")
+        .current_dir(setup.dir.path())
+        .output()
+        .expect("sha384sum");
+    assert_eq!(stdout(&ours), String::from_utf8_lossy(&reference.stdout));
+}
