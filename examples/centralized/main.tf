@@ -1,5 +1,5 @@
-# Centralized enforcement: a security team owns the signing profile and the
-# code signing config; developers may sign with the profile (a permission
+# Centralized enforcement: a security team owns the signing profile and
+# manages the code signing config; developers may sign with the profile (a permission
 # grants it) and may create functions only with the config (an IAM policy).
 # Two provider aliases act as two accounts sharing one embedded store.
 
@@ -55,8 +55,11 @@ resource "lambdasign_signing_profile_permission" "developers_read" {
   statement_id = "developers-read"
 }
 
+# The config lives in the developer account (functions can only use a config
+# of their own account), but the security team manages it: developers are
+# denied creating or changing configs by the policy below.
 resource "lambdasign_code_signing_config" "enforce" {
-  provider                         = lambdasign.security
+  provider                         = lambdasign.developer
   allowed_publishers               = [lambdasign_signing_profile.release.version_arn]
   untrusted_artifact_on_deployment = "Enforce"
   description                      = "Release-signed code only."
@@ -82,7 +85,7 @@ resource "lambdasign_signed_artifact" "service" {
 }
 
 data "lambdasign_verification" "service" {
-  provider                = lambdasign.security
+  provider                = lambdasign.developer
   code_signing_config_arn = lambdasign_code_signing_config.enforce.arn
 
   artifact {

@@ -21,8 +21,14 @@ use crate::provider::Client;
 
 /// Every managed resource type the provider offers.
 pub fn all() -> Vec<Box<dyn Resource<Client>>> {
-    let mut resources: Vec<Box<dyn Resource<Client>>> =
-        vec![Box::new(signing_profile::SigningProfileResource)];
+    let mut resources: Vec<Box<dyn Resource<Client>>> = vec![
+        Box::new(signing_profile::SigningProfileResource),
+        Box::new(signing_profile_permission::SigningProfilePermissionResource),
+        Box::new(code_signing_config::CodeSigningConfigResource),
+        Box::new(signed_artifact::SignedArtifactResource),
+        Box::new(layer_version::LayerVersionResource),
+        Box::new(layer_grant::LayerGrantResource),
+    ];
     resources.extend(internal_test_resources());
     resources
 }

@@ -43,11 +43,12 @@ const REPLACING: [&str; 8] = [
     "source_sha384",
 ];
 /// Attributes a signing job produces.
-const PRODUCED: [&str; 8] = [
+const PRODUCED: [&str; 9] = [
     "job_id",
     "job_arn",
     "profile_version_arn",
     "signed_object",
+    "signed_file",
     "signed_sha384",
     "output_sha384",
     "signed_at",
