@@ -83,16 +83,13 @@ fn signing_profile_lifecycle_revocation_and_drift() {
     );
     ws.main_tf(&revoked);
     ws.ok(&["apply", "-auto-approve", "-no-color"]);
-    assert_eq!(
-        ws.ok(&[
-            "state",
-            "show",
-            "-no-color",
-            "lambdasign_signing_profile.app"
-        ])
-        .contains("\"Revoked\""),
-        true
-    );
+    let show = ws.ok(&[
+        "state",
+        "show",
+        "-no-color",
+        "lambdasign_signing_profile.app",
+    ]);
+    assert!(show.contains("\"Revoked\""), "{show}");
     assert_eq!(ws.plan_exit_code(), 0);
     ws.main_tf(&PROFILE.replace("payments", "billing"));
     let error = plan_fails(&ws);

@@ -97,6 +97,9 @@ impl DataSource<Client> for EnforcementPolicyDataSource {
                 );
             }
         }
+        if strings(config, "conditioned_actions").is_some_and(|a| a.is_empty()) {
+            diags.error_at(AttributePath::attr("conditioned_actions"), "No conditioned actions", "An IAM statement needs at least one action; leave `conditioned_actions` out for the defaults.");
+        }
         for name in ["conditioned_actions", "denied_actions"] {
             for action in strings(config, name).unwrap_or_default() {
                 if !action.contains(':') {

@@ -132,6 +132,24 @@ impl Resource<Client> for SignedArtifactResource {
                 "Set `source_file` (a local zip) or `source_object` (an S3 object).",
             );
         }
+        let output = config.get_attr("output_file").is_some_and(|v| !v.is_null());
+        let destination = config.get_attr("destination").is_some_and(|v| !v.is_null());
+        if output && destination {
+            diags.error_at(
+                AttributePath::attr("destination"),
+                "Conflicting outputs",
+                "Set `output_file` or `destination`, not both.",
+            );
+        } else if !output && !destination {
+            diags.error("Missing output", "Set `output_file` (where the signed zip is written) or a `destination` block (S3, aws backend).");
+        }
+        if let (Some(source), Some(out)) =
+            (string(config, "source_file"), string(config, "output_file"))
+        {
+            if std::path::Path::new(&source) == std::path::Path::new(&out) {
+                diags.error_at(AttributePath::attr("output_file"), "Output would overwrite the source", "`output_file` must differ from `source_file`: the source is hashed at every plan, and a signed zip cannot be signed again.");
+            }
+        }
         if let Some(renew) = string(config, "renew_before") {
             if let Err(reason) = parse_duration(&renew) {
                 diags.error_at(

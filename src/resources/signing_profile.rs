@@ -143,6 +143,17 @@ impl Resource<Client> for SigningProfileResource {
                 &planned,
                 &["name", "name_prefix", "platform_id", "signature_validity"],
             );
+            // Signer never reuses a name, so a replacement needs a new one.
+            let same_name = string(&request.config, "name").is_some()
+                && planned.get_attr("name") == prior.get_attr("name");
+            if same_name && !response.requires_replace.is_empty() {
+                let name = string(&planned, "name").unwrap_or_default();
+                response.diagnostics.error_at(
+                    response.requires_replace[0].clone(),
+                    "This change needs a new profile name",
+                    format!("Changing this replaces signing profile {name:?}, but Signer never reuses a profile name, not even a canceled one. Give the profile a new `name`, or use `name_prefix` so replacements get fresh names."),
+                );
+            }
         }
         response.planned_state = planned;
         response
@@ -342,6 +353,16 @@ fn check_revocation_change(prior: &Value, planned: &Value, diags: &mut Diagnosti
         return;
     }
     let time = |v: &Value| string(v, "effective_time").and_then(|t| parse_time(&t).ok());
+    if time(before) == time(after)
+        && string(before, "reason") != string(after, "reason")
+        && string(after, "reason").is_some()
+    {
+        diags.error_at(
+            path.clone().then("reason"),
+            "A revocation's reason cannot change",
+            "Signer records the reason once, with the revocation. Keep the recorded reason; only moving `effective_time` earlier records a new revocation (with its own reason).",
+        );
+    }
     if let (Some(old), Some(new)) = (time(before), time(after)) {
         if new > old {
             diags.error_at(path.then("effective_time"), "Revocation can only move earlier", format!("The profile is revoked from {}; a revocation cannot be moved later (to {}). Moving it earlier revokes more signatures and is allowed.", format_time(old), format_time(new)));

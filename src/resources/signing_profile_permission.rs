@@ -86,6 +86,11 @@ impl Resource<Client> for SigningProfilePermissionResource {
                 );
             }
         }
+        if let Some(version) = string(config, "profile_version") {
+            if version.len() != 10 || !version.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                diags.error_at(AttributePath::attr("profile_version"), "Invalid profile version", format!("{version:?} is not a Signer profile version (10 letters or digits, a profile's `version` attribute)."));
+            }
+        }
         if id.is_some() && prefix.is_some() {
             diags.error_at(
                 AttributePath::attr("statement_id_prefix"),

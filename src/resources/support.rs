@@ -214,6 +214,14 @@ pub fn is_account_id(text: &str) -> bool {
     text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// SHA-384 (hex) of a file, hashed off the async workers.
+pub async fn file_sha384_hex(path: &str) -> std::io::Result<String> {
+    let path = std::path::PathBuf::from(path);
+    tokio::task::spawn_blocking(move || crate::signing::digest::sha384_file(&path).map(hex::encode))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,12 +258,4 @@ mod tests {
             Value::Map(BTreeMap::new())
         );
     }
-}
-
-/// SHA-384 (hex) of a file, hashed off the async workers.
-pub async fn file_sha384_hex(path: &str) -> std::io::Result<String> {
-    let path = std::path::PathBuf::from(path);
-    tokio::task::spawn_blocking(move || crate::signing::digest::sha384_file(&path).map(hex::encode))
-        .await
-        .map_err(std::io::Error::other)?
 }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# A short libFuzzer run (cargo-fuzz) over the signature envelope and the zip
+# tail parser: `scripts/fuzz.sh [SECONDS]` (default 20). cargo-fuzz wants a
+# nightly compiler; RUSTC_BOOTSTRAP=1 lets the stable toolchain build it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-20}
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "==> installing cargo-fuzz"
+  cargo install --locked cargo-fuzz
+fi
+echo "==> fuzzing the envelope and zip tail parser for ${seconds}s"
+cd fuzz
+RUSTC_BOOTSTRAP=1 cargo fuzz run envelope -- -max_total_time="$seconds"
