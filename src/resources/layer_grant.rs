@@ -5,9 +5,9 @@
 
 use async_trait::async_trait;
 
-use super::signing_profile_permission::backoff;
 use super::support::{
-    backend_error, boolean, integer, is_account_id, is_identifier, opt_string, string, Object,
+    backend_error, boolean, integer, is_account_id, is_identifier, opt_string,
+    retry_on_stale_revision, string, Object,
 };
 use crate::backend::{AddLayerPermission, BackendError, LayerStatement};
 use crate::plugin::cty::{Number, Type, Value};
@@ -22,7 +22,6 @@ use crate::provider::Client;
 
 pub struct LayerGrantResource;
 
-const ATTEMPTS: u32 = 8;
 const ACTION: &str = "lambda:GetLayerVersion";
 
 #[async_trait]
@@ -271,8 +270,7 @@ async fn add_with_retry(client: &Client, request: AddLayerPermission) -> Result<
         .policy_locks
         .lock(&format!("layer/{}/{}", request.layer_name, request.version))
         .await;
-    let mut attempt = 0;
-    loop {
+    retry_on_stale_revision(|| async {
         let revision = match client
             .backend
             .get_layer_policy(&request.layer_name, request.version)
@@ -286,17 +284,12 @@ async fn add_with_retry(client: &Client, request: AddLayerPermission) -> Result<
             revision_id: revision.filter(|r| !r.is_empty()),
             ..request.clone()
         };
-        match client.backend.add_layer_permission(add).await {
-            Ok(_) => return Ok(()),
-            Err(BackendError::PreconditionFailed(_)) if attempt + 1 < ATTEMPTS => {
-                attempt += 1;
-                tokio::time::sleep(backoff(attempt)).await;
-            }
-            Err(e) => return Err(e),
-        }
-    }
+        client.backend.add_layer_permission(add).await.map(|_| ())
+    })
+    .await
 }
 
+/// Removes the grant's statement if it is still there.
 async fn remove(client: &Client, prior: &Value) -> Result<(), BackendError> {
     let name = layer_name(prior);
     let version = integer(prior, "version_number").unwrap_or_default();
@@ -305,8 +298,7 @@ async fn remove(client: &Client, prior: &Value) -> Result<(), BackendError> {
         .policy_locks
         .lock(&format!("layer/{name}/{version}"))
         .await;
-    let mut attempt = 0;
-    loop {
+    retry_on_stale_revision(|| async {
         let policy = match client.backend.get_layer_policy(&name, version).await {
             Ok(policy) => policy,
             Err(BackendError::NotFound(_)) => return Ok(()),
@@ -324,12 +316,9 @@ async fn remove(client: &Client, prior: &Value) -> Result<(), BackendError> {
             .remove_layer_permission(&name, version, &statement_id, Some(&policy.revision_id))
             .await
         {
-            Ok(()) | Err(BackendError::NotFound(_)) => return Ok(()),
-            Err(BackendError::PreconditionFailed(_)) if attempt + 1 < ATTEMPTS => {
-                attempt += 1;
-                tokio::time::sleep(backoff(attempt)).await;
-            }
-            Err(e) => return Err(e),
+            Ok(()) | Err(BackendError::NotFound(_)) => Ok(()),
+            Err(e) => Err(e),
         }
-    }
+    })
+    .await
 }

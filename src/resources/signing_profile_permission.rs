@@ -3,12 +3,11 @@
 //! calls on one profile are serialised inside the provider, and a stale
 //! revision id (another process won the race) is retried with a fresh one.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 
 use super::support::{
-    backend_error, is_account_id, is_identifier, opt_string, random_suffix, string, Object,
+    backend_error, is_account_id, is_identifier, opt_string, random_suffix,
+    retry_on_stale_revision, string, Object,
 };
 use crate::backend::{AddProfilePermission, BackendError, ProfilePermission};
 use crate::plugin::cty::{Type, Value};
@@ -29,7 +28,6 @@ pub const ACTIONS: [&str; 4] = [
     "signer:RevokeSignature",
     "signer:SignPayload",
 ];
-const ATTEMPTS: u32 = 8;
 const MAX_STATEMENT_ID: usize = 64;
 
 #[async_trait]
@@ -276,8 +274,7 @@ async fn add_with_retry(
         .policy_locks
         .lock(&format!("profile/{}", request.profile_name))
         .await;
-    let mut attempt = 0;
-    loop {
+    retry_on_stale_revision(|| async {
         let revision = client
             .backend
             .list_profile_permissions(&request.profile_name)
@@ -287,24 +284,18 @@ async fn add_with_retry(
             revision_id: Some(revision).filter(|r| !r.is_empty()),
             ..request.clone()
         };
-        match client.backend.add_profile_permission(add).await {
-            Ok(_) => return Ok(()),
-            Err(BackendError::PreconditionFailed(_)) if attempt + 1 < ATTEMPTS => {
-                attempt += 1;
-                tokio::time::sleep(backoff(attempt)).await;
-            }
-            Err(e) => return Err(e),
-        }
-    }
+        client.backend.add_profile_permission(add).await.map(|_| ())
+    })
+    .await
 }
 
+/// Removes the statement if it is still there; gone already is success.
 async fn remove(client: &Client, profile: &str, statement_id: &str) -> Result<(), BackendError> {
     let _guard = client
         .policy_locks
         .lock(&format!("profile/{profile}"))
         .await;
-    let mut attempt = 0;
-    loop {
+    retry_on_stale_revision(|| async {
         let policy = match client.backend.list_profile_permissions(profile).await {
             Ok(policy) => policy,
             Err(BackendError::NotFound(_)) => return Ok(()),
@@ -322,20 +313,9 @@ async fn remove(client: &Client, profile: &str, statement_id: &str) -> Result<()
             .remove_profile_permission(profile, statement_id, &policy.revision_id)
             .await
         {
-            Ok(_) | Err(BackendError::NotFound(_)) => return Ok(()),
-            Err(BackendError::PreconditionFailed(_)) if attempt + 1 < ATTEMPTS => {
-                attempt += 1;
-                tokio::time::sleep(backoff(attempt)).await;
-            }
-            Err(e) => return Err(e),
+            Ok(_) | Err(BackendError::NotFound(_)) => Ok(()),
+            Err(e) => Err(e),
         }
-    }
-}
-
-/// Exponential backoff with jitter: 20 ms, 40 ms, ... plus up to 50%.
-pub fn backoff(attempt: u32) -> Duration {
-    use rand_core::RngCore as _;
-    let base = 20u64 << attempt.min(6);
-    let jitter = rand_core::OsRng.next_u64() % (base / 2 + 1);
-    Duration::from_millis(base + jitter)
+    })
+    .await
 }

@@ -222,9 +222,68 @@ pub async fn file_sha384_hex(path: &str) -> std::io::Result<String> {
         .map_err(std::io::Error::other)?
 }
 
+/// Attempts at a read-modify-write before a stale revision id is an error.
+const REVISION_ATTEMPTS: u32 = 8;
+
+/// Runs a read-modify-write step again while it meets a stale revision id
+/// (another writer got there first), with jittered exponential backoff.
+pub async fn retry_on_stale_revision<T, F, Fut>(mut step: F) -> Result<T, BackendError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, BackendError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match step().await {
+            Err(BackendError::PreconditionFailed(_)) if attempt + 1 < REVISION_ATTEMPTS => {
+                attempt += 1;
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Exponential backoff with jitter: 40 ms, 80 ms, ... (capped) plus up to 50%.
+fn backoff(attempt: u32) -> std::time::Duration {
+    use rand_core::RngCore as _;
+    let base = 20u64 << attempt.min(6);
+    let jitter = rand_core::OsRng.next_u64() % (base / 2 + 1);
+    std::time::Duration::from_millis(base + jitter)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn stale_revisions_are_retried_then_given_up() {
+        let mut calls = 0;
+        let result = retry_on_stale_revision(|| {
+            calls += 1;
+            let outcome = if calls < 3 {
+                Err(BackendError::PreconditionFailed("stale".into()))
+            } else {
+                Ok(calls)
+            };
+            async move { outcome }
+        })
+        .await;
+        assert_eq!(result, Ok(3));
+
+        let mut calls = 0;
+        let result: Result<(), _> = retry_on_stale_revision(|| {
+            calls += 1;
+            async { Err(BackendError::PreconditionFailed("always".into())) }
+        })
+        .await;
+        assert!(matches!(result, Err(BackendError::PreconditionFailed(_))));
+        assert_eq!(calls, REVISION_ATTEMPTS);
+
+        let result: Result<(), _> =
+            retry_on_stale_revision(|| async { Err(BackendError::Conflict("no".into())) }).await;
+        assert!(matches!(result, Err(BackendError::Conflict(_))));
+    }
 
     #[test]
     fn durations_parse_as_users_write_them() {
