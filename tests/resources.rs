@@ -775,3 +775,53 @@ output "layer_arn" {{
     });
     assert!(gone.is_err(), "layer version still in the store");
 }
+
+#[test]
+fn renew_before_plans_a_re_sign_ahead_of_expiry() {
+    let ws = Workspace::new();
+    write_zip(
+        &ws.path("function.zip"),
+        "index.js",
+        b"exports.handler = () => 1;\n",
+    );
+    let config = |renew: &str| {
+        format!(
+            r#"
+resource "lambdasign_signing_profile" "short" {{
+  name = "short_lived"
+  signature_validity {{
+    value = 1
+    type  = "DAYS"
+  }}
+}}
+
+resource "lambdasign_signed_artifact" "function" {{
+  profile_name = lambdasign_signing_profile.short.name
+  source_file  = "${{path.module}}/function.zip"
+  output_file  = "${{path.module}}/function.signed.zip"
+  renew_before = "{renew}"
+}}
+"#
+        )
+    };
+    ws.main_tf(&config("1h"));
+    ws.ok(&["init", "-no-color"]);
+    ws.ok(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(
+        ws.plan_exit_code(),
+        0,
+        "a day left, renew within an hour: nothing to do"
+    );
+    // With 48 hours' notice, a one-day signature is due for renewal now.
+    ws.main_tf(&config("48h"));
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(
+        plan.contains("signature_expires_at") && plan.contains("forces replacement"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("renew_before is longer than the signature validity"),
+        "{plan}"
+    );
+    ws.ok(&["apply", "-auto-approve", "-no-color"]);
+}

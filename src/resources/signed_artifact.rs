@@ -217,6 +217,13 @@ impl Resource<Client> for SignedArtifactResource {
             if string(&prior, "output_sha384") != string(&prior, "signed_sha384") {
                 changed.push(AttributePath::attr("output_sha384"));
             }
+            if renewal_window_exceeds_validity(&prior, &planned) {
+                diags.warning_at(
+                    AttributePath::attr("renew_before"),
+                    "renew_before is longer than the signature validity",
+                    "Every new signature from this profile expires within `renew_before`, so every plan re-signs. Shorten `renew_before` or lengthen the profile's `signature_validity`.",
+                );
+            }
             if renewal_due(&prior, &planned) {
                 changed.push(AttributePath::attr("signature_expires_at"));
             }
@@ -355,6 +362,20 @@ fn renewal_due(prior: &Value, planned: &Value) -> bool {
         return false;
     };
     expires - Utc::now() <= window
+}
+
+/// Whether a fresh signature (as long-lived as the prior one) would already
+/// be due for renewal: then every plan re-signs.
+fn renewal_window_exceeds_validity(prior: &Value, planned: &Value) -> bool {
+    let time = |name: &str| string(prior, name).and_then(|t| parse_time(&t).ok());
+    let (Some(window), Some(signed), Some(expires)) = (
+        string(planned, "renew_before").and_then(|r| parse_duration(&r).ok()),
+        time("signed_at"),
+        time("signature_expires_at"),
+    ) else {
+        return false;
+    };
+    expires - signed <= window
 }
 
 /// At plan time: would the profile that is going to sign (or did sign)
