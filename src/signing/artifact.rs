@@ -21,7 +21,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha384};
+use super::digest::Sha384Hasher;
 
 use super::digest::BUFFER_BYTES;
 use super::envelope::{Envelope, EnvelopeError, VerifyError, MAGIC};
@@ -169,7 +169,7 @@ pub fn inspect(path: &Path) -> Result<Inspection, ArtifactError> {
     let tail = parse_tail(&tail_bytes, file_len)?;
 
     file.seek(SeekFrom::Start(0)).map_err(&io_err)?;
-    let mut content_hasher = Sha384::new();
+    let mut content_hasher = Sha384Hasher::new();
     copy_exactly(
         &mut file,
         tail.content_len,
@@ -196,8 +196,8 @@ pub fn inspect(path: &Path) -> Result<Inspection, ArtifactError> {
     file_hasher.update(&trailer);
 
     Ok(Inspection {
-        content_sha384: content_hasher.finalize().into(),
-        file_sha384: file_hasher.finalize().into(),
+        content_sha384: content_hasher.finalize(),
+        file_sha384: file_hasher.finalize(),
         file_len,
         content_len: tail.content_len,
         envelope: tail.envelope,
@@ -240,7 +240,7 @@ pub fn sign<E>(
     };
     let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(&out_err)?;
     file.seek(SeekFrom::Start(0)).map_err(&in_err)?;
-    let mut content_hasher = Sha384::new();
+    let mut content_hasher = Sha384Hasher::new();
     copy_exactly(
         &mut file,
         tail.content_len,
@@ -250,7 +250,7 @@ pub fn sign<E>(
     )?;
     drop(file); // closed before the rename (needed on Windows when input == output)
     let mut file_hasher = content_hasher.clone();
-    let content_sha384: [u8; 48] = content_hasher.finalize().into();
+    let content_sha384: [u8; 48] = content_hasher.finalize();
 
     let envelope = make(&content_sha384).map_err(SignError::Make)?;
     if envelope.claims.content_sha384 != content_sha384 {
@@ -278,7 +278,7 @@ pub fn sign<E>(
 
     Ok(SignedArtifact {
         content_sha384,
-        signed_file_sha384: file_hasher.finalize().into(),
+        signed_file_sha384: file_hasher.finalize(),
         signed_file_len: tail.content_len + trailer.len() as u64,
         envelope,
     })
@@ -308,7 +308,7 @@ fn read_tail(file: &mut File, file_len: u64) -> io::Result<Vec<u8>> {
 fn copy_exactly(
     reader: &mut impl Read,
     len: u64,
-    hasher: &mut Sha384,
+    hasher: &mut Sha384Hasher,
     mut sink: impl Write,
     path: &Path,
 ) -> Result<(), ArtifactError> {
@@ -429,7 +429,7 @@ mod tests {
     }
 
     fn sha384(bytes: &[u8]) -> [u8; 48] {
-        Sha384::digest(bytes).into()
+        Sha384Hasher::digest(bytes)
     }
 
     #[test]

@@ -1,16 +1,54 @@
 //! Streaming SHA-384: constant memory whatever the file size.
+//!
+//! The hashing itself is aws-lc's (OpenSSL-derived assembly), the fastest
+//! SHA-384 at hand: measured against `openssl dgst -sha384` by
+//! `cargo bench --bench signing`, RustCrypto's `sha2` ran at about 0.85x.
 
 use std::io::Read;
 use std::path::Path;
 
-use sha2::{Digest, Sha384};
+use aws_lc_rs::digest;
 
 /// Large enough to amortise syscalls, small enough to stay in cache.
 pub(super) const BUFFER_BYTES: usize = 256 * 1024;
 
+/// An incremental SHA-384; cloning it forks the computation (the artifact
+/// container hashes the content, then content + trailer, in one pass).
+#[derive(Clone)]
+pub struct Sha384Hasher(digest::Context);
+
+impl Sha384Hasher {
+    pub fn new() -> Self {
+        Sha384Hasher(digest::Context::new(&digest::SHA384))
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    pub fn finalize(self) -> [u8; 48] {
+        let mut out = [0u8; 48];
+        out.copy_from_slice(self.0.finish().as_ref());
+        out
+    }
+
+    /// SHA-384 of one buffer.
+    pub fn digest(data: &[u8]) -> [u8; 48] {
+        let mut hasher = Self::new();
+        hasher.update(data);
+        hasher.finalize()
+    }
+}
+
+impl Default for Sha384Hasher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// SHA-384 of everything `reader` yields.
 pub fn sha384_reader(mut reader: impl Read) -> std::io::Result<[u8; 48]> {
-    let mut hasher = Sha384::new();
+    let mut hasher = Sha384Hasher::new();
     let mut buffer = vec![0u8; BUFFER_BYTES];
     loop {
         match reader.read(&mut buffer) {
@@ -20,7 +58,7 @@ pub fn sha384_reader(mut reader: impl Read) -> std::io::Result<[u8; 48]> {
             Err(e) => return Err(e),
         }
     }
-    Ok(hasher.finalize().into())
+    Ok(hasher.finalize())
 }
 
 /// SHA-384 of a file's contents.
@@ -50,7 +88,8 @@ mod tests {
         let data: Vec<u8> = (0..(BUFFER_BYTES * 2 + 7))
             .map(|i| (i % 251) as u8)
             .collect();
-        let whole: [u8; 48] = Sha384::digest(&data).into();
+        let whole: [u8; 48] =
+            sha2::Digest::finalize(<sha2::Sha384 as sha2::Digest>::new_with_prefix(&data)).into();
         assert_eq!(sha384_reader(&data[..]).expect("read"), whole);
     }
 }
