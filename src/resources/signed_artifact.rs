@@ -656,7 +656,8 @@ fn state_of(job: &SigningJob, base: &Value) -> Value {
             "signed_file",
             match &job.signed_object {
                 ObjectLocation::File(path) => Value::string(path.display().to_string()),
-                ObjectLocation::S3 { .. } => Value::Null,
+                // aws: the downloaded copy, when there is one.
+                ObjectLocation::S3 { .. } => keep("output_file"),
             },
         )
         .set("signed_sha384", job.signed_sha384.as_str())

@@ -27,6 +27,13 @@ where
         SdkError::ServiceError(service) => {
             let code = service.err().code().unwrap_or_default().to_string();
             let message = service.err().message().unwrap_or_default().to_string();
+            if code.is_empty() && message.is_empty() {
+                return BackendError::Internal(format!(
+                    "{doing}: {} ({:?})",
+                    DisplayErrorContext(&error),
+                    service.raw()
+                ));
+            }
             from_code(doing, conflict, &code, &message)
         }
         _ => BackendError::Internal(format!("{doing}: {}", DisplayErrorContext(&error))),
@@ -47,9 +54,13 @@ pub fn from_code(doing: &str, conflict: Conflict, code: &str, message: &str) -> 
         | "NoSuchBucket"
         | "NoSuchVersion"
         | "NotFound" => BackendError::NotFound(text),
+        // Signer answers a stale revision id with ConflictException; a
+        // statement id already in use is a conflict to report, not to retry.
         "ConflictException" => match conflict {
-            Conflict::State => BackendError::Conflict(text),
-            Conflict::StaleRevision => BackendError::PreconditionFailed(text),
+            Conflict::StaleRevision if !message.to_ascii_lowercase().contains("already exist") => {
+                BackendError::PreconditionFailed(text)
+            }
+            _ => BackendError::Conflict(text),
         },
         "PreconditionFailedException" => BackendError::PreconditionFailed(text),
         "ResourceConflictException" | "ResourceAlreadyExistsException" => {
@@ -95,6 +106,15 @@ mod tests {
         assert!(matches!(
             from_code("x", Conflict::StaleRevision, "ConflictException", "m"),
             BackendError::PreconditionFailed(_)
+        ));
+        assert!(matches!(
+            from_code(
+                "x",
+                Conflict::StaleRevision,
+                "ConflictException",
+                "A statement with id s1 already exists"
+            ),
+            BackendError::Conflict(_)
         ));
         assert!(matches!(
             map("PreconditionFailedException"),

@@ -15,19 +15,27 @@ use crate::backend::{BackendError, BackendResult};
 /// Signer signs only versioned objects: the staging bucket must have
 /// versioning `Enabled` (not `Suspended`, not never enabled).
 pub async fn require_versioning(s3: &Client, bucket: &str) -> BackendResult<()> {
-    let out = s3
-        .get_bucket_versioning()
-        .bucket(bucket)
-        .send()
-        .await
-        .map_err(|e| {
-            map(
+    let status = match s3.get_bucket_versioning().bucket(bucket).send().await {
+        Ok(out) => out.status().map(|s| s.as_str().to_string()),
+        // moto answers with a `GetBucketVersioningResponse` root the SDK
+        // does not parse; read the status from such a 200 body.
+        Err(aws_sdk_s3::error::SdkError::ServiceError(e))
+            if e.raw().status().as_u16() == 200 && e.raw().body().bytes().is_some() =>
+        {
+            let body = String::from_utf8_lossy(e.raw().body().bytes().unwrap_or_default());
+            ["Enabled", "Suspended"]
+                .into_iter()
+                .find(|s| body.contains(&format!("<Status>{s}</Status>")))
+                .map(str::to_string)
+        }
+        Err(e) => {
+            return Err(map(
                 &format!("s3:GetBucketVersioning {bucket}"),
                 Conflict::State,
                 e,
-            )
-        })?;
-    let status = out.status().map(|s| s.as_str().to_string());
+            ))
+        }
+    };
     if status.as_deref() == Some("Enabled") {
         return Ok(());
     }
