@@ -518,3 +518,74 @@ fn terraform_profiles_and_layer_grants_on_moto() {
         assert_eq!(policy.statements.len(), 2, "{policy:?}");
     });
 }
+
+#[test]
+fn terraform_signed_artifact_stages_only_in_versioned_buckets() {
+    let moto = Moto::start();
+    moto.reset();
+    let rt = common::fixtures::runtime();
+    rt.block_on(async {
+        bucket(&moto, "plain", false).await;
+        bucket(&moto, "versioned", true).await;
+    });
+    let mut ws = Workspace::new();
+    for (key, value) in moto.env() {
+        ws.set_env(key, value);
+    }
+    write_zip(
+        &ws.path("function.zip"),
+        "index.js",
+        b"exports.handler = 1;",
+    );
+    let artifact = |staging: &str| {
+        format!(
+            r#"
+resource "lambdasign_signed_artifact" "function" {{
+  profile_name = "app_profile"
+  source_file  = "function.zip"
+  output_file  = "function.signed.zip"
+  staging {{
+    bucket = "{staging}"
+    prefix = "in/"
+  }}
+  destination {{
+    bucket = "versioned"
+    prefix = "signed/"
+  }}
+}}
+"#
+        )
+    };
+    ws.main_tf_with_provider(&moto.provider_block(), &artifact("plain"));
+    ws.ok(&["init", "-no-color"]);
+    let output = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("does not have versioning enabled") && stderr.contains("plain"),
+        "{stderr}"
+    );
+
+    // A versioned staging bucket receives the source (moto then lacks
+    // StartSigningJob, so the apply stops there, with Signer's error).
+    ws.main_tf_with_provider(&moto.provider_block(), &artifact("versioned"));
+    let output = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(stderr.contains("signer:StartSigningJob"), "{stderr}");
+    let staged = rt.block_on(async {
+        let s3c = moto.s3().await;
+        s3c.list_objects_v2()
+            .bucket("versioned")
+            .prefix("in/")
+            .send()
+            .await
+            .expect("list")
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_string))
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(staged.len(), 1, "{staged:?}");
+    assert!(staged[0].ends_with("-function.zip"), "{staged:?}");
+}
