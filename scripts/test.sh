@@ -10,6 +10,16 @@ if ! command -v terraform >/dev/null 2>&1 && [ ! -x /usr/local/bin/terraform ] &
   exit 2
 fi
 
+# The aws backend's tests start a real moto server from this venv; they fail
+# (never pass silently) without LAMBDASIGN_MOTO_PYTHON.
+echo "==> moto venv (target/moto-venv)"
+venv=target/moto-venv
+if ! "$venv/bin/python" -c 'import sys, moto, moto.server; sys.exit(0 if moto.__version__.startswith("5.") else 1)' >/dev/null 2>&1; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]>=5,<6"
+fi
+export LAMBDASIGN_MOTO_PYTHON="$PWD/$venv/bin/python"
+
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy (all targets, warnings are errors)"

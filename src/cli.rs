@@ -163,6 +163,9 @@ async fn sign(
         source: ObjectLocation::File(input),
         destination: ObjectLocation::File(output.clone()),
         client_request_token: crate::resources::support::random_suffix(32),
+        staging: None,
+        download_to: None,
+        timeout: crate::backend::DEFAULT_SIGNING_TIMEOUT,
     };
     match backend.start_signing_job(request).await {
         Ok(job) => {

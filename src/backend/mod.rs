@@ -3,6 +3,7 @@
 //! embedded SQLite store, offline) and `aws` (the AWS SDK). Resources never
 //! know which one they talk to.
 
+pub mod aws;
 pub mod local;
 pub mod types;
 

@@ -166,7 +166,18 @@ pub struct StartSigningJob {
     pub destination: ObjectLocation,
     /// Same token, same job: retries never sign twice.
     pub client_request_token: String,
+    /// aws: where a `File` source is uploaded for signing (bucket, key
+    /// prefix); the bucket must have versioning enabled. Local: unused.
+    pub staging: Option<(String, String)>,
+    /// aws: where the signed object is downloaded to (streamed, hashed).
+    /// Local: unused, its destination is the file itself.
+    pub download_to: Option<PathBuf>,
+    /// How long to wait for the job to finish (aws). Local: unused.
+    pub timeout: std::time::Duration,
 }
+
+/// The default wait for a signing job (`timeouts.create`).
+pub const DEFAULT_SIGNING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobStatus {

@@ -45,7 +45,7 @@ pub fn schema() -> Schema {
     Schema::new("Manage AWS Lambda code signing end to end, and verify at plan time what Lambda would decide at deploy time.")
         .attribute(Attribute::optional("region", Type::String).describe("AWS region (aws backend). Defaults to the SDK's region chain."))
         .attribute(Attribute::optional("profile", Type::String).describe("Shared-config profile name (aws backend)."))
-        .attribute(Attribute::optional("max_retries", Type::Number).describe("Maximum attempts per AWS call, with the SDK's standard backoff (aws backend)."))
+        .attribute(Attribute::optional("max_retries", Type::Number).describe("Retries per AWS call after the first attempt (default 2), with the SDK's standard retry mode and backoff (aws backend)."))
         .block(NestedBlock::single("local", local))
         .block(NestedBlock::single("assume_role", assume_role))
         .block(NestedBlock::single("endpoints", endpoints))

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::backend::aws::AwsBackend;
 use crate::backend::local::LocalBackend;
 use crate::backend::Backend;
 use crate::functions;
@@ -80,13 +81,18 @@ impl Provider for LambdaSign {
                     }
                 }
             }
-            BackendConfig::Aws(_) => {
-                diags.error(
-                    "The aws backend is not available yet",
-                    "This build of the provider implements the embedded backend only. Add a `local { account_id = \"...\" }` block to the provider configuration.",
-                );
-                return None;
-            }
+            BackendConfig::Aws(aws) => match AwsBackend::connect(&aws).await {
+                Ok(connected) => {
+                    for (summary, detail) in connected.warnings {
+                        diags.warning(summary, detail);
+                    }
+                    Arc::new(connected.backend)
+                }
+                Err((summary, detail)) => {
+                    diags.error(summary, detail);
+                    return None;
+                }
+            },
         };
         Some(Client {
             backend,

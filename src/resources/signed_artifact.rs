@@ -17,7 +17,9 @@ use super::support::{
     parse_duration, parse_time, set_attr, string, strings, Object,
 };
 use super::verify;
-use crate::backend::{ArtifactRef, BackendError, ObjectLocation, SigningJob, StartSigningJob};
+use crate::backend::{
+    ArtifactRef, BackendError, ObjectLocation, SigningJob, StartSigningJob, DEFAULT_SIGNING_TIMEOUT,
+};
 use crate::plugin::cty::{Type, Value};
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::framework::{
@@ -134,14 +136,10 @@ impl Resource<Client> for SignedArtifactResource {
         }
         let output = config.get_attr("output_file").is_some_and(|v| !v.is_null());
         let destination = config.get_attr("destination").is_some_and(|v| !v.is_null());
-        if output && destination {
-            diags.error_at(
-                AttributePath::attr("destination"),
-                "Conflicting outputs",
-                "Set `output_file` or `destination`, not both.",
-            );
-        } else if !output && !destination {
-            diags.error("Missing output", "Set `output_file` (where the signed zip is written) or a `destination` block (S3, aws backend).");
+        // Both may be set: on aws Signer writes to `destination` and the
+        // signed object is then downloaded to `output_file`.
+        if !output && !destination {
+            diags.error("Missing output", "Set `output_file` (where the signed zip is written) or a `destination` block (S3, aws backend), or both (aws: the signed object is downloaded to `output_file`).");
         }
         if let (Some(source), Some(out)) =
             (string(config, "source_file"), string(config, "output_file"))
@@ -329,11 +327,37 @@ impl Resource<Client> for SignedArtifactResource {
                     base.insert("source_file".to_string(), Value::string(source));
                     base.insert("source_sha384".to_string(), Value::string(digest));
                 }
-                if let ObjectLocation::File(output) = &job.signed_object {
-                    base.insert(
-                        "output_file".to_string(),
-                        Value::string(output.display().to_string()),
-                    );
+                if let ObjectLocation::S3 {
+                    bucket,
+                    key,
+                    version,
+                } = &job.source
+                {
+                    let object = Object::new()
+                        .set("bucket", bucket.as_str())
+                        .set("key", key.as_str())
+                        .set("version", opt_string(version.as_deref()))
+                        .build();
+                    base.insert("source_object".to_string(), object);
+                }
+                match &job.signed_object {
+                    ObjectLocation::File(output) => {
+                        base.insert(
+                            "output_file".to_string(),
+                            Value::string(output.display().to_string()),
+                        );
+                    }
+                    ObjectLocation::S3 { bucket, key, .. } => {
+                        // Signer names the signed object PREFIX + job id (+ extension).
+                        let prefix = key
+                            .find(job.job_id.as_str())
+                            .map_or(key.as_str(), |at| &key[..at]);
+                        let destination = Object::new()
+                            .set("bucket", bucket.as_str())
+                            .set("prefix", prefix)
+                            .build();
+                        base.insert("destination".to_string(), destination);
+                    }
                 }
                 if profile_account != identity.account_id {
                     base.insert("profile_owner".to_string(), Value::string(profile_account));
@@ -474,14 +498,18 @@ fn start_request(
         diags.error("Missing source", "Set `source_file` or `source_object`.");
         return None;
     };
-    let destination = if let Some(output) = string(planned, "output_file") {
-        ObjectLocation::File(PathBuf::from(output))
-    } else if let Some(destination) = block(planned, "destination") {
-        ObjectLocation::S3 {
+    let output = string(planned, "output_file").map(PathBuf::from);
+    // An S3 destination when one is configured (then `output_file`, if set,
+    // is where the aws backend downloads the signed object); else the file.
+    let (destination, download_to) = if let Some(destination) = block(planned, "destination") {
+        let s3 = ObjectLocation::S3 {
             bucket: string(destination, "bucket").unwrap_or_default(),
             key: string(destination, "prefix").unwrap_or_default(),
             version: None,
-        }
+        };
+        (s3, output)
+    } else if let Some(output) = output {
+        (ObjectLocation::File(output.clone()), Some(output))
     } else {
         diags.error_at(
             AttributePath::attr("output_file"),
@@ -490,12 +518,35 @@ fn start_request(
         );
         return None;
     };
+    let staging = block(planned, "staging").map(|staging| {
+        (
+            string(staging, "bucket").unwrap_or_default(),
+            string(staging, "prefix").unwrap_or_default(),
+        )
+    });
+    let timeout = match block(planned, "timeouts").and_then(|t| string(t, "create")) {
+        Some(text) => match parse_duration(&text).map(|d| d.to_std()) {
+            Ok(Ok(duration)) => duration,
+            _ => {
+                diags.error_at(
+                    AttributePath::attr("timeouts").then("create"),
+                    "Invalid duration",
+                    format!("{text:?} is not a duration such as `10m`."),
+                );
+                return None;
+            }
+        },
+        None => DEFAULT_SIGNING_TIMEOUT,
+    };
     Some(StartSigningJob {
         profile_name: string(planned, "profile_name").unwrap_or_default(),
         profile_owner: string(planned, "profile_owner"),
         source,
         destination,
         client_request_token: token,
+        staging,
+        download_to,
+        timeout,
     })
 }
 
@@ -626,7 +677,8 @@ fn state_of(job: &SigningJob, base: &Value) -> Value {
             "signed_file",
             match &job.signed_object {
                 ObjectLocation::File(path) => Value::string(path.display().to_string()),
-                ObjectLocation::S3 { .. } => Value::Null,
+                // aws: the downloaded copy, when there is one.
+                ObjectLocation::S3 { .. } => keep("output_file"),
             },
         )
         .set("signed_sha384", job.signed_sha384.as_str())

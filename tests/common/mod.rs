@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod moto;
 pub mod terraform;
 
 use std::io::{BufRead, BufReader};

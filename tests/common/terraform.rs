@@ -41,6 +41,7 @@ fn platform() -> String {
 pub struct Workspace {
     root: tempfile::TempDir,
     terraform: PathBuf,
+    env: Vec<(String, String)>,
 }
 
 impl Workspace {
@@ -63,6 +64,7 @@ impl Workspace {
         Workspace {
             root,
             terraform: terraform_binary(),
+            env: Vec::new(),
         }
     }
 
@@ -88,6 +90,23 @@ impl Workspace {
         );
     }
 
+    /// Writes `main.tf` with the provider requirement, the given provider
+    /// block(s) (e.g. an aws-backend block with `endpoints`) and `body`.
+    pub fn main_tf_with_provider(&self, provider: &str, body: &str) {
+        self.write(
+            "main.tf",
+            format!(
+                "terraform {{\n  required_providers {{\n    lambdasign = {{ source = \"{SOURCE}\" }}\n  }}\n}}\n\n{provider}\n{body}"
+            ),
+        );
+    }
+
+    /// An environment variable for every terraform run (and so the provider),
+    /// e.g. fake AWS credentials for moto.
+    pub fn set_env(&mut self, key: &str, value: impl Into<String>) {
+        self.env.push((key.to_string(), value.into()));
+    }
+
     pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(&self.terraform);
         command
@@ -102,6 +121,9 @@ impl Workspace {
             .env_remove("TF_DISABLE_PLUGIN_TLS")
             .env_remove("TF_PLUGIN_CACHE_DIR")
             .env_remove("TF_CLI_ARGS");
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
         command
     }
 

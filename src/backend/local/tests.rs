@@ -52,6 +52,9 @@ fn job_request(profile: &str, source: &Path, destination: &Path, token: &str) ->
         source: ObjectLocation::File(source.into()),
         destination: ObjectLocation::File(destination.into()),
         client_request_token: token.into(),
+        staging: None,
+        download_to: None,
+        timeout: DEFAULT_SIGNING_TIMEOUT,
     }
 }
 

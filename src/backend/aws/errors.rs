@@ -1,0 +1,139 @@
+//! AWS SDK errors as [`BackendError`]s. The service's error code decides:
+//! the SDK's typed error enums lag the services, so codes are read as
+//! strings and anything unrecognised keeps its code and message.
+
+use aws_sdk_signer::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::backend::BackendError;
+
+/// How a service's `ConflictException` is to be read in a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// A conflict with the object's state (`BackendError::Conflict`).
+    State,
+    /// Signer's permission calls: a stale revision id
+    /// (`BackendError::PreconditionFailed`), which callers retry.
+    StaleRevision,
+}
+
+/// Maps a failed call. `doing` names the call and its object, e.g.
+/// `"signer:GetSigningProfile app"`.
+pub fn map<E, R>(doing: &str, conflict: Conflict, error: SdkError<E, R>) -> BackendError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match &error {
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or_default().to_string();
+            let message = service.err().message().unwrap_or_default().to_string();
+            if code.is_empty() && message.is_empty() {
+                return BackendError::Internal(format!(
+                    "{doing}: {} ({:?})",
+                    DisplayErrorContext(&error),
+                    service.raw()
+                ));
+            }
+            from_code(doing, conflict, &code, &message)
+        }
+        _ => BackendError::Internal(format!("{doing}: {}", DisplayErrorContext(&error))),
+    }
+}
+
+/// The mapping by error code (exposed for tests).
+pub fn from_code(doing: &str, conflict: Conflict, code: &str, message: &str) -> BackendError {
+    let text = if message.is_empty() {
+        format!("{doing}: {code}")
+    } else {
+        format!("{doing}: {message} ({code})")
+    };
+    match code {
+        "ResourceNotFoundException"
+        | "NotFoundException"
+        | "NoSuchKey"
+        | "NoSuchBucket"
+        | "NoSuchVersion"
+        | "NotFound" => BackendError::NotFound(text),
+        // Signer answers a stale revision id with ConflictException; a
+        // statement id already in use is a conflict to report, not to retry.
+        "ConflictException" => match conflict {
+            Conflict::StaleRevision if !message.to_ascii_lowercase().contains("already exist") => {
+                BackendError::PreconditionFailed(text)
+            }
+            _ => BackendError::Conflict(text),
+        },
+        "PreconditionFailedException" => BackendError::PreconditionFailed(text),
+        "ResourceConflictException" | "ResourceAlreadyExistsException" => {
+            BackendError::Conflict(text)
+        }
+        "ResourceInUseException" => BackendError::InUse(text),
+        "AccessDeniedException"
+        | "AccessDenied"
+        | "Forbidden"
+        | "UnauthorizedException"
+        | "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "ExpiredToken"
+        | "ExpiredTokenException" => BackendError::AccessDenied(text),
+        "ValidationException"
+        | "InvalidParameterValueException"
+        | "InvalidRequestContentException"
+        | "BadRequestException"
+        | "InvalidRequest"
+        | "InvalidArgument"
+        | "CodeStorageExceededException"
+        | "CodeVerificationFailedException"
+        | "InvalidCodeSignatureException" => BackendError::InvalidInput(text),
+        _ => BackendError::Internal(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_to_what_resources_act_on() {
+        let map = |code| from_code("x", Conflict::State, code, "m");
+        assert!(matches!(
+            map("ResourceNotFoundException"),
+            BackendError::NotFound(_)
+        ));
+        assert!(matches!(
+            map("ConflictException"),
+            BackendError::Conflict(_)
+        ));
+        assert!(matches!(
+            from_code("x", Conflict::StaleRevision, "ConflictException", "m"),
+            BackendError::PreconditionFailed(_)
+        ));
+        assert!(matches!(
+            from_code(
+                "x",
+                Conflict::StaleRevision,
+                "ConflictException",
+                "A statement with id s1 already exists"
+            ),
+            BackendError::Conflict(_)
+        ));
+        assert!(matches!(
+            map("PreconditionFailedException"),
+            BackendError::PreconditionFailed(_)
+        ));
+        assert!(matches!(
+            map("ResourceInUseException"),
+            BackendError::InUse(_)
+        ));
+        assert!(matches!(
+            map("CodeVerificationFailedException"),
+            BackendError::InvalidInput(_)
+        ));
+        assert!(matches!(
+            map("AccessDeniedException"),
+            BackendError::AccessDenied(_)
+        ));
+        assert!(
+            matches!(map("SomethingNew"), BackendError::Internal(m) if m.contains("SomethingNew"))
+        );
+    }
+}

@@ -1,0 +1,399 @@
+//! The aws backend: AWS Signer, Lambda and S3 through the AWS SDK for Rust.
+//!
+//! - `config`: the SDK configuration (region, profile, credential chain,
+//!   assumed role, endpoint overrides, standard retries).
+//! - `signer`, `lambda`, `s3`: the calls, one file per service.
+//! - `errors`: service error codes as [`BackendError`]s.
+//!
+//! What the four checks can know on AWS (`signature_facts`), precisely:
+//! - A signing job (by ARN): DescribeSigningJob gives the profile version,
+//!   the signing and expiry times and the job's revocation record;
+//!   GetSigningProfile (with the job owner as profileOwner) gives the
+//!   profile's revocation record (`revocationEffectiveFrom`, `revokedAt`),
+//!   applied when its profile version is the job's. Integrity is **Valid**
+//!   when the job succeeded and its signed object still exists in S3;
+//!   **Invalid** when the job failed, is still in progress, or its signed
+//!   object is gone. Signer's signature bytes cannot be checked locally.
+//! - A layer version (by ARN): GetLayerVersionByArn gives
+//!   `SigningProfileVersionArn` and `SigningJobArn`; no job means unsigned;
+//!   otherwise the job's facts as above, except that integrity is Valid
+//!   when the job succeeded (Lambda keeps its own copy of the content).
+//! - A local signed file: `InvalidInput`, since nothing ties a local file
+//!   to a Signer job on AWS; name the job by `signing_job_arn` instead.
+
+pub mod config;
+pub mod errors;
+pub mod lambda;
+pub mod s3;
+pub mod signer;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::backend::*;
+use crate::provider::config::AwsConfig;
+use crate::signing::checks::{Facts, Integrity, Revocation, Signature};
+pub use config::Clients;
+
+/// How a signing job is polled: exponential backoff from `initial` to `max`.
+#[derive(Debug, Clone, Copy)]
+pub struct Poll {
+    pub initial: Duration,
+    pub max: Duration,
+}
+
+impl Default for Poll {
+    fn default() -> Self {
+        Poll {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(15),
+        }
+    }
+}
+
+/// The aws backend acting as the configured credentials' account.
+#[derive(Debug)]
+pub struct AwsBackend {
+    identity: Identity,
+    clients: Clients,
+    poll: Poll,
+    /// SHA-384 of signed objects by (bucket, key, ETag): read once per
+    /// object version per process, not at every refresh.
+    digests: Mutex<HashMap<(String, String, String), String>>,
+}
+
+/// What configuring the aws backend produced, with warnings to show.
+pub struct Connected {
+    pub backend: AwsBackend,
+    pub warnings: Vec<(String, String)>,
+}
+
+/// The account id used when a test stack's STS cannot say who we are.
+pub const TEST_STACK_ACCOUNT: &str = "123456789012";
+
+impl AwsBackend {
+    /// A backend over ready clients (tests use mocked clients).
+    pub fn new(identity: Identity, clients: Clients) -> Self {
+        AwsBackend {
+            identity,
+            clients,
+            poll: Poll::default(),
+            digests: Mutex::default(),
+        }
+    }
+
+    pub fn with_poll(mut self, poll: Poll) -> Self {
+        self.poll = poll;
+        self
+    }
+
+    /// Builds the SDK configuration and checks the credentials with
+    /// sts:GetCallerIdentity. Against a test stack (any endpoint override)
+    /// a failed check is a warning and the account is `123456789012`.
+    pub async fn connect(config: &AwsConfig) -> Result<Connected, (String, String)> {
+        let sdk = config::sdk_config(config).await;
+        let Some(region) = sdk.region().map(|r| r.to_string()) else {
+            return Err((
+                "No AWS region".into(),
+                "Set `region` in the provider block, or AWS_REGION / a profile's region.".into(),
+            ));
+        };
+        let clients = config::clients(&sdk, config);
+        let test_stack = config::is_test_stack(config);
+        let mut warnings = Vec::new();
+        let (partition, account_id) = match clients.sts.get_caller_identity().send().await {
+            Ok(out) => {
+                let arn = out.arn().unwrap_or_default();
+                let partition = arn.split(':').nth(1).filter(|p| !p.is_empty());
+                (
+                    partition.unwrap_or("aws").to_string(),
+                    out.account().unwrap_or(TEST_STACK_ACCOUNT).to_string(),
+                )
+            }
+            Err(e) => {
+                let detail = format!(
+                    "sts:GetCallerIdentity failed in {region}{}{}: {}",
+                    config
+                        .profile
+                        .as_ref()
+                        .map(|p| format!(" with profile {p:?}"))
+                        .unwrap_or_default(),
+                    config
+                        .assume_role
+                        .as_ref()
+                        .map(|r| format!(" assuming {}", r.role_arn))
+                        .unwrap_or_default(),
+                    aws_sdk_sts::error::DisplayErrorContext(&e)
+                );
+                if !test_stack {
+                    return Err(("Invalid AWS credentials".into(), format!("{detail}. Check the credential chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or `profile`, SSO login, web identity, instance role) and `assume_role`.")));
+                }
+                warnings.push((
+                    "Credentials not checked".into(),
+                    format!("{detail}. Endpoints are overridden (a test stack), so the provider goes on as account {TEST_STACK_ACCOUNT}."),
+                ));
+                ("aws".to_string(), TEST_STACK_ACCOUNT.to_string())
+            }
+        };
+        Ok(Connected {
+            backend: AwsBackend::new(
+                Identity {
+                    partition,
+                    account_id,
+                    region,
+                },
+                clients,
+            ),
+            warnings,
+        })
+    }
+
+    /// The SHA-384 of an S3 object, `None` when it does not exist.
+    pub(crate) async fn object_digest(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> BackendResult<Option<String>> {
+        let Some(etag) = s3::head(&self.clients.s3, bucket, key).await? else {
+            return Ok(None);
+        };
+        let cache_key = (bucket.to_string(), key.to_string(), etag);
+        if let Some(hit) = self.cached(&cache_key) {
+            return Ok(Some(hit));
+        }
+        let digest = match s3::digest(&self.clients.s3, bucket, key, None).await {
+            Ok(digest) => digest,
+            Err(BackendError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if let Ok(mut map) = self.digests.lock() {
+            map.insert(cache_key, digest.clone());
+        }
+        Ok(Some(digest))
+    }
+
+    fn cached(&self, key: &(String, String, String)) -> Option<String> {
+        self.digests.lock().ok()?.get(key).cloned()
+    }
+
+    /// The facts of a job's signature; `object_matters`: whether the signed
+    /// object must still exist for integrity (not for layers).
+    async fn job_facts(&self, job_arn: &str, object_matters: bool) -> BackendResult<Facts> {
+        let job_id = signer::job_id_of(job_arn);
+        let job = self.describe_job_record(job_id).await?;
+        let integrity = match job.status {
+            JobStatus::Failed => Integrity::Invalid {
+                reason: format!("the signing job failed: {}", job.status_reason),
+            },
+            JobStatus::InProgress => Integrity::Invalid {
+                reason: "the signing job has not finished".into(),
+            },
+            JobStatus::Succeeded if !object_matters => Integrity::Valid,
+            JobStatus::Succeeded => match &job.signed_object {
+                ObjectLocation::S3 { bucket, key, .. } if !bucket.is_empty() => {
+                    match s3::head(&self.clients.s3, bucket, key).await? {
+                        Some(_) => Integrity::Valid,
+                        None => Integrity::Invalid {
+                            reason: format!(
+                                "{} (s3://{bucket}/{key})",
+                                crate::backend::local::MISSING_SIGNED_OBJECT
+                            ),
+                        },
+                    }
+                }
+                _ => Integrity::Invalid {
+                    reason: "the signing job names no signed object".into(),
+                },
+            },
+        };
+        let owner = (job.owner != self.identity.account_id).then_some(job.owner.as_str());
+        let profile_revocation = match self.signer_get_profile(&job.profile_name, owner).await {
+            Ok(profile) if profile.version_arn == job.profile_version_arn => {
+                profile.revocation.map(|r| Revocation {
+                    effective_time: r.effective_time,
+                    recorded_at: r.revoked_at,
+                    reason: r.reason,
+                })
+            }
+            Ok(_) | Err(BackendError::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let job_revocation = job.revocation.as_ref().map(|r| Revocation {
+            effective_time: r.revoked_at,
+            recorded_at: r.revoked_at,
+            reason: r.reason.clone(),
+        });
+        Ok(Facts {
+            signature: Some(Signature {
+                integrity,
+                profile_version_arn: job.profile_version_arn.clone(),
+                job_arn: job.job_arn.clone(),
+                signed_at: job.signed_at,
+                expires_at: job.signature_expires_at,
+            }),
+            profile_revocation,
+            job_revocation,
+        })
+    }
+}
+
+#[async_trait]
+impl Backend for AwsBackend {
+    fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    async fn put_signing_profile(
+        &self,
+        request: PutSigningProfile,
+    ) -> BackendResult<SigningProfile> {
+        self.signer_put_profile(request).await
+    }
+
+    async fn get_signing_profile(
+        &self,
+        name: &str,
+        owner: Option<&str>,
+    ) -> BackendResult<SigningProfile> {
+        self.signer_get_profile(name, owner).await
+    }
+
+    async fn set_signing_profile_tags(
+        &self,
+        name: &str,
+        tags: Tags,
+    ) -> BackendResult<SigningProfile> {
+        self.signer_set_tags(name, tags).await
+    }
+
+    async fn cancel_signing_profile(&self, name: &str) -> BackendResult<()> {
+        self.signer_cancel_profile(name).await
+    }
+
+    async fn revoke_signing_profile(
+        &self,
+        request: RevokeSigningProfile,
+    ) -> BackendResult<SigningProfile> {
+        self.signer_revoke_profile(request).await
+    }
+
+    async fn add_profile_permission(&self, request: AddProfilePermission) -> BackendResult<String> {
+        self.signer_add_permission(request).await
+    }
+
+    async fn list_profile_permissions(
+        &self,
+        profile_name: &str,
+    ) -> BackendResult<ProfilePermissions> {
+        self.signer_list_permissions(profile_name).await
+    }
+
+    async fn remove_profile_permission(
+        &self,
+        profile_name: &str,
+        statement_id: &str,
+        revision_id: &str,
+    ) -> BackendResult<String> {
+        self.signer_remove_permission(profile_name, statement_id, revision_id)
+            .await
+    }
+
+    async fn start_signing_job(&self, request: StartSigningJob) -> BackendResult<SigningJob> {
+        self.signer_start_job(request).await
+    }
+
+    async fn describe_signing_job(&self, job_id: &str) -> BackendResult<SigningJob> {
+        self.signer_describe_job(job_id).await
+    }
+
+    async fn revoke_signature(&self, job_id: &str, reason: &str) -> BackendResult<()> {
+        self.signer_revoke_signature(job_id, reason).await
+    }
+
+    async fn create_code_signing_config(
+        &self,
+        request: CodeSigningConfigInput,
+    ) -> BackendResult<CodeSigningConfig> {
+        self.lambda_create_csc(request).await
+    }
+
+    async fn get_code_signing_config(&self, arn: &str) -> BackendResult<CodeSigningConfig> {
+        self.lambda_get_csc(arn).await
+    }
+
+    async fn update_code_signing_config(
+        &self,
+        arn: &str,
+        request: CodeSigningConfigInput,
+    ) -> BackendResult<CodeSigningConfig> {
+        self.lambda_update_csc(arn, request).await
+    }
+
+    async fn delete_code_signing_config(&self, arn: &str) -> BackendResult<()> {
+        self.lambda_delete_csc(arn).await
+    }
+
+    async fn publish_layer_version(
+        &self,
+        request: PublishLayerVersion,
+    ) -> BackendResult<LayerVersion> {
+        self.lambda_publish_layer(request).await
+    }
+
+    async fn get_layer_version(&self, layer_version_arn: &str) -> BackendResult<LayerVersion> {
+        self.lambda_get_layer(layer_version_arn).await
+    }
+
+    async fn delete_layer_version(&self, layer_name: &str, version: i64) -> BackendResult<()> {
+        self.lambda_delete_layer(layer_name, version).await
+    }
+
+    async fn add_layer_permission(
+        &self,
+        request: AddLayerPermission,
+    ) -> BackendResult<LayerPolicy> {
+        self.lambda_add_layer_permission(request).await
+    }
+
+    async fn get_layer_policy(&self, layer_name: &str, version: i64) -> BackendResult<LayerPolicy> {
+        self.lambda_get_layer_policy(layer_name, version).await
+    }
+
+    async fn remove_layer_permission(
+        &self,
+        layer_name: &str,
+        version: i64,
+        statement_id: &str,
+        revision_id: Option<&str>,
+    ) -> BackendResult<()> {
+        self.lambda_remove_layer_permission(layer_name, version, statement_id, revision_id)
+            .await
+    }
+
+    async fn signature_facts(&self, artifact: &ArtifactRef) -> BackendResult<Facts> {
+        match artifact {
+            ArtifactRef::SignedFile(path) => Err(BackendError::InvalidInput(format!(
+                "{}: on the aws backend a local file cannot be attributed to a signing job (Signer's signature travels with Lambda's copy, not in a form this provider can check); name the job with `signing_job_arn` (or the layer with `layer_version_arn`) instead",
+                path.display()
+            ))),
+            ArtifactRef::SigningJob(arn) => self.job_facts(arn, true).await,
+            ArtifactRef::LayerVersion(arn) => {
+                let layer = self.lambda_get_layer(arn).await?;
+                match layer.signing_job_arn {
+                    None => Ok(Facts {
+                        signature: None,
+                        profile_revocation: None,
+                        job_revocation: None,
+                    }),
+                    Some(job_arn) => self.job_facts(&job_arn, false).await,
+                }
+            }
+        }
+    }
+}

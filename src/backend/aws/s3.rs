@@ -1,0 +1,208 @@
+//! S3 as signing needs it: the staging bucket's versioning check, streamed
+//! uploads of a local source, and streamed downloads and digests of signed
+//! objects (constant memory: one chunk at a time).
+
+use std::path::{Path, PathBuf};
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::Client;
+use sha2::{Digest, Sha384};
+use tokio::io::AsyncWriteExt;
+
+use super::errors::{map, Conflict};
+use crate::backend::{BackendError, BackendResult};
+
+/// Signer signs only versioned objects: the staging bucket must have
+/// versioning `Enabled` (not `Suspended`, not never enabled).
+pub async fn require_versioning(s3: &Client, bucket: &str) -> BackendResult<()> {
+    let status = match s3.get_bucket_versioning().bucket(bucket).send().await {
+        Ok(out) => out.status().map(|s| s.as_str().to_string()),
+        // moto answers with a `GetBucketVersioningResponse` root the SDK
+        // does not parse; read the status from such a 200 body.
+        Err(aws_sdk_s3::error::SdkError::ServiceError(e))
+            if e.raw().status().as_u16() == 200 && e.raw().body().bytes().is_some() =>
+        {
+            let body = String::from_utf8_lossy(e.raw().body().bytes().unwrap_or_default());
+            ["Enabled", "Suspended"]
+                .into_iter()
+                .find(|s| body.contains(&format!("<Status>{s}</Status>")))
+                .map(str::to_string)
+        }
+        Err(e) => {
+            return Err(map(
+                &format!("s3:GetBucketVersioning {bucket}"),
+                Conflict::State,
+                e,
+            ))
+        }
+    };
+    if status.as_deref() == Some("Enabled") {
+        return Ok(());
+    }
+    Err(BackendError::InvalidInput(format!(
+        "staging bucket {bucket:?} does not have versioning enabled (status: {}): AWS Signer signs only versioned S3 objects. Enable versioning on the bucket (aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled) or stage the source elsewhere.",
+        status.as_deref().unwrap_or("never enabled")
+    )))
+}
+
+/// Uploads a file (streamed from disk); returns the new object's version id.
+pub async fn upload(s3: &Client, bucket: &str, key: &str, path: &Path) -> BackendResult<String> {
+    let body = ByteStream::from_path(path)
+        .await
+        .map_err(|e| BackendError::InvalidInput(format!("{}: {e}", path.display())))?;
+    let out = s3
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| {
+            map(
+                &format!("s3:PutObject s3://{bucket}/{key}"),
+                Conflict::State,
+                e,
+            )
+        })?;
+    out.version_id()
+        .map(str::to_string)
+        .ok_or_else(|| BackendError::InvalidInput(format!("s3://{bucket}/{key} was stored without a version id: the staging bucket's versioning is not enabled")))
+}
+
+async fn get(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+) -> BackendResult<ByteStream> {
+    let out = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .set_version_id(version.map(str::to_string))
+        .send()
+        .await
+        .map_err(|e| {
+            map(
+                &format!("s3:GetObject s3://{bucket}/{key}"),
+                Conflict::State,
+                e,
+            )
+        })?;
+    Ok(out.body)
+}
+
+/// Streams an object to `to` (through a temporary file beside it, renamed
+/// when complete) and returns its SHA-384 (hex).
+pub async fn download(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+    to: &Path,
+) -> BackendResult<String> {
+    let mut body = get(s3, bucket, key, version).await?;
+    let partial = partial_path(to);
+    let io = |e: std::io::Error| BackendError::Internal(format!("{}: {e}", partial.display()));
+    let mut file = tokio::fs::File::create(&partial).await.map_err(io)?;
+    let mut hasher = Sha384::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk
+            .map_err(|e| BackendError::Internal(format!("downloading s3://{bucket}/{key}: {e}")))?;
+        hasher.update(&chunk);
+        file.write_all(&chunk).await.map_err(io)?;
+    }
+    file.flush().await.map_err(io)?;
+    file.sync_all().await.map_err(io)?;
+    drop(file);
+    tokio::fs::rename(&partial, to)
+        .await
+        .map_err(|e| BackendError::Internal(format!("{}: {e}", to.display())))?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
+fn partial_path(to: &Path) -> PathBuf {
+    let mut name = to.file_name().unwrap_or_default().to_os_string();
+    name.push(".lambdasign-partial");
+    to.with_file_name(name)
+}
+
+/// The SHA-384 (hex) of an object, streamed without storing it.
+pub async fn digest(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+) -> BackendResult<String> {
+    let mut body = get(s3, bucket, key, version).await?;
+    let mut hasher = Sha384::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk
+            .map_err(|e| BackendError::Internal(format!("reading s3://{bucket}/{key}: {e}")))?;
+        hasher.update(&chunk);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// Whether an object exists (HeadObject), and its ETag if so.
+pub async fn head(s3: &Client, bucket: &str, key: &str) -> BackendResult<Option<String>> {
+    match s3.head_object().bucket(bucket).key(key).send().await {
+        Ok(out) => Ok(Some(out.e_tag().unwrap_or_default().to_string())),
+        Err(e) => match map(
+            &format!("s3:HeadObject s3://{bucket}/{key}"),
+            Conflict::State,
+            e,
+        ) {
+            BackendError::NotFound(_) => Ok(None),
+            other => Err(other),
+        },
+    }
+}
+
+/// The current version of an object (Signer signs one object version).
+pub async fn latest_version(s3: &Client, bucket: &str, key: &str) -> BackendResult<String> {
+    let out = s3
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| {
+            map(
+                &format!("s3:HeadObject s3://{bucket}/{key}"),
+                Conflict::State,
+                e,
+            )
+        })?;
+    out.version_id()
+        .filter(|v| !v.is_empty() && *v != "null")
+        .map(str::to_string)
+        .ok_or_else(|| BackendError::InvalidInput(format!("s3://{bucket}/{key} has no version id: AWS Signer signs only objects in buckets with versioning enabled")))
+}
+
+/// Where a local source is staged: `PREFIX` + the file name + the first 16
+/// hex digits of its SHA-384, so re-staging the same content reuses the key.
+pub fn staging_key(prefix: &str, path: &Path, sha384: &str) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "source.zip".into());
+    format!("{prefix}{}-{name}", &sha384[..sha384.len().min(16)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staging_keys_carry_the_digest_and_name() {
+        assert_eq!(
+            staging_key("in/", Path::new("/x/function.zip"), "abcdef0123456789ffff"),
+            "in/abcdef0123456789-function.zip"
+        );
+        assert_eq!(
+            partial_path(Path::new("/x/out.zip")),
+            Path::new("/x/out.zip.lambdasign-partial")
+        );
+    }
+}

@@ -1,0 +1,88 @@
+//! Opt-in acceptance test against real AWS: runs only with
+//! `LAMBDASIGN_ACC=1` (and credentials and a region in the environment, as
+//! the SDK's default chain finds them); otherwise it prints a notice and
+//! returns. It creates and then cancels a signing profile; with
+//! `LAMBDASIGN_ACC_BUCKET` (a bucket with versioning enabled) it also signs
+//! a small zip end to end, checks the signature facts and revokes the
+//! signature. It costs nothing but leaves a canceled profile (Signer never
+//! deletes profiles) and the bucket's objects.
+
+mod common;
+
+use std::time::Duration;
+
+use common::fixtures::write_zip;
+use lambdasign::backend::aws::AwsBackend;
+use lambdasign::backend::{
+    ArtifactRef, Backend, JobStatus, ObjectLocation, ProfileStatus, PutSigningProfile,
+    SignatureValidity, StartSigningJob, Tags, LAMBDA_PLATFORM,
+};
+use lambdasign::provider::config::AwsConfig;
+use lambdasign::signing::checks::Integrity;
+
+#[tokio::test]
+async fn acceptance_against_real_aws() {
+    if std::env::var("LAMBDASIGN_ACC").as_deref() != Ok("1") {
+        eprintln!(
+            "aws_acceptance: skipped (opt-in). Set LAMBDASIGN_ACC=1 with AWS credentials and a region (and optionally LAMBDASIGN_ACC_BUCKET, a versioned bucket) to run it against real AWS."
+        );
+        return;
+    }
+    let config = AwsConfig {
+        region: std::env::var("AWS_REGION").ok(),
+        ..AwsConfig::default()
+    };
+    let backend = match AwsBackend::connect(&config).await {
+        Ok(connected) => connected.backend,
+        Err((summary, detail)) => panic!("{summary}: {detail}"),
+    };
+    let suffix: String = lambdasign::resources::support::random_suffix(10);
+    let name = format!("lambdasign_acc_{suffix}");
+    let profile = backend
+        .put_signing_profile(PutSigningProfile {
+            name: name.clone(),
+            platform_id: LAMBDA_PLATFORM.into(),
+            validity: SignatureValidity::default(),
+            tags: Tags::from([("purpose".into(), "lambdasign-acceptance".into())]),
+        })
+        .await
+        .expect("put profile");
+    assert_eq!(profile.status, ProfileStatus::Active);
+
+    if let Ok(bucket) = std::env::var("LAMBDASIGN_ACC_BUCKET") {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let source = tmp.path().join("function.zip");
+        write_zip(&source, "index.js", b"exports.handler = async () => 1;");
+        let out = tmp.path().join("signed.zip");
+        let job = backend
+            .start_signing_job(StartSigningJob {
+                profile_name: name.clone(),
+                profile_owner: None,
+                source: ObjectLocation::File(source),
+                destination: ObjectLocation::S3 {
+                    bucket: bucket.clone(),
+                    key: "lambdasign-acc/signed/".into(),
+                    version: None,
+                },
+                client_request_token: format!("acc-{suffix}"),
+                staging: Some((bucket, "lambdasign-acc/in/".into())),
+                download_to: Some(out.clone()),
+                timeout: Duration::from_secs(600),
+            })
+            .await
+            .expect("sign");
+        assert_eq!(job.status, JobStatus::Succeeded);
+        assert!(out.exists());
+        let facts = backend
+            .signature_facts(&ArtifactRef::SigningJob(job.job_arn.clone()))
+            .await
+            .expect("facts");
+        assert_eq!(facts.signature.map(|s| s.integrity), Some(Integrity::Valid));
+        backend
+            .revoke_signature(&job.job_id, "lambdasign acceptance test")
+            .await
+            .expect("revoke signature");
+    }
+
+    backend.cancel_signing_profile(&name).await.expect("cancel");
+}
