@@ -5,7 +5,8 @@
 use async_trait::async_trait;
 
 use super::support::{
-    backend_error, format_time, string, string_map, string_set, strings, tags_value, Object,
+    backend_error, format_time, refreshed, string, string_map, string_set, strings, tags_value,
+    Object,
 };
 use crate::backend::{
     BackendError, CodeSigningConfig, CodeSigningConfigInput, UntrustedArtifactAction,
@@ -143,24 +144,14 @@ impl Resource<Client> for CodeSigningConfigResource {
     }
 
     async fn read(&self, client: &Client, request: ReadRequest) -> ReadResponse {
-        let mut response = ReadResponse {
-            private: request.private,
-            ..ReadResponse::default()
-        };
         let arn = string(&request.current_state, "arn").unwrap_or_default();
-        match client.backend.get_code_signing_config(&arn).await {
-            Ok(csc) => response.new_state = state_of(&csc, &request.current_state),
-            Err(BackendError::NotFound(_)) => {}
-            Err(e) => {
-                backend_error(
-                    &mut response.diagnostics,
-                    &format!("read code signing config {arn}"),
-                    &e,
-                );
-                response.new_state = request.current_state;
-            }
-        }
-        response
+        let found = client.backend.get_code_signing_config(&arn).await.map(Some);
+        refreshed(
+            found,
+            request,
+            &format!("read code signing config {arn}"),
+            state_of,
+        )
     }
 
     async fn import(&self, client: &Client, id: &str) -> ImportResponse {

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use chrono::Utc;
 
 use super::support::{
-    backend_error, block, file_sha384_hex, is_unknown, opt_string, set_attr, string, string_set,
-    strings, Object,
+    backend_error, block, file_sha384_hex, is_unknown, opt_string, refreshed, set_attr, string,
+    string_set, strings, Object,
 };
 use super::verify;
 use crate::backend::{
@@ -228,24 +228,14 @@ impl Resource<Client> for LayerVersionResource {
     }
 
     async fn read(&self, client: &Client, request: ReadRequest) -> ReadResponse {
-        let mut response = ReadResponse {
-            private: request.private,
-            ..ReadResponse::default()
-        };
         let arn = string(&request.current_state, "arn").unwrap_or_default();
-        match client.backend.get_layer_version(&arn).await {
-            Ok(layer) => response.new_state = state_of(&layer, &request.current_state),
-            Err(BackendError::NotFound(_)) => {}
-            Err(e) => {
-                backend_error(
-                    &mut response.diagnostics,
-                    &format!("read layer version {arn}"),
-                    &e,
-                );
-                response.new_state = request.current_state;
-            }
-        }
-        response
+        let found = client.backend.get_layer_version(&arn).await.map(Some);
+        refreshed(
+            found,
+            request,
+            &format!("read layer version {arn}"),
+            state_of,
+        )
     }
 
     async fn import(&self, client: &Client, id: &str) -> ImportResponse {

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 
 use super::support::{
-    backend_error, block, format_time, integer, opt_string, parse_time, random_suffix,
+    backend_error, block, format_time, integer, opt_string, parse_time, random_suffix, refreshed,
     same_time_or, set_attr, string, string_map, tags_value, Object,
 };
 use crate::backend::{
@@ -249,25 +249,19 @@ impl Resource<Client> for SigningProfileResource {
     }
 
     async fn read(&self, client: &Client, request: ReadRequest) -> ReadResponse {
-        let mut response = ReadResponse {
-            private: request.private,
-            ..ReadResponse::default()
-        };
         let name = string(&request.current_state, "name").unwrap_or_default();
-        match client.backend.get_signing_profile(&name, None).await {
-            Ok(profile) if profile.status == ProfileStatus::Canceled => {}
-            Ok(profile) => response.new_state = state_of(&profile, &request.current_state),
-            Err(BackendError::NotFound(_)) => {}
-            Err(e) => {
-                backend_error(
-                    &mut response.diagnostics,
-                    &format!("read signing profile {name}"),
-                    &e,
-                );
-                response.new_state = request.current_state;
-            }
-        }
-        response
+        // A canceled profile is gone as far as Terraform is concerned.
+        let found = client
+            .backend
+            .get_signing_profile(&name, None)
+            .await
+            .map(|profile| Some(profile).filter(|p| p.status != ProfileStatus::Canceled));
+        refreshed(
+            found,
+            request,
+            &format!("read signing profile {name}"),
+            state_of,
+        )
     }
 
     async fn import(&self, client: &Client, id: &str) -> ImportResponse {

@@ -222,6 +222,30 @@ pub async fn file_sha384_hex(path: &str) -> std::io::Result<String> {
         .map_err(std::io::Error::other)?
 }
 
+/// The usual refresh: the object's state when it exists, nothing when it
+/// is gone (Terraform then plans to create it again), and the state as it
+/// was, with an error, when the backend cannot tell.
+pub fn refreshed<T>(
+    found: Result<Option<T>, BackendError>,
+    request: crate::plugin::framework::ReadRequest,
+    doing: &str,
+    state_of: impl FnOnce(&T, &Value) -> Value,
+) -> crate::plugin::framework::ReadResponse {
+    let mut response = crate::plugin::framework::ReadResponse {
+        private: request.private,
+        ..Default::default()
+    };
+    match found {
+        Ok(Some(object)) => response.new_state = state_of(&object, &request.current_state),
+        Ok(None) | Err(BackendError::NotFound(_)) => {}
+        Err(e) => {
+            backend_error(&mut response.diagnostics, doing, &e);
+            response.new_state = request.current_state;
+        }
+    }
+    response
+}
+
 /// Attempts at a read-modify-write before a stale revision id is an error.
 const REVISION_ATTEMPTS: u32 = 8;
 
