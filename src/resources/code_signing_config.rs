@@ -5,12 +5,10 @@
 use async_trait::async_trait;
 
 use super::support::{
-    backend_error, format_time, refreshed, string, string_map, string_set, strings, tags_value,
-    Object,
+    backend_error, destroyed, format_time, refreshed, string, string_map, string_set, strings,
+    tags_value, Object,
 };
-use crate::backend::{
-    BackendError, CodeSigningConfig, CodeSigningConfigInput, UntrustedArtifactAction,
-};
+use crate::backend::{CodeSigningConfig, CodeSigningConfigInput, UntrustedArtifactAction};
 use crate::plugin::cty::{Type, Value};
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::framework::{
@@ -102,17 +100,13 @@ impl Resource<Client> for CodeSigningConfigResource {
         let planned = request.planned_state;
         if planned.is_null() {
             let arn = string(&prior, "arn").unwrap_or_default();
-            match client.backend.delete_code_signing_config(&arn).await {
-                Ok(()) | Err(BackendError::NotFound(_)) => {}
-                Err(e) => {
-                    backend_error(
-                        &mut response.diagnostics,
-                        &format!("delete code signing config {arn}"),
-                        &e,
-                    );
-                    response.new_state = prior;
-                }
-            }
+            let result = client.backend.delete_code_signing_config(&arn).await;
+            destroyed(
+                result,
+                prior,
+                &format!("delete code signing config {arn}"),
+                &mut response,
+            );
             return response;
         }
         let input = CodeSigningConfigInput {

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 
 use super::support::{
-    backend_error, boolean, integer, is_account_id, is_identifier, opt_string,
+    backend_error, boolean, destroyed, integer, is_account_id, is_identifier, opt_string,
     retry_on_stale_revision, string, Object,
 };
 use crate::backend::{AddLayerPermission, BackendError, LayerStatement};
@@ -124,10 +124,8 @@ impl Resource<Client> for LayerGrantResource {
         let planned = request.planned_state;
         if planned.is_null() {
             if boolean(&prior, "skip_destroy") != Some(true) {
-                if let Err(e) = remove(client, &prior).await {
-                    backend_error(&mut response.diagnostics, "remove the layer grant", &e);
-                    response.new_state = prior;
-                }
+                let result = remove(client, &prior).await;
+                destroyed(result, prior, "remove the layer grant", &mut response);
             }
             return response;
         }

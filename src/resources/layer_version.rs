@@ -6,16 +6,13 @@
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use chrono::Utc;
 
 use super::support::{
-    backend_error, block, file_sha384_hex, is_unknown, opt_string, refreshed, set_attr, string,
-    string_set, strings, Object,
+    backend_error, block, destroyed, file_sha384_hex, is_unknown, opt_string, refreshed, set_attr,
+    string, string_set, strings, Object,
 };
 use super::verify;
-use crate::backend::{
-    ArtifactRef, BackendError, LayerVersion, ObjectLocation, PublishLayerVersion,
-};
+use crate::backend::{ArtifactRef, LayerVersion, ObjectLocation, PublishLayerVersion};
 use crate::plugin::cty::{Number, Type, Value};
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::plugin::framework::{
@@ -168,17 +165,13 @@ impl Resource<Client> for LayerVersionResource {
         if planned.is_null() {
             let name = string(&prior, "layer_name").unwrap_or_default();
             let version = super::support::integer(&prior, "version").unwrap_or_default();
-            match client.backend.delete_layer_version(&name, version).await {
-                Ok(()) | Err(BackendError::NotFound(_)) => {}
-                Err(e) => {
-                    backend_error(
-                        &mut response.diagnostics,
-                        &format!("delete layer {name} version {version}"),
-                        &e,
-                    );
-                    response.new_state = prior;
-                }
-            }
+            let result = client.backend.delete_layer_version(&name, version).await;
+            destroyed(
+                result,
+                prior,
+                &format!("delete layer {name} version {version}"),
+                &mut response,
+            );
             return response;
         }
         if !prior.is_null() {
@@ -271,31 +264,20 @@ async fn verify_layer(
         ArtifactRef::SignedFile(_) => AttributePath::attr("signed_file"),
         _ => AttributePath::attr("arn"),
     };
-    match client.backend.signature_facts(artifact).await {
-        Ok(facts) => match facts.signature.as_ref().map(|s| &s.integrity) {
-            Some(Integrity::Valid) => {}
-            Some(Integrity::Invalid { reason }) => diags.error_at(path.clone(), "Layer content failed the integrity check", format!("{reason}. Lambda rejects functions that use a layer whose signature does not verify, whatever the policy.")),
-            None => diags.error_at(path.clone(), "Layer content is not signed", "The content carries no signature. Sign it first (lambdasign_signed_artifact) and publish the signed output."),
-        },
-        Err(e) => backend_error(diags, "read the layer content's signature", &e),
-    }
-    let csc_path = AttributePath::attr("verify_against");
-    for csc in strings(planned, "verify_against").unwrap_or_default() {
-        if let Some(policy) = verify::load_policy(client, &csc, csc_path.clone(), diags).await {
-            if let Some(verdict) = verify::evaluate(
-                client,
-                artifact,
-                &policy,
-                Utc::now(),
-                csc_path.clone(),
-                diags,
-            )
-            .await
-            {
-                verify::report(&verdict, "Layer", &csc, &csc_path, diags);
-            }
+    let facts = match client.backend.signature_facts(artifact).await {
+        Ok(facts) => facts,
+        Err(e) => {
+            backend_error(diags, "read the layer content's signature", &e);
+            return;
         }
+    };
+    match facts.signature.as_ref().map(|s| &s.integrity) {
+        Some(Integrity::Valid) => {}
+        Some(Integrity::Invalid { reason }) => diags.error_at(path, "Layer content failed the integrity check", format!("{reason}. Lambda rejects functions that use a layer whose signature does not verify, whatever the policy.")),
+        None => diags.error_at(path, "Layer content is not signed", "The content carries no signature. Sign it first (lambdasign_signed_artifact) and publish the signed output."),
     }
+    let cscs = strings(planned, "verify_against").unwrap_or_default();
+    verify::report_against_configs(client, &facts, &cscs, "Layer", diags).await;
 }
 
 fn state_of(layer: &LayerVersion, base: &Value) -> Value {

@@ -13,8 +13,8 @@ use chrono::Utc;
 use sha2::{Digest, Sha256};
 
 use super::support::{
-    backend_error, block, boolean, file_sha384_hex, format_time, is_unknown, opt_string,
-    parse_duration, parse_time, set_attr, string, strings, Object,
+    backend_error, backend_error_at, block, boolean, file_sha384_hex, format_time, is_unknown,
+    opt_string, parse_duration, parse_time, set_attr, string, strings, Object,
 };
 use super::verify;
 use crate::backend::{
@@ -421,21 +421,16 @@ async fn check_planned_profile(
     if !replacing {
         // The existing signature: all four checks.
         if let Some(job_arn) = string(prior, "job_arn") {
-            for csc in &cscs {
-                if let Some(policy) = verify::load_policy(client, csc, path.clone(), diags).await {
-                    if let Some(verdict) = verify::evaluate(
-                        client,
-                        &ArtifactRef::SigningJob(job_arn.clone()),
-                        &policy,
-                        Utc::now(),
-                        path.clone(),
-                        diags,
-                    )
-                    .await
-                    {
-                        verify::report(&verdict, "Signed artifact", csc, &path, diags);
-                    }
+            match client
+                .backend
+                .signature_facts(&ArtifactRef::SigningJob(job_arn))
+                .await
+            {
+                Ok(facts) => {
+                    verify::report_against_configs(client, &facts, &cscs, "Signed artifact", diags)
+                        .await
                 }
+                Err(e) => backend_error_at(diags, path, "read the artifact's signature", &e),
             }
         }
         return;
@@ -572,25 +567,34 @@ async fn verify_signed(client: &Client, state: &Value, diags: &mut Diagnostics) 
     let Some(job_arn) = string(state, "job_arn") else {
         return;
     };
-    let artifact = ArtifactRef::SigningJob(job_arn.clone());
-    match client.backend.signature_facts(&artifact).await {
-        Ok(facts) => match facts.signature.as_ref().map(|s| &s.integrity) {
-            Some(Integrity::Valid) => {}
-            Some(Integrity::Invalid { reason }) => diags.error_at(AttributePath::attr("output_file"), "The signed output failed verification", format!("{reason}. The signing job {job_arn} is kept in state; the next apply re-signs.")),
-            None => diags.error_at(AttributePath::attr("output_file"), "The output carries no signature", format!("Signing job {job_arn} produced an output without a signature.")),
-        },
-        Err(e) => backend_error(diags, "verify the signed output", &e),
-    }
-    let path = AttributePath::attr("verify_against");
-    for csc in strings(state, "verify_against").unwrap_or_default() {
-        if let Some(policy) = verify::load_policy(client, &csc, path.clone(), diags).await {
-            if let Some(verdict) =
-                verify::evaluate(client, &artifact, &policy, Utc::now(), path.clone(), diags).await
-            {
-                verify::report(&verdict, "Signed artifact", &csc, &path, diags);
-            }
+    let facts = match client
+        .backend
+        .signature_facts(&ArtifactRef::SigningJob(job_arn.clone()))
+        .await
+    {
+        Ok(facts) => facts,
+        Err(e) => {
+            backend_error(diags, "verify the signed output", &e);
+            return;
         }
+    };
+    match facts.signature.as_ref().map(|s| &s.integrity) {
+        Some(Integrity::Valid) => {}
+        Some(Integrity::Invalid { reason }) => diags.error_at(
+            AttributePath::attr("output_file"),
+            "The signed output failed verification",
+            format!(
+                "{reason}. The signing job {job_arn} is kept in state; the next apply re-signs."
+            ),
+        ),
+        None => diags.error_at(
+            AttributePath::attr("output_file"),
+            "The output carries no signature",
+            format!("Signing job {job_arn} produced an output without a signature."),
+        ),
     }
+    let cscs = strings(state, "verify_against").unwrap_or_default();
+    verify::report_against_configs(client, &facts, &cscs, "Signed artifact", diags).await;
 }
 
 /// `output_sha384`: the output as it is now ("" when missing).

@@ -7,12 +7,12 @@ use async_trait::async_trait;
 use chrono::Utc;
 
 use super::support::{
-    backend_error, block, format_time, integer, opt_string, parse_time, random_suffix, refreshed,
-    same_time_or, set_attr, string, string_map, tags_value, Object,
+    backend_error, block, destroyed, format_time, integer, opt_string, parse_time, random_suffix,
+    refreshed, same_time_or, set_attr, string, string_map, tags_value, Object,
 };
 use crate::backend::{
-    BackendError, ProfileStatus, PutSigningProfile, RevokeSigningProfile, SignatureValidity,
-    SigningProfile, ValidityUnit, LAMBDA_PLATFORM,
+    ProfileStatus, PutSigningProfile, RevokeSigningProfile, SignatureValidity, SigningProfile,
+    ValidityUnit, LAMBDA_PLATFORM,
 };
 use crate::plugin::cty::{Number, Type, Value};
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
@@ -168,17 +168,13 @@ impl Resource<Client> for SigningProfileResource {
         let prior = request.prior_state;
         if planned.is_null() {
             let name = string(&prior, "name").unwrap_or_default();
-            match client.backend.cancel_signing_profile(&name).await {
-                Ok(()) | Err(BackendError::NotFound(_)) => {}
-                Err(e) => {
-                    backend_error(
-                        &mut response.diagnostics,
-                        &format!("cancel signing profile {name}"),
-                        &e,
-                    );
-                    response.new_state = prior;
-                }
-            }
+            let result = client.backend.cancel_signing_profile(&name).await;
+            destroyed(
+                result,
+                prior,
+                &format!("cancel signing profile {name}"),
+                &mut response,
+            );
             return response;
         }
         let diags = &mut response.diagnostics;

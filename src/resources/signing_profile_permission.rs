@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 
 use super::support::{
-    backend_error, is_account_id, is_identifier, opt_string, random_suffix,
+    backend_error, destroyed, is_account_id, is_identifier, opt_string, random_suffix,
     retry_on_stale_revision, string, Object,
 };
 use crate::backend::{AddProfilePermission, BackendError, ProfilePermission};
@@ -135,14 +135,9 @@ impl Resource<Client> for SigningProfilePermissionResource {
             let prior = request.prior_state;
             let profile = string(&prior, "profile_name").unwrap_or_default();
             let statement = string(&prior, "statement_id").unwrap_or_default();
-            if let Err(e) = remove(client, &profile, &statement).await {
-                backend_error(
-                    &mut response.diagnostics,
-                    &format!("remove statement {statement} from signing profile {profile}"),
-                    &e,
-                );
-                response.new_state = prior;
-            }
+            let result = remove(client, &profile, &statement).await;
+            let doing = format!("remove statement {statement} from signing profile {profile}");
+            destroyed(result, prior, &doing, &mut response);
             return response;
         }
         let planned = request.planned_state;

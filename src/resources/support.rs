@@ -222,6 +222,23 @@ pub async fn file_sha384_hex(path: &str) -> std::io::Result<String> {
         .map_err(std::io::Error::other)?
 }
 
+/// The usual destroy: gone already counts as done; any other failure keeps
+/// the prior state (so the object is not forgotten) with an error.
+pub fn destroyed(
+    result: Result<(), BackendError>,
+    prior: Value,
+    doing: &str,
+    response: &mut crate::plugin::framework::ApplyResponse,
+) {
+    match result {
+        Ok(()) | Err(BackendError::NotFound(_)) => {}
+        Err(e) => {
+            backend_error(&mut response.diagnostics, doing, &e);
+            response.new_state = prior;
+        }
+    }
+}
+
 /// The usual refresh: the object's state when it exists, nothing when it
 /// is gone (Terraform then plans to create it again), and the state as it
 /// was, with an error, when the backend cannot tell.

@@ -10,7 +10,7 @@ use crate::plugin::cty::{Type, Value};
 use crate::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::provider::Client;
 use crate::resources::support::{backend_error_at, Object};
-use crate::signing::checks::{self, Enforcement, Policy, Status, Verdict};
+use crate::signing::checks::{self, Enforcement, Facts, Policy, Status, Verdict};
 
 /// The type of one check result in state.
 pub fn check_type() -> Type {
@@ -90,6 +90,24 @@ pub async fn evaluate(
         Err(e) => {
             backend_error_at(diags, path, "read the artifact's signature", &e);
             None
+        }
+    }
+}
+
+/// Checks one artifact, whose signature facts were read once, against
+/// every config in `verify_against`; diagnostics point at that attribute.
+pub async fn report_against_configs(
+    client: &Client,
+    facts: &Facts,
+    cscs: &[String],
+    subject: &str,
+    diags: &mut Diagnostics,
+) {
+    let path = AttributePath::attr("verify_against");
+    for csc in cscs {
+        if let Some(policy) = load_policy(client, csc, path.clone(), diags).await {
+            let verdict = checks::evaluate(facts, &policy, Utc::now());
+            report(&verdict, subject, csc, &path, diags);
         }
     }
 }
