@@ -63,8 +63,8 @@ fn main() {
             let channel = common::connect(&plugin, Some(&identity))
                 .await
                 .expect("connect");
-            lambdasign::plugin::proto::health::health_client::HealthClient::new(channel)
-                .check(lambdasign::plugin::proto::health::HealthCheckRequest {
+            lambdasign::tf::plugin::proto::health::health_client::HealthClient::new(channel)
+                .check(lambdasign::tf::plugin::proto::health::HealthCheckRequest {
                     service: "plugin".into(),
                 })
                 .await

@@ -18,8 +18,8 @@ use lambdasign::backend::local::LocalBackend;
 use lambdasign::backend::{
     Backend, CodeSigningConfigInput, PutSigningProfile, UntrustedArtifactAction,
 };
-use lambdasign::signing::digest::sha384_file;
-use lambdasign::signing::keys::SigningKey;
+use lambdasign::domain::digest::sha384_file;
+use lambdasign::domain::keys::SigningKey;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_terraform-provider-lambdasign");
 const MIB: usize = 1024 * 1024;

@@ -10,9 +10,9 @@ use serde::Serialize;
 
 use crate::backend::local::LocalBackend;
 use crate::backend::{ArtifactRef, Backend, ObjectLocation, StartSigningJob};
-use crate::resources::verify::policy_of;
-use crate::signing::checks::{self, Status, Verdict};
-use crate::signing::digest::sha384_file;
+use crate::tf::resources::verify::policy_of;
+use crate::domain::checks::{self, Status, Verdict};
+use crate::domain::digest::sha384_file;
 
 const ABOUT: &str = "\
 Terraform provider for AWS Lambda code signing (lambdasign).
@@ -80,13 +80,13 @@ struct StoreArgs {
     #[arg(long)]
     account: String,
     /// The region to act in.
-    #[arg(long, default_value = crate::provider::config::DEFAULT_REGION)]
+    #[arg(long, default_value = crate::tf::provider::config::DEFAULT_REGION)]
     region: String,
 }
 
 impl StoreArgs {
     fn open(&self) -> Result<LocalBackend, String> {
-        if !crate::resources::support::is_account_id(&self.account) {
+        if !crate::tf::resources::support::is_account_id(&self.account) {
             return Err(format!("--account {:?} must be 12 digits", self.account));
         }
         LocalBackend::open(&self.store, &self.account, &self.region)
@@ -162,7 +162,7 @@ async fn sign(
         profile_owner,
         source: ObjectLocation::File(input),
         destination: ObjectLocation::File(output.clone()),
-        client_request_token: crate::resources::support::random_suffix(32),
+        client_request_token: crate::tf::resources::support::random_suffix(32),
         staging: None,
         download_to: None,
         timeout: crate::backend::DEFAULT_SIGNING_TIMEOUT,
@@ -178,7 +178,7 @@ async fn sign(
             println!("sha384   {}", job.signed_sha384);
             println!(
                 "expires  {}",
-                crate::resources::support::format_time(job.signature_expires_at)
+                crate::tf::resources::support::format_time(job.signature_expires_at)
             );
             ExitCode::SUCCESS
         }
@@ -236,7 +236,7 @@ async fn verify(
         Ok(backend) => backend,
         Err(e) => return usage_error(&e),
     };
-    let at: DateTime<Utc> = match at.as_deref().map(crate::resources::support::parse_time) {
+    let at: DateTime<Utc> = match at.as_deref().map(crate::tf::resources::support::parse_time) {
         None => Utc::now(),
         Some(Ok(at)) => at,
         Some(Err(e)) => return usage_error(&format!("--at: {e}")),

@@ -1,16 +1,17 @@
-//! terraform-provider-lambdasign: a Terraform provider for AWS Lambda code
-//! signing that verifies at plan time what Lambda would decide at deploy time.
+//! terraform-provider-lambdasign: AWS Lambda code signing end to end, with
+//! what Lambda would decide at deploy time said before deployment.
 //!
-//! Data flows one way: Terraform -> [`plugin`] (decode, validate) ->
-//! [`resources`] (plan/apply logic) -> [`signing`] (pure checks) and the
-//! backends (side effects) -> [`plugin`] (encode, diagnostics).
+//! The layers, from the bottom up; each imports only the ones below it:
+//! - [`domain`]: pure rules and model types: ARNs, digests, the signature
+//!   envelope and keys, Lambda's four checks, the facts they read.
+//! - [`backend`]: data access behind one trait: `local` (an embedded SQLite
+//!   emulation of Signer and Lambda) and `aws` (the AWS SDK).
+//! - `engine`: one module per resource with its use cases.
+//! - front ends that only translate: [`tf`] (the Terraform plugin) and [`cli`].
 
 #![forbid(unsafe_code)]
 
 pub mod backend;
 pub mod cli;
-pub mod functions;
-pub mod plugin;
-pub mod provider;
-pub mod resources;
-pub mod signing;
+pub mod domain;
+pub mod tf;

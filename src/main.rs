@@ -5,14 +5,14 @@
 
 use std::process::ExitCode;
 
-use lambdasign::plugin::server::{self, PluginEnv, MAGIC_COOKIE_KEY};
-use lambdasign::provider::LambdaSign;
+use lambdasign::tf::plugin::server::{self, PluginEnv, MAGIC_COOKIE_KEY};
+use lambdasign::tf::provider::LambdaSign;
 
 fn main() -> ExitCode {
     if std::env::var_os(MAGIC_COOKIE_KEY).is_none() {
         return lambdasign::cli::run();
     }
-    lambdasign::plugin::logging::init();
+    lambdasign::tf::plugin::logging::init();
     let env = match PluginEnv::from_env() {
         Ok(env) => env,
         Err(e) => {

@@ -16,8 +16,8 @@ use lambdasign::backend::{
     ArtifactRef, Backend, JobStatus, ObjectLocation, ProfileStatus, PutSigningProfile,
     SignatureValidity, StartSigningJob, Tags, LAMBDA_PLATFORM,
 };
-use lambdasign::provider::config::AwsConfig;
-use lambdasign::signing::checks::Integrity;
+use lambdasign::tf::provider::config::AwsConfig;
+use lambdasign::domain::checks::Integrity;
 
 /// Ignored by default, so it shows as ignored, never as passed, in normal
 /// runs. Run it with `LAMBDASIGN_ACC=1 cargo test --test aws_acceptance -- --ignored`.
@@ -37,7 +37,7 @@ async fn acceptance_against_real_aws() {
         Ok(connected) => connected.backend,
         Err((summary, detail)) => panic!("{summary}: {detail}"),
     };
-    let suffix: String = lambdasign::resources::support::random_suffix(10);
+    let suffix: String = lambdasign::tf::resources::support::random_suffix(10);
     let name = format!("lambdasign_acc_{suffix}");
     let profile = backend
         .put_signing_profile(PutSigningProfile {

@@ -20,7 +20,7 @@ use lambdasign::backend::{
     PutSigningProfile, SignatureValidity, StartSigningJob, Tags, ValidityUnit,
     DEFAULT_SIGNING_TIMEOUT, LAMBDA_PLATFORM,
 };
-use lambdasign::provider::config::{AwsConfig, Endpoints};
+use lambdasign::tf::provider::config::{AwsConfig, Endpoints};
 use sha2::{Digest, Sha384};
 
 fn config_for(moto: &Moto) -> AwsConfig {

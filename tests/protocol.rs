@@ -6,12 +6,12 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{connect, start_plugin, ClientIdentity, BINARY, MAGIC_COOKIE};
-use lambdasign::plugin::proto::go_plugin::grpc_controller_client::GrpcControllerClient;
-use lambdasign::plugin::proto::go_plugin::Empty;
-use lambdasign::plugin::proto::health::health_client::HealthClient;
-use lambdasign::plugin::proto::health::HealthCheckRequest;
-use lambdasign::plugin::proto::tfplugin6::get_provider_schema;
-use lambdasign::plugin::proto::tfplugin6::provider_client::ProviderClient;
+use lambdasign::tf::plugin::proto::go_plugin::grpc_controller_client::GrpcControllerClient;
+use lambdasign::tf::plugin::proto::go_plugin::Empty;
+use lambdasign::tf::plugin::proto::health::health_client::HealthClient;
+use lambdasign::tf::plugin::proto::health::HealthCheckRequest;
+use lambdasign::tf::plugin::proto::tfplugin6::get_provider_schema;
+use lambdasign::tf::plugin::proto::tfplugin6::provider_client::ProviderClient;
 
 #[tokio::test]
 async fn terraform_client_gets_the_schema_over_mutual_tls() {

@@ -1,10 +1,10 @@
 #![no_main]
 //! Fuzzes the two parsers that see untrusted bytes: `Envelope::parse` and
 //! the pure EOCD/comment parser `artifact::parse_tail` that `inspect` uses.
-//! In the main crate, replace `lambdasign::` with `lambdasign::`.
 
-use lambdasign::signing::artifact::{parse_tail, tail_len};
-use lambdasign::signing::envelope::Envelope;
+
+use lambdasign::domain::artifact::{parse_tail, tail_len};
+use lambdasign::domain::envelope::Envelope;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

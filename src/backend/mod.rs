@@ -147,5 +147,5 @@ pub trait Backend: Send + Sync {
     async fn signature_facts(
         &self,
         artifact: &ArtifactRef,
-    ) -> BackendResult<crate::signing::checks::Facts>;
+    ) -> BackendResult<crate::domain::checks::Facts>;
 }

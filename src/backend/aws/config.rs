@@ -7,7 +7,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
-use crate::provider::config::AwsConfig;
+use crate::tf::provider::config::AwsConfig;
 
 /// The default session name of an assumed role.
 pub const DEFAULT_SESSION_NAME: &str = "terraform-provider-lambdasign";

@@ -37,8 +37,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::backend::*;
-use crate::provider::config::AwsConfig;
-use crate::signing::checks::{Facts, Integrity, Revocation, Signature};
+use crate::tf::provider::config::AwsConfig;
+use crate::domain::checks::{Facts, Integrity, Revocation, Signature};
 pub use config::Clients;
 
 /// How a signing job is polled: exponential backoff from `initial` to `max`.

@@ -582,7 +582,7 @@ impl AwsBackend {
 /// SHA-384 (hex) of a local file, hashed on a blocking thread.
 pub(super) async fn file_digest(path: &Path) -> BackendResult<String> {
     let owned = path.to_path_buf();
-    tokio::task::spawn_blocking(move || crate::signing::digest::sha384_file(&owned))
+    tokio::task::spawn_blocking(move || crate::domain::digest::sha384_file(&owned))
         .await
         .map_err(|e| BackendError::Internal(format!("hashing {}: {e}", path.display())))?
         .map(hex::encode)

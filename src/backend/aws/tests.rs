@@ -17,7 +17,7 @@ use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 
 use super::*;
-use crate::signing::checks::{self, Check, Enforcement, Policy, Status};
+use crate::domain::checks::{self, Check, Enforcement, Policy, Status};
 
 const ACCOUNT: &str = "111111111111";
 const JOB: &str = "2b7a3c9e-4f1d-4a57-9d1c-0c6f3e8a1b2d";

@@ -12,7 +12,7 @@ use crate::backend::{
     BackendError, BackendResult, CodeSigningConfig, CodeSigningConfigInput, Identity,
     UntrustedArtifactAction,
 };
-use crate::signing::arn;
+use crate::domain::arn;
 
 const MAX_PUBLISHERS: usize = 20;
 const MAX_DESCRIPTION: usize = 256;

@@ -11,9 +11,9 @@ use super::{jobs, layers, profiles};
 use crate::backend::{
     ArtifactRef, BackendError, BackendResult, Identity, JobStatus, ObjectLocation,
 };
-use crate::signing::artifact::{self, Inspection};
-use crate::signing::checks::{Facts, Integrity, Revocation, Signature};
-use crate::signing::keys::PublicKey;
+use crate::domain::artifact::{self, Inspection};
+use crate::domain::checks::{Facts, Integrity, Revocation, Signature};
+use crate::domain::keys::PublicKey;
 
 pub const UNKNOWN_PROFILE_VERSION: &str = "signed by a profile version this store does not know";
 pub const MISSING_SIGNED_OBJECT: &str = "signed object is missing";

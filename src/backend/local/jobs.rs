@@ -19,8 +19,8 @@ use crate::backend::{
     BackendError, BackendResult, Identity, JobRevocation, JobStatus, ObjectLocation, ProfileStatus,
     SigningJob, StartSigningJob,
 };
-use crate::signing::artifact;
-use crate::signing::envelope::{Claims, Envelope};
+use crate::domain::artifact;
+use crate::domain::envelope::{Claims, Envelope};
 
 pub fn job_arn(id: &Identity, account: &str, job_id: &str) -> String {
     format!(

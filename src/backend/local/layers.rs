@@ -17,7 +17,7 @@ use crate::backend::{
     AddLayerPermission, BackendError, BackendResult, Identity, LayerPolicy, LayerStatement,
     LayerVersion, PublishLayerVersion,
 };
-use crate::signing::artifact;
+use crate::domain::artifact;
 
 pub const LAYER_ACTION: &str = "lambda:GetLayerVersion";
 const ARCHITECTURES: [&str; 2] = ["x86_64", "arm64"];

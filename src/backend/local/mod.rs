@@ -45,7 +45,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 
 use crate::backend::*;
-use crate::signing::checks::Facts;
+use crate::domain::checks::Facts;
 use store::Store;
 
 pub use facts::{MISSING_SIGNED_OBJECT, UNKNOWN_PROFILE_VERSION};

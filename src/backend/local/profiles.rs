@@ -12,8 +12,8 @@ use crate::backend::{
     ProfilePermissions, ProfileRevocation, ProfileStatus, PutSigningProfile, RevokeSigningProfile,
     SignatureValidity, SigningProfile, Tags, ValidityUnit, LAMBDA_PLATFORM,
 };
-use crate::signing::checks;
-use crate::signing::keys::SigningKey;
+use crate::domain::checks;
+use crate::domain::keys::SigningKey;
 
 /// The actions a signing profile policy may grant.
 pub const PROFILE_ACTIONS: [&str; 4] = [

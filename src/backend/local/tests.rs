@@ -7,8 +7,8 @@ use std::sync::Arc;
 use chrono::{TimeDelta, Utc};
 
 use super::*;
-use crate::signing::checks::Integrity;
-use crate::signing::{arn, digest};
+use crate::domain::checks::Integrity;
+use crate::domain::{arn, digest};
 
 const A: &str = "111111111111";
 const B: &str = "222222222222";
@@ -936,7 +936,7 @@ async fn layers_are_copied_numbered_and_shared_only_when_granted() {
     assert!(matches!(r, Err(BackendError::NotFound(_))), "{r:?}");
 }
 
-fn integrity(facts: &crate::signing::checks::Facts) -> &Integrity {
+fn integrity(facts: &crate::domain::checks::Facts) -> &Integrity {
     &facts.signature.as_ref().expect("a signature").integrity
 }
 
@@ -1166,7 +1166,7 @@ async fn private_keys_never_leave_the_store() {
             |r| r.get(0),
         )
         .unwrap();
-    assert!(crate::signing::keys::SigningKey::from_pkcs8_der(&der).is_ok());
+    assert!(crate::domain::keys::SigningKey::from_pkcs8_der(&der).is_ok());
     let secret_scalar_hex = hex::encode(&der[der.len() - 48..]);
     let debug =
         format!("{profile:?}{got:?}{revoked:?}{job:?}{layer:?}{facts:?}{permissions:?}{a:?}");

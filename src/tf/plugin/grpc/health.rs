@@ -5,9 +5,9 @@ use std::pin::Pin;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use crate::plugin::proto::health::health_check_response::ServingStatus;
-use crate::plugin::proto::health::health_server::Health;
-use crate::plugin::proto::health::{HealthCheckRequest, HealthCheckResponse};
+use crate::tf::plugin::proto::health::health_check_response::ServingStatus;
+use crate::tf::plugin::proto::health::health_server::Health;
+use crate::tf::plugin::proto::health::{HealthCheckRequest, HealthCheckResponse};
 
 pub struct HealthService;
 

@@ -11,12 +11,12 @@ use async_trait::async_trait;
 use crate::backend::aws::AwsBackend;
 use crate::backend::local::LocalBackend;
 use crate::backend::Backend;
-use crate::functions;
-use crate::plugin::cty::Value;
-use crate::plugin::diagnostics::AttributePath;
-use crate::plugin::diagnostics::Diagnostics;
-use crate::plugin::framework::{DataSource, Function, Provider, Resource};
-use crate::plugin::schema::Schema;
+use crate::tf::functions;
+use crate::tf::plugin::cty::Value;
+use crate::tf::plugin::diagnostics::AttributePath;
+use crate::tf::plugin::diagnostics::Diagnostics;
+use crate::tf::plugin::framework::{DataSource, Function, Provider, Resource};
+use crate::tf::plugin::schema::Schema;
 use config::BackendConfig;
 
 /// What configuring the provider yields, handed to every resource call.
@@ -101,11 +101,11 @@ impl Provider for LambdaSign {
     }
 
     fn resources(&self) -> Vec<Box<dyn Resource<Client>>> {
-        crate::resources::all()
+        crate::tf::resources::all()
     }
 
     fn data_sources(&self) -> Vec<Box<dyn DataSource<Client>>> {
-        crate::resources::data_sources()
+        crate::tf::resources::data_sources()
     }
 
     fn functions(&self) -> Vec<Box<dyn Function>> {

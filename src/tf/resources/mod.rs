@@ -16,8 +16,8 @@ pub mod support;
 pub mod verification;
 pub mod verify;
 
-use crate::plugin::framework::{DataSource, Resource};
-use crate::provider::Client;
+use crate::tf::plugin::framework::{DataSource, Resource};
+use crate::tf::provider::Client;
 
 /// Every managed resource type the provider offers.
 pub fn all() -> Vec<Box<dyn Resource<Client>>> {

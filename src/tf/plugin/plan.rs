@@ -79,8 +79,8 @@ impl PrivateState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::cty::Type;
-    use crate::plugin::schema::Attribute;
+    use crate::tf::plugin::cty::Type;
+    use crate::tf::plugin::schema::Attribute;
 
     #[test]
     fn null_computed_attributes_become_unknown_on_create() {

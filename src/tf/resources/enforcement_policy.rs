@@ -8,11 +8,11 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 use super::support::{set_attr, strings};
-use crate::plugin::cty::{Type, Value};
-use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::framework::{DataSource, DataSourceResponse};
-use crate::plugin::schema::{Attribute, Schema};
-use crate::provider::Client;
+use crate::tf::plugin::cty::{Type, Value};
+use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::tf::plugin::framework::{DataSource, DataSourceResponse};
+use crate::tf::plugin::schema::{Attribute, Schema};
+use crate::tf::provider::Client;
 
 pub struct EnforcementPolicyDataSource;
 

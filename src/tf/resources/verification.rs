@@ -12,12 +12,12 @@ use chrono::Utc;
 use super::support::{block, parse_time, string, strings};
 use super::verify;
 use crate::backend::{ArtifactRef, UntrustedArtifactAction};
-use crate::plugin::cty::{Type, Value};
-use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::framework::{DataSource, DataSourceResponse};
-use crate::plugin::schema::{Attribute, Block, NestedBlock, Schema};
-use crate::provider::Client;
-use crate::signing::checks::Policy;
+use crate::tf::plugin::cty::{Type, Value};
+use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::tf::plugin::framework::{DataSource, DataSourceResponse};
+use crate::tf::plugin::schema::{Attribute, Block, NestedBlock, Schema};
+use crate::tf::provider::Client;
+use crate::domain::checks::Policy;
 
 pub struct VerificationDataSource;
 

@@ -9,11 +9,11 @@ use chrono::Utc;
 use super::support::{backend_error_at, opt_string, parse_time, set_attr, string};
 use super::verify;
 use crate::backend::ArtifactRef;
-use crate::plugin::cty::{Type, Value};
-use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::framework::{DataSource, DataSourceResponse};
-use crate::plugin::schema::{Attribute, Schema};
-use crate::provider::Client;
+use crate::tf::plugin::cty::{Type, Value};
+use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::tf::plugin::framework::{DataSource, DataSourceResponse};
+use crate::tf::plugin::schema::{Attribute, Schema};
+use crate::tf::provider::Client;
 
 pub struct LayerSignatureDataSource;
 

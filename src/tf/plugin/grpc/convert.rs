@@ -1,11 +1,11 @@
 //! Conversions between the framework's types and the generated protocol
 //! types. Kept in one place so the rest of the crate never sees protobuf.
 
-use crate::plugin::cty::{self, Type, Value};
-use crate::plugin::diagnostics::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
-use crate::plugin::framework::FunctionSignature;
-use crate::plugin::proto::tfplugin6 as pb;
-use crate::plugin::schema::{Attribute, Block, NestedBlock, Nesting, Presence, Schema};
+use crate::tf::plugin::cty::{self, Type, Value};
+use crate::tf::plugin::diagnostics::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
+use crate::tf::plugin::framework::FunctionSignature;
+use crate::tf::plugin::proto::tfplugin6 as pb;
+use crate::tf::plugin::schema::{Attribute, Block, NestedBlock, Nesting, Presence, Schema};
 
 pub fn diagnostics(diags: Diagnostics) -> Vec<pb::Diagnostic> {
     diags.into_iter().map(diagnostic).collect()

@@ -5,11 +5,11 @@
 use async_trait::async_trait;
 
 use super::support::{backend_error, format_time, set_attr, string, tags_value, Object};
-use crate::plugin::cty::{Number, Type, Value};
-use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::framework::{DataSource, DataSourceResponse};
-use crate::plugin::schema::{Attribute, Schema};
-use crate::provider::Client;
+use crate::tf::plugin::cty::{Number, Type, Value};
+use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::tf::plugin::framework::{DataSource, DataSourceResponse};
+use crate::tf::plugin::schema::{Attribute, Schema};
+use crate::tf::provider::Client;
 
 pub struct SigningProfileDataSource;
 

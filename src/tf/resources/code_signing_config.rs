@@ -9,17 +9,17 @@ use super::support::{
     tags_value, Object,
 };
 use crate::backend::{CodeSigningConfig, CodeSigningConfigInput, UntrustedArtifactAction};
-use crate::plugin::cty::{Type, Value};
-use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::framework::{
+use crate::tf::plugin::cty::{Type, Value};
+use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::tf::plugin::framework::{
     ApplyRequest, ApplyResponse, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
     ReadResponse, Resource,
 };
-use crate::plugin::plan;
-use crate::plugin::schema::{Attribute, Schema};
-use crate::provider::Client;
-use crate::signing::arn::{parse_publisher, PublisherError};
-use crate::signing::checks::MAX_ALLOWED_PUBLISHERS;
+use crate::tf::plugin::plan;
+use crate::tf::plugin::schema::{Attribute, Schema};
+use crate::tf::provider::Client;
+use crate::domain::arn::{parse_publisher, PublisherError};
+use crate::domain::checks::MAX_ALLOWED_PUBLISHERS;
 
 pub struct CodeSigningConfigResource;
 

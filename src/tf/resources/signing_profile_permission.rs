@@ -10,15 +10,15 @@ use super::support::{
     retry_on_stale_revision, string, Object,
 };
 use crate::backend::{AddProfilePermission, BackendError, ProfilePermission};
-use crate::plugin::cty::{Type, Value};
-use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::framework::{
+use crate::tf::plugin::cty::{Type, Value};
+use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::tf::plugin::framework::{
     ApplyRequest, ApplyResponse, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
     ReadResponse, Resource,
 };
-use crate::plugin::plan;
-use crate::plugin::schema::{Attribute, Schema};
-use crate::provider::Client;
+use crate::tf::plugin::plan;
+use crate::tf::plugin::schema::{Attribute, Schema};
+use crate::tf::provider::Client;
 
 pub struct SigningProfilePermissionResource;
 

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
 use crate::backend::{BackendError, Tags};
-use crate::plugin::cty::{Number, Value};
-use crate::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::tf::plugin::cty::{Number, Value};
+use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
 
 /// A known, non-null string attribute.
 pub fn string(value: &Value, name: &str) -> Option<String> {
@@ -217,7 +217,7 @@ pub fn is_account_id(text: &str) -> bool {
 /// SHA-384 (hex) of a file, hashed off the async workers.
 pub async fn file_sha384_hex(path: &str) -> std::io::Result<String> {
     let path = std::path::PathBuf::from(path);
-    tokio::task::spawn_blocking(move || crate::signing::digest::sha384_file(&path).map(hex::encode))
+    tokio::task::spawn_blocking(move || crate::domain::digest::sha384_file(&path).map(hex::encode))
         .await
         .map_err(std::io::Error::other)?
 }
@@ -228,7 +228,7 @@ pub fn destroyed(
     result: Result<(), BackendError>,
     prior: Value,
     doing: &str,
-    response: &mut crate::plugin::framework::ApplyResponse,
+    response: &mut crate::tf::plugin::framework::ApplyResponse,
 ) {
     match result {
         Ok(()) | Err(BackendError::NotFound(_)) => {}
@@ -244,11 +244,11 @@ pub fn destroyed(
 /// was, with an error, when the backend cannot tell.
 pub fn refreshed<T>(
     found: Result<Option<T>, BackendError>,
-    request: crate::plugin::framework::ReadRequest,
+    request: crate::tf::plugin::framework::ReadRequest,
     doing: &str,
     state_of: impl FnOnce(&T, &Value) -> Value,
-) -> crate::plugin::framework::ReadResponse {
-    let mut response = crate::plugin::framework::ReadResponse {
+) -> crate::tf::plugin::framework::ReadResponse {
+    let mut response = crate::tf::plugin::framework::ReadResponse {
         private: request.private,
         ..Default::default()
     };

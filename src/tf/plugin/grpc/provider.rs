@@ -8,14 +8,14 @@ use std::sync::{Arc, RwLock};
 use tonic::{Request, Response, Status};
 
 use super::convert;
-use crate::plugin::cty::{Type, Value};
-use crate::plugin::diagnostics::Diagnostics;
-use crate::plugin::framework::{
+use crate::tf::plugin::cty::{Type, Value};
+use crate::tf::plugin::diagnostics::Diagnostics;
+use crate::tf::plugin::framework::{
     ApplyRequest, DataSource, Function, PlanRequest, Provider, ReadRequest, Resource,
 };
-use crate::plugin::proto::tfplugin6 as pb;
-use crate::plugin::proto::tfplugin6::provider_server::Provider as ProviderRpc;
-use crate::plugin::schema::Schema;
+use crate::tf::plugin::proto::tfplugin6 as pb;
+use crate::tf::plugin::proto::tfplugin6::provider_server::Provider as ProviderRpc;
+use crate::tf::plugin::schema::Schema;
 
 /// A registered resource or data source with its schema computed once.
 struct Registered<T: ?Sized> {

@@ -6,11 +6,11 @@
 use chrono::{DateTime, Utc};
 
 use crate::backend::{ArtifactRef, CodeSigningConfig, UntrustedArtifactAction};
-use crate::plugin::cty::{Type, Value};
-use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::provider::Client;
-use crate::resources::support::{backend_error_at, Object};
-use crate::signing::checks::{self, Enforcement, Facts, Policy, Status, Verdict};
+use crate::tf::plugin::cty::{Type, Value};
+use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::tf::provider::Client;
+use crate::tf::resources::support::{backend_error_at, Object};
+use crate::domain::checks::{self, Enforcement, Facts, Policy, Status, Verdict};
 
 /// The type of one check result in state.
 pub fn check_type() -> Type {

@@ -20,16 +20,16 @@ use super::verify;
 use crate::backend::{
     ArtifactRef, BackendError, ObjectLocation, SigningJob, StartSigningJob, DEFAULT_SIGNING_TIMEOUT,
 };
-use crate::plugin::cty::{Type, Value};
-use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::framework::{
+use crate::tf::plugin::cty::{Type, Value};
+use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::tf::plugin::framework::{
     ApplyRequest, ApplyResponse, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
     ReadResponse, Resource,
 };
-use crate::plugin::plan::{self, PrivateState};
-use crate::plugin::schema::{Attribute, Block, NestedBlock, Schema};
-use crate::provider::Client;
-use crate::signing::checks::Integrity;
+use crate::tf::plugin::plan::{self, PrivateState};
+use crate::tf::plugin::schema::{Attribute, Block, NestedBlock, Schema};
+use crate::tf::provider::Client;
+use crate::domain::checks::Integrity;
 
 pub struct SignedArtifactResource;
 
@@ -460,12 +460,12 @@ async fn check_planned_profile(
             if !policy.allows(&profile.version_arn) {
                 let detail = format!("The artifact would be signed by {}, which {csc} does not list as an allowed publisher.", profile.version_arn);
                 match policy.enforcement() {
-                    crate::signing::checks::Enforcement::Enforce => diags.error_at(
+                    crate::domain::checks::Enforcement::Enforce => diags.error_at(
                         path.clone(),
                         "Signed artifact: source mismatch check would fail",
                         format!("{detail} Lambda would reject this deployment (policy Enforce)."),
                     ),
-                    crate::signing::checks::Enforcement::Warn => diags.warning_at(
+                    crate::domain::checks::Enforcement::Warn => diags.warning_at(
                         path.clone(),
                         "Signed artifact: source mismatch check would fail",
                         format!("{detail} Lambda would deploy it (policy Warn) and log a warning."),

@@ -3,8 +3,8 @@
 use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
-use crate::plugin::proto::go_plugin::grpc_controller_server::GrpcController;
-use crate::plugin::proto::go_plugin::Empty;
+use crate::tf::plugin::proto::go_plugin::grpc_controller_server::GrpcController;
+use crate::tf::plugin::proto::go_plugin::Empty;
 
 pub struct ControllerService {
     shutdown: watch::Sender<bool>,

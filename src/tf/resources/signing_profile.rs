@@ -14,16 +14,16 @@ use crate::backend::{
     ProfileStatus, PutSigningProfile, RevokeSigningProfile, SignatureValidity, SigningProfile,
     ValidityUnit, LAMBDA_PLATFORM,
 };
-use crate::plugin::cty::{Number, Type, Value};
-use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::framework::{
+use crate::tf::plugin::cty::{Number, Type, Value};
+use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::tf::plugin::framework::{
     ApplyRequest, ApplyResponse, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
     ReadResponse, Resource,
 };
-use crate::plugin::plan;
-use crate::plugin::schema::{Attribute, Block, NestedBlock, Schema};
-use crate::provider::Client;
-use crate::signing::checks;
+use crate::tf::plugin::plan;
+use crate::tf::plugin::schema::{Attribute, Block, NestedBlock, Schema};
+use crate::tf::provider::Client;
+use crate::domain::checks;
 
 pub struct SigningProfileResource;
 

@@ -13,16 +13,16 @@ use super::support::{
 };
 use super::verify;
 use crate::backend::{ArtifactRef, LayerVersion, ObjectLocation, PublishLayerVersion};
-use crate::plugin::cty::{Number, Type, Value};
-use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::framework::{
+use crate::tf::plugin::cty::{Number, Type, Value};
+use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::tf::plugin::framework::{
     ApplyRequest, ApplyResponse, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
     ReadResponse, Resource,
 };
-use crate::plugin::plan;
-use crate::plugin::schema::{Attribute, Block, NestedBlock, Schema};
-use crate::provider::Client;
-use crate::signing::checks::Integrity;
+use crate::tf::plugin::plan;
+use crate::tf::plugin::schema::{Attribute, Block, NestedBlock, Schema};
+use crate::tf::provider::Client;
+use crate::domain::checks::Integrity;
 
 pub struct LayerVersionResource;
 

@@ -9,8 +9,8 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use crate::plugin::proto::go_plugin::grpc_stdio_server::GrpcStdio;
-use crate::plugin::proto::go_plugin::StdioData;
+use crate::tf::plugin::proto::go_plugin::grpc_stdio_server::GrpcStdio;
+use crate::tf::plugin::proto::go_plugin::StdioData;
 
 pub struct StdioService {
     shutdown: watch::Receiver<bool>,

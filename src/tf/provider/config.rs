@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 
-use crate::plugin::cty::{Type, Value};
-use crate::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::plugin::schema::{Attribute, Block, NestedBlock, Schema};
+use crate::tf::plugin::cty::{Type, Value};
+use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::tf::plugin::schema::{Attribute, Block, NestedBlock, Schema};
 
 pub const DEFAULT_LOCAL_PATH: &str = ".lambdasign";
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -175,7 +175,7 @@ pub fn parse(config: &Value, diags: &mut Diagnostics) -> Option<BackendConfig> {
     if diags
         .iter()
         .skip(before)
-        .any(|d| d.severity == crate::plugin::diagnostics::Severity::Error)
+        .any(|d| d.severity == crate::tf::plugin::diagnostics::Severity::Error)
     {
         return None;
     }
