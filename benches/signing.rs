@@ -14,10 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lambdasign::backend::local::LocalBackend;
-use lambdasign::backend::{
-    Backend, CodeSigningConfigInput, PutSigningProfile, UntrustedArtifactAction,
-};
+use lambdasign::backend::local::{LocalBackend, LocalConfig};
+use lambdasign::backend::{Backend, CodeSigningConfigInput, PutSigningProfile};
 use lambdasign::domain::digest::sha384_file;
 use lambdasign::domain::keys::SigningKey;
 
@@ -138,12 +136,19 @@ fn sign_and_verify(dir: &Path) {
     let store = dir.join("store");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let csc = runtime.block_on(async {
-        let backend = LocalBackend::open(&store, "111111111111", "us-east-1").expect("store");
+        let backend = LocalBackend::open(&LocalConfig {
+            path: store.clone(),
+            account_id: "111111111111".into(),
+            region: "us-east-1".into(),
+        })
+        .expect("store");
         let profile = backend
             .put_signing_profile(PutSigningProfile {
                 name: "bench".into(),
                 platform_id: "AWSLambda-SHA384-ECDSA".into(),
                 validity: Default::default(),
+                certificate_arn: None,
+                signing_parameters: Default::default(),
                 tags: Default::default(),
             })
             .await
@@ -151,7 +156,7 @@ fn sign_and_verify(dir: &Path) {
         backend
             .create_code_signing_config(CodeSigningConfigInput {
                 allowed_publishers: vec![profile.version_arn],
-                untrusted_artifact_on_deployment: UntrustedArtifactAction::Enforce,
+                enforcement: lambdasign::domain::checks::Enforcement::Enforce,
                 description: String::new(),
                 tags: Default::default(),
             })

@@ -8,11 +8,16 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 
-use crate::backend::local::LocalBackend;
-use crate::backend::{ArtifactRef, Backend, ObjectLocation, StartSigningJob};
-use crate::tf::resources::verify::policy_of;
+use crate::backend::local::LocalConfig;
 use crate::domain::checks::{self, Status, Verdict};
 use crate::domain::digest::sha384_file;
+use crate::domain::facts::ArtifactRef;
+use crate::domain::job::ObjectLocation;
+use crate::domain::names;
+use crate::domain::time::{format_time, parse_time};
+use crate::engine::signed_artifact::{self, ArtifactSpec};
+use crate::engine::verification::{self, PolicyView};
+use crate::engine::{BackendConfig, Engine, EngineError};
 
 const ABOUT: &str = "\
 Terraform provider for AWS Lambda code signing (lambdasign).
@@ -80,16 +85,22 @@ struct StoreArgs {
     #[arg(long)]
     account: String,
     /// The region to act in.
-    #[arg(long, default_value = crate::tf::provider::config::DEFAULT_REGION)]
+    #[arg(long, default_value = LocalConfig::DEFAULT_REGION)]
     region: String,
 }
 
 impl StoreArgs {
-    fn open(&self) -> Result<LocalBackend, String> {
-        if !crate::tf::resources::support::is_account_id(&self.account) {
-            return Err(format!("--account {:?} must be 12 digits", self.account));
-        }
-        LocalBackend::open(&self.store, &self.account, &self.region)
+    async fn open(&self) -> Result<Engine, String> {
+        names::account_id(&self.account).map_err(|e| format!("--account: {e}"))?;
+        names::region(&self.region).map_err(|e| format!("--region: {e}"))?;
+        let config = BackendConfig::Local(LocalConfig {
+            path: self.store.clone(),
+            account_id: self.account.clone(),
+            region: self.region.clone(),
+        });
+        Engine::connect(&config)
+            .await
+            .map(|connected| connected.engine)
             .map_err(|e| format!("cannot open the store {}: {e}", self.store.display()))
     }
 }
@@ -153,22 +164,23 @@ async fn sign(
     input: PathBuf,
     output: PathBuf,
 ) -> ExitCode {
-    let backend = match store.open() {
-        Ok(backend) => backend,
+    let engine = match store.open().await {
+        Ok(engine) => engine,
         Err(e) => return usage_error(&e),
     };
-    let request = StartSigningJob {
+    let spec = ArtifactSpec {
         profile_name: profile,
         profile_owner,
         source: ObjectLocation::File(input),
-        destination: ObjectLocation::File(output.clone()),
-        client_request_token: crate::tf::resources::support::random_suffix(32),
+        output_file: Some(output.clone()),
         staging: None,
-        download_to: None,
+        destination: None,
+        verify_against: Vec::new(),
         timeout: crate::backend::DEFAULT_SIGNING_TIMEOUT,
     };
-    match backend.start_signing_job(request).await {
-        Ok(job) => {
+    match signed_artifact::create(&engine, &spec, &names::random_suffix(32)).await {
+        Ok(signed) => {
+            let job = signed.job;
             println!(
                 "signed {} with {}",
                 output.display(),
@@ -176,13 +188,19 @@ async fn sign(
             );
             println!("job      {}", job.job_arn);
             println!("sha384   {}", job.signed_sha384);
-            println!(
-                "expires  {}",
-                crate::tf::resources::support::format_time(job.signature_expires_at)
-            );
+            println!("expires  {}", format_time(job.signature_expires_at));
             ExitCode::SUCCESS
         }
-        Err(e) => usage_error(&e.to_string()),
+        Err(failed) => failure(&failed.error),
+    }
+}
+
+/// An engine failure: exit 1 when Lambda would reject, else 2.
+fn failure(e: &EngineError) -> ExitCode {
+    eprintln!("terraform-provider-lambdasign: {e}");
+    match e.kind {
+        crate::engine::ErrorKind::Rejected => ExitCode::from(1),
+        _ => ExitCode::from(2),
     }
 }
 
@@ -232,30 +250,26 @@ async fn verify(
     json: bool,
     files: Vec<PathBuf>,
 ) -> ExitCode {
-    let backend = match store.open() {
-        Ok(backend) => backend,
+    let engine = match store.open().await {
+        Ok(engine) => engine,
         Err(e) => return usage_error(&e),
     };
-    let at: DateTime<Utc> = match at.as_deref().map(crate::tf::resources::support::parse_time) {
+    let at: DateTime<Utc> = match at.as_deref().map(parse_time) {
         None => Utc::now(),
         Some(Ok(at)) => at,
         Some(Err(e)) => return usage_error(&format!("--at: {e}")),
     };
-    let policy = match backend
-        .get_code_signing_config(&csc)
-        .await
-        .map_err(|e| e.to_string())
-        .and_then(|c| policy_of(&c))
-    {
-        Ok(policy) => policy,
+    if let Err(e) = signed_artifact::csc_arn_rule(&csc) {
+        return usage_error(&format!("--csc: {e}"));
+    }
+    let policy = match verification::policy(&engine, &csc).await {
+        Ok(PolicyView::Known(policy)) => policy,
+        Ok(PolicyView::Unknown { why }) => return usage_error(&format!("--csc {csc}: {why}")),
         Err(e) => return usage_error(&format!("--csc {csc}: {e}")),
     };
     let mut reports = Vec::new();
     for file in &files {
-        match backend
-            .signature_facts(&ArtifactRef::SignedFile(file.clone()))
-            .await
-        {
+        match verification::facts(&engine, &ArtifactRef::SignedFile(file.clone())).await {
             Ok(facts) => reports.push(report_of(file, &checks::evaluate(&facts, &policy, at))),
             Err(e) => return usage_error(&format!("{}: {e}", file.display())),
         }

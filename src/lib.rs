@@ -14,4 +14,5 @@
 pub mod backend;
 pub mod cli;
 pub mod domain;
+pub mod engine;
 pub mod tf;

@@ -12,12 +12,13 @@ use std::time::Duration;
 
 use common::fixtures::write_zip;
 use lambdasign::backend::aws::AwsBackend;
-use lambdasign::backend::{
-    ArtifactRef, Backend, JobStatus, ObjectLocation, ProfileStatus, PutSigningProfile,
-    SignatureValidity, StartSigningJob, Tags, LAMBDA_PLATFORM,
-};
-use lambdasign::tf::provider::config::AwsConfig;
+use lambdasign::backend::aws::AwsConfig;
+use lambdasign::backend::{Backend, PutSigningProfile, Staging, StartSigningJob};
 use lambdasign::domain::checks::Integrity;
+use lambdasign::domain::facts::{facts, ArtifactRef};
+use lambdasign::domain::job::{JobStatus, ObjectLocation};
+use lambdasign::domain::profile::{ProfileStatus, SignatureValidity, LAMBDA_PLATFORM};
+use lambdasign::domain::tags::Tags;
 
 /// Ignored by default, so it shows as ignored, never as passed, in normal
 /// runs. Run it with `LAMBDASIGN_ACC=1 cargo test --test aws_acceptance -- --ignored`.
@@ -35,15 +36,17 @@ async fn acceptance_against_real_aws() {
     };
     let backend = match AwsBackend::connect(&config).await {
         Ok(connected) => connected.backend,
-        Err((summary, detail)) => panic!("{summary}: {detail}"),
+        Err(e) => panic!("{e}"),
     };
-    let suffix: String = lambdasign::tf::resources::support::random_suffix(10);
+    let suffix: String = lambdasign::domain::names::random_suffix(10);
     let name = format!("lambdasign_acc_{suffix}");
     let profile = backend
         .put_signing_profile(PutSigningProfile {
             name: name.clone(),
             platform_id: LAMBDA_PLATFORM.into(),
             validity: SignatureValidity::default(),
+            certificate_arn: None,
+            signing_parameters: Default::default(),
             tags: Tags::from([("purpose".into(), "lambdasign-acceptance".into())]),
         })
         .await
@@ -66,7 +69,10 @@ async fn acceptance_against_real_aws() {
                     version: None,
                 },
                 client_request_token: format!("acc-{suffix}"),
-                staging: Some((bucket, "lambdasign-acc/in/".into())),
+                staging: Some(Staging {
+                    bucket,
+                    prefix: "lambdasign-acc/in/".into(),
+                }),
                 download_to: Some(out.clone()),
                 timeout: Duration::from_secs(600),
             })
@@ -74,10 +80,12 @@ async fn acceptance_against_real_aws() {
             .expect("sign");
         assert_eq!(job.status, JobStatus::Succeeded);
         assert!(out.exists());
-        let facts = backend
-            .signature_facts(&ArtifactRef::SigningJob(job.job_arn.clone()))
-            .await
-            .expect("facts");
+        let facts = facts(
+            &backend
+                .signature_evidence(&ArtifactRef::SigningJob(job.job_arn.clone()))
+                .await
+                .expect("evidence"),
+        );
         assert_eq!(facts.signature.map(|s| s.integrity), Some(Integrity::Valid));
         backend
             .revoke_signature(&job.job_id, "lambdasign acceptance test")

@@ -14,13 +14,16 @@ use std::io::Write as _;
 use common::fixtures::write_zip;
 use common::moto::{Moto, MOTO_ACCOUNT, REGION};
 use common::terraform::Workspace;
-use lambdasign::backend::aws::{s3, AwsBackend};
+use lambdasign::backend::aws::{s3, AwsBackend, AwsConfig, Endpoints};
 use lambdasign::backend::{
-    AddLayerPermission, Backend, BackendError, ObjectLocation, ProfileStatus, PublishLayerVersion,
-    PutSigningProfile, SignatureValidity, StartSigningJob, Tags, ValidityUnit,
-    DEFAULT_SIGNING_TIMEOUT, LAMBDA_PLATFORM,
+    AddLayerPermission, Backend, BackendError, PublishLayerVersion, PutSigningProfile, Staging,
+    StartSigningJob, DEFAULT_SIGNING_TIMEOUT,
 };
-use lambdasign::tf::provider::config::{AwsConfig, Endpoints};
+use lambdasign::domain::job::ObjectLocation;
+use lambdasign::domain::profile::{
+    ProfileStatus, SignatureValidity, ValidityUnit, LAMBDA_PLATFORM,
+};
+use lambdasign::domain::tags::Tags;
 use sha2::{Digest, Sha384};
 
 fn config_for(moto: &Moto) -> AwsConfig {
@@ -55,7 +58,7 @@ async fn backend(moto: &Moto) -> AwsBackend {
     set_fake_credentials();
     let connected = AwsBackend::connect(&config_for(moto))
         .await
-        .unwrap_or_else(|(summary, detail)| panic!("{summary}: {detail}"));
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(connected.warnings.is_empty(), "{:?}", connected.warnings);
     connected.backend
 }
@@ -107,9 +110,7 @@ async fn configure_checks_credentials_with_sts() {
     let connected = AwsBackend::connect(&dead).await.expect("test stack");
     assert_eq!(connected.warnings.len(), 1);
     assert!(
-        connected.warnings[0]
-            .1
-            .contains("sts:GetCallerIdentity failed"),
+        connected.warnings[0].contains("sts:GetCallerIdentity failed"),
         "{:?}",
         connected.warnings
     );
@@ -137,14 +138,17 @@ async fn staging_needs_versioning_and_objects_stream_both_ways() {
             version: None,
         },
         client_request_token: "token".into(),
-        staging: Some((bucket.to_string(), "in/".into())),
+        staging: Some(Staging {
+            bucket: bucket.to_string(),
+            prefix: "in/".into(),
+        }),
         download_to: None,
         timeout: DEFAULT_SIGNING_TIMEOUT,
     };
     let refused = backend.start_signing_job(start("plain")).await;
     match refused {
         Err(BackendError::InvalidInput(message)) => {
-            assert!(message.contains("versioning"), "{message}")
+            assert!(message.to_string().contains("versioning"), "{message}")
         }
         other => panic!("expected InvalidInput, got {other:?}"),
     }
@@ -203,6 +207,8 @@ async fn signing_profiles_put_get_tag_cancel() {
                 value: 2,
                 unit: ValidityUnit::Years,
             },
+            certificate_arn: None,
+            signing_parameters: Default::default(),
             tags: Tags::from([("team".into(), "payments".into())]),
         })
         .await
@@ -255,6 +261,7 @@ async fn layer_versions_and_several_grants_per_version() {
 
     let layer = backend
         .publish_layer_version(PublishLayerVersion {
+            license_info: None,
             layer_name: "shared".into(),
             content: ObjectLocation::S3 {
                 bucket: "layers".into(),
@@ -496,6 +503,17 @@ fn terraform_profiles_and_layer_grants_on_moto() {
             .expect("remove org");
         backend.cancel_signing_profile(name).await.expect("cancel");
     });
+    // The grant is planned again; the profile cannot be: Signer never
+    // reuses a name, which the plan says rather than the apply.
+    let output = ws.run(&["plan", "-no-color"]);
+    let stderr = String::from_utf8_lossy(&output.stderr).replace('\n', " ");
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("Profile name already used") && stderr.contains("Canceled"),
+        "{stderr}"
+    );
+    let renamed = TF_BODY.replace("\"app_profile\"", "\"app_profile_2\"");
+    ws.main_tf_with_provider(&moto.provider_block(), &renamed);
     let plan = ws.ok(&["plan", "-no-color"]);
     assert!(
         plan.contains("2 to add, 0 to change, 0 to destroy"),
@@ -510,7 +528,7 @@ fn terraform_profiles_and_layer_grants_on_moto() {
     rt.block_on(async {
         let backend = backend(&moto).await;
         let profile = backend
-            .get_signing_profile(name, None)
+            .get_signing_profile("app_profile_2", None)
             .await
             .expect("profile");
         assert_eq!(profile.status, ProfileStatus::Canceled);
@@ -559,7 +577,7 @@ resource "lambdasign_signed_artifact" "function" {{
     ws.main_tf_with_provider(&moto.provider_block(), &artifact("plain"));
     ws.ok(&["init", "-no-color"]);
     let output = ws.run(&["apply", "-auto-approve", "-no-color"]);
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).replace('\n', " ");
     assert!(!output.status.success());
     assert!(
         stderr.contains("does not have versioning enabled") && stderr.contains("plain"),

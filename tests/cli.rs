@@ -8,10 +8,9 @@ use std::process::{Command, Output};
 
 use common::fixtures::{runtime, write_zip};
 use common::BINARY;
-use lambdasign::backend::local::LocalBackend;
-use lambdasign::backend::{
-    Backend, CodeSigningConfigInput, PutSigningProfile, UntrustedArtifactAction,
-};
+use lambdasign::backend::local::{LocalBackend, LocalConfig};
+use lambdasign::backend::{Backend, CodeSigningConfigInput, PutSigningProfile};
+use lambdasign::domain::checks::Enforcement as UntrustedArtifactAction;
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -24,11 +23,18 @@ fn setup() -> Setup {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = dir.path().join("store");
     let (enforce_own, warn_other, enforce_other) = runtime().block_on(async {
-        let backend = LocalBackend::open(&store, "111111111111", "us-east-1").expect("store");
+        let backend = LocalBackend::open(&LocalConfig {
+            path: store.clone(),
+            account_id: "111111111111".into(),
+            region: "us-east-1".into(),
+        })
+        .expect("store");
         let put = |name: &str| PutSigningProfile {
             name: name.into(),
             platform_id: "AWSLambda-SHA384-ECDSA".into(),
             validity: Default::default(),
+            certificate_arn: None,
+            signing_parameters: Default::default(),
             tags: Default::default(),
         };
         let own = backend
@@ -41,7 +47,7 @@ fn setup() -> Setup {
             .expect("profile");
         let csc = |arn: &str, action| CodeSigningConfigInput {
             allowed_publishers: vec![arn.to_string()],
-            untrusted_artifact_on_deployment: action,
+            enforcement: action,
             description: String::new(),
             tags: Default::default(),
         };

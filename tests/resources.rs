@@ -7,7 +7,9 @@ mod common;
 
 use common::fixtures::{runtime, store, write_zip};
 use common::terraform::Workspace;
-use lambdasign::backend::{Backend, ProfileStatus, Tags};
+use lambdasign::backend::Backend;
+use lambdasign::domain::profile::ProfileStatus;
+use lambdasign::domain::tags::Tags;
 
 fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()

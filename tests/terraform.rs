@@ -161,7 +161,7 @@ resource "lambdasign_internal_echo" "ok" {{
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     // Terraform quotes the offending line when the diagnostic has a path.
-    assert!(stderr.contains("Invalid account ID"), "{stderr}");
+    assert!(stderr.contains("Invalid account_id"), "{stderr}");
     assert!(stderr.contains("account_id = \"12345\""), "{stderr}");
     assert!(stderr.contains("Conflicting backend settings"), "{stderr}");
     assert!(stderr.contains("region = \"us-east-1\""), "{stderr}");
@@ -171,7 +171,7 @@ resource "lambdasign_internal_echo" "ok" {{
     let output = ws.run(&["validate", "-no-color"]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("Empty name"), "{stderr}");
+    assert!(stderr.contains("Invalid name"), "{stderr}");
     assert!(stderr.contains("name = \"\""), "{stderr}");
 }
 
@@ -189,8 +189,9 @@ fn schema_json_lists_the_provider_and_functions() {
     );
     assert_eq!(
         provider["provider"]["block"]["block_types"]["local"]["block"]["attributes"]["account_id"]
-            ["required"],
-        true
+            ["optional"],
+        true,
+        "`local {{}}` acts as the example account when account_id is left out"
     );
     assert!(provider["functions"]["file_sha384"].is_object(), "{json}");
     assert!(

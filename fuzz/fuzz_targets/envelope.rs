@@ -2,7 +2,6 @@
 //! Fuzzes the two parsers that see untrusted bytes: `Envelope::parse` and
 //! the pure EOCD/comment parser `artifact::parse_tail` that `inspect` uses.
 
-
 use lambdasign::domain::artifact::{parse_tail, tail_len};
 use lambdasign::domain::envelope::Envelope;
 use libfuzzer_sys::fuzz_target;

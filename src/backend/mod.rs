@@ -1,70 +1,178 @@
-//! The one interface resources use for side effects: Signer, Lambda and S3
-//! semantics as the provider needs them. Two implementations: `local` (an
-//! embedded SQLite store, offline) and `aws` (the AWS SDK). Resources never
-//! know which one they talk to.
+//! Data access: Signer, Lambda and S3 as the engine needs them, behind one
+//! trait. Two implementations: `local` (an embedded SQLite store, offline)
+//! and `aws` (the AWS SDK). Each has its own configuration type; the engine
+//! never knows which one it talks to.
+//!
+//! A backend stores and fetches; it decides nothing about Lambda's checks.
+//! For verification it hands over [`Evidence`] (the records it found and
+//! what it could check of the bytes), from which the domain builds facts.
 
+#[cfg(feature = "aws")]
 pub mod aws;
 pub mod local;
-pub mod types;
+pub mod requests;
+
+use std::fmt;
 
 use async_trait::async_trait;
 
-pub use types::*;
+pub use requests::*;
 
-/// What a backend call can fail with, in terms a resource can act on.
+use crate::domain::csc::CodeSigningConfig;
+use crate::domain::facts::{ArtifactRef, Evidence};
+use crate::domain::field::FieldError;
+use crate::domain::identity::Identity;
+use crate::domain::job::SigningJob;
+use crate::domain::layer::{LayerPolicy, LayerVersion};
+use crate::domain::permission::ProfilePermissions;
+use crate::domain::profile::SigningProfile;
+use crate::domain::tags::Tags;
+
+/// What a backend call was about, for errors that name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    SigningProfile(String),
+    ProfileVersion(String),
+    ProfileStatement {
+        profile: String,
+        statement_id: String,
+    },
+    ProfilePolicy(String),
+    SigningJob(String),
+    CodeSigningConfig(String),
+    Function(String),
+    Layer(String),
+    LayerVersion(String),
+    LayerStatement {
+        layer_version: String,
+        statement_id: String,
+    },
+    LayerPolicy(String),
+    Object(String),
+    Bucket(String),
+    /// As a service named it, when it did not say which object.
+    Named(String),
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::SigningProfile(name) => write!(f, "signing profile {name}"),
+            Subject::ProfileVersion(arn) => write!(f, "signing profile version {arn}"),
+            Subject::ProfileStatement {
+                profile,
+                statement_id,
+            } => write!(
+                f,
+                "statement {statement_id:?} in the policy of signing profile {profile}"
+            ),
+            Subject::ProfilePolicy(name) => write!(f, "the policy of signing profile {name}"),
+            Subject::SigningJob(id) => write!(f, "signing job {id}"),
+            Subject::CodeSigningConfig(arn) => write!(f, "code signing config {arn}"),
+            Subject::Function(name) => write!(f, "function {name}"),
+            Subject::Layer(name) => write!(f, "layer {name}"),
+            Subject::LayerVersion(arn) => write!(f, "layer version {arn}"),
+            Subject::LayerStatement {
+                layer_version,
+                statement_id,
+            } => write!(
+                f,
+                "statement {statement_id:?} in the policy of layer version {layer_version}"
+            ),
+            Subject::LayerPolicy(arn) => write!(f, "the policy of layer version {arn}"),
+            Subject::Object(location) => write!(f, "object {location}"),
+            Subject::Bucket(name) => write!(f, "bucket {name}"),
+            Subject::Named(text) => f.write_str(text),
+        }
+    }
+}
+
+/// What a backend call can fail with, in terms the engine acts on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BackendError {
     /// The object does not exist (or is not visible to this account).
     #[error("{0} not found")]
-    NotFound(String),
-    /// The request conflicts with the current state (e.g. a statement id in use).
+    NotFound(Subject),
+    /// The object exists, or existed: names are never reused.
+    #[error("{subject} already exists: {detail}")]
+    AlreadyExists { subject: Subject, detail: String },
+    /// The request conflicts with the object's state.
     #[error("conflict: {0}")]
     Conflict(String),
     /// A revision id was stale: someone changed the object since it was read.
-    #[error("precondition failed: {0}")]
-    PreconditionFailed(String),
-    /// The request itself is invalid; the message says which field and why.
-    #[error("invalid input: {0}")]
-    InvalidInput(String),
-    /// This account may not do that (cross-account permission missing).
+    #[error("stale revision: {0}")]
+    StaleRevision(String),
+    /// The request itself is invalid, with the field it names.
+    #[error("invalid {0}")]
+    InvalidInput(FieldError),
+    /// This account may not do that (a cross-account grant is missing).
     #[error("access denied: {0}")]
     AccessDenied(String),
-    /// The object is still used by others, named in the message.
-    #[error("in use: {0}")]
-    InUse(String),
+    /// The object is still used by others.
+    #[error("{subject} is in use by {}", users.join(", "))]
+    InUse {
+        subject: Subject,
+        users: Vec<String>,
+    },
     /// The signing job ran and failed; the status reason says why.
     #[error("signing job failed: {0}")]
     JobFailed(String),
+    /// The service asked to slow down, and the retries ran out.
+    #[error("throttled: {0}")]
+    Throttled(String),
     /// Anything else: I/O, the store, the network, the service.
     #[error("{0}")]
     Internal(String),
 }
 
+impl BackendError {
+    /// An invalid request field.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        BackendError::InvalidInput(FieldError::new(field, message))
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, BackendError::NotFound(_))
+    }
+}
+
 pub type BackendResult<T> = Result<T, BackendError>;
 
-/// Signer, Lambda and S3 as the resources need them. Every method acts as
+/// Which implementation a backend is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The embedded emulation (only Lambda's platform, local files).
+    Local,
+    /// The real services.
+    Aws,
+}
+
+/// Signer, Lambda and S3 as the engine needs them. Every method acts as
 /// the configured account (`identity()`); cross-account access follows the
 /// permissions the owning account granted.
 #[async_trait]
 pub trait Backend: Send + Sync {
     /// The account and region this backend acts as.
     fn identity(&self) -> &Identity;
+    fn kind(&self) -> Kind;
 
     // --- Signer: signing profiles -------------------------------------------------
 
-    /// Creates a profile, or a new version of a canceled/revoked name is an error
-    /// (names are never reused, as in Signer).
+    /// Creates a profile. A name in use, or used before (canceled or
+    /// revoked), is `AlreadyExists`: Signer never reuses names.
     async fn put_signing_profile(
         &self,
         request: PutSigningProfile,
     ) -> BackendResult<SigningProfile>;
     /// A profile by name, owned by `owner` (default: this account). Canceled
-    /// profiles are returned with their status; callers decide what gone means.
+    /// profiles are returned with their status; the engine decides what gone means.
     async fn get_signing_profile(
         &self,
         name: &str,
         owner: Option<&str>,
     ) -> BackendResult<SigningProfile>;
+    /// This account's profiles, canceled ones included.
+    async fn list_signing_profiles(&self) -> BackendResult<Vec<SigningProfile>>;
     async fn set_signing_profile_tags(
         &self,
         name: &str,
@@ -72,8 +180,7 @@ pub trait Backend: Send + Sync {
     ) -> BackendResult<SigningProfile>;
     async fn cancel_signing_profile(&self, name: &str) -> BackendResult<()>;
     /// Revokes a profile version for signatures made at or after
-    /// `effective_time`; a later call may only move that time earlier, and
-    /// never into the future.
+    /// `effective_time` (see `domain::profile::revocation_change`).
     async fn revoke_signing_profile(
         &self,
         request: RevokeSigningProfile,
@@ -102,6 +209,8 @@ pub trait Backend: Send + Sync {
     /// the same token returns the same job, never a second signature.
     async fn start_signing_job(&self, request: StartSigningJob) -> BackendResult<SigningJob>;
     async fn describe_signing_job(&self, job_id: &str) -> BackendResult<SigningJob>;
+    /// Jobs this account started, or made with its profiles, newest first.
+    async fn list_signing_jobs(&self, filter: JobFilter) -> BackendResult<Vec<SigningJob>>;
     async fn revoke_signature(&self, job_id: &str, reason: &str) -> BackendResult<()>;
 
     // --- Lambda: code signing configs ---------------------------------------------
@@ -111,6 +220,7 @@ pub trait Backend: Send + Sync {
         request: CodeSigningConfigInput,
     ) -> BackendResult<CodeSigningConfig>;
     async fn get_code_signing_config(&self, arn: &str) -> BackendResult<CodeSigningConfig>;
+    async fn list_code_signing_configs(&self) -> BackendResult<Vec<CodeSigningConfig>>;
     async fn update_code_signing_config(
         &self,
         arn: &str,
@@ -118,6 +228,10 @@ pub trait Backend: Send + Sync {
     ) -> BackendResult<CodeSigningConfig>;
     /// Fails with `InUse` naming the users while anything references it.
     async fn delete_code_signing_config(&self, arn: &str) -> BackendResult<()>;
+    /// The functions (ARNs) that use a code signing config.
+    async fn list_functions_by_code_signing_config(&self, arn: &str) -> BackendResult<Vec<String>>;
+    /// What a function's deployed code and layers were signed with.
+    async fn function_signing(&self, function: &str) -> BackendResult<FunctionSigning>;
 
     // --- Lambda: layer versions and their permissions ---------------------------
 
@@ -127,6 +241,8 @@ pub trait Backend: Send + Sync {
     ) -> BackendResult<LayerVersion>;
     /// A layer version by its ARN, possibly another account's (if granted).
     async fn get_layer_version(&self, layer_version_arn: &str) -> BackendResult<LayerVersion>;
+    /// The versions of one of this account's layers, newest first.
+    async fn list_layer_versions(&self, layer_name: &str) -> BackendResult<Vec<LayerVersion>>;
     async fn delete_layer_version(&self, layer_name: &str, version: i64) -> BackendResult<()>;
     async fn add_layer_permission(&self, request: AddLayerPermission)
         -> BackendResult<LayerPolicy>;
@@ -141,11 +257,7 @@ pub trait Backend: Send + Sync {
 
     // --- Verification --------------------------------------------------------------
 
-    /// What the four checks need to know about a signed artifact: its
-    /// signature (with integrity already established by this backend) and
-    /// any revocations, as of now.
-    async fn signature_facts(
-        &self,
-        artifact: &ArtifactRef,
-    ) -> BackendResult<crate::domain::checks::Facts>;
+    /// What this backend can establish about an artifact's signature: the
+    /// claims, what it checked of the bytes, and the job and profile records.
+    async fn signature_evidence(&self, artifact: &ArtifactRef) -> BackendResult<Evidence>;
 }

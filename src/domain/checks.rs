@@ -23,18 +23,12 @@ use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Duration, Months, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::arn::{parse_publisher, ProfileVersionArn, PublisherError};
 
 /// Most allowed publishers a code signing configuration may list.
 pub const MAX_ALLOWED_PUBLISHERS: usize = 20;
-
-/// Longest signature validity AWS Signer allows, in calendar months.
-pub const MAX_VALIDITY_MONTHS: u32 = 135;
-
-/// AWS Signer's default signature validity: 135 months.
-pub const DEFAULT_VALIDITY: (u32, ValidityUnit) = (135, ValidityUnit::Months);
 
 // ---------------------------------------------------------------------------
 // Vocabulary.
@@ -148,9 +142,9 @@ pub enum PolicyError {
         "allowed_publishers lists {count} signing profile version ARNs; Lambda allows at most {MAX_ALLOWED_PUBLISHERS}"
     )]
     TooManyPublishers { count: usize },
-    #[error("allowed_publishers[{index}]: {error}")]
+    #[error("{error}")]
     InvalidPublisher { index: usize, error: PublisherError },
-    #[error("allowed_publishers[{index}] repeats allowed_publishers[{first_index}] ({arn})")]
+    #[error("{arn} repeats allowed_publishers[{first_index}]")]
     DuplicatePublisher {
         index: usize,
         first_index: usize,
@@ -278,6 +272,10 @@ pub struct Facts {
     pub profile_revocation: Option<Revocation>,
     /// A revocation of the signature's signing job, if any.
     pub job_revocation: Option<Revocation>,
+    /// Records the revocation check needs but that could not be found (a
+    /// signing job or profile version unknown to the service): each fails
+    /// the check, since an unknown revocation status is never "not revoked".
+    pub missing_records: Vec<String>,
 }
 
 // ---------------------------------------------------------------------------
@@ -427,11 +425,7 @@ pub fn check_expiry(
         CheckResult::failed(
             check,
             enforcement.blocks(),
-            format!(
-                "the signature expired at {} (checked as of {})",
-                ts(sig.expires_at),
-                ts(now)
-            ),
+            format!("the signature expired at {}", ts(sig.expires_at)),
         )
     }
 }
@@ -530,6 +524,11 @@ pub fn check_revocation(
         )),
     }
 
+    for missing in &facts.missing_records {
+        revoked.push(format!(
+            "{missing}, so whether the signature is revoked cannot be established"
+        ));
+    }
     if revoked.is_empty() {
         CheckResult::passed(check, notes.join("; "))
     } else {
@@ -550,115 +549,10 @@ pub fn evaluate(facts: &Facts, policy: &Policy, now: DateTime<Utc>) -> Verdict {
     Verdict { results, allowed }
 }
 
-// ---------------------------------------------------------------------------
-// Signature validity period.
-
-/// The unit of a signing profile's signature validity period, spelled as
-/// AWS Signer spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ValidityUnit {
-    Days,
-    Months,
-    Years,
-}
-
-impl ValidityUnit {
-    pub const VALUES: [&'static str; 3] = ["DAYS", "MONTHS", "YEARS"];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ValidityUnit::Days => "DAYS",
-            ValidityUnit::Months => "MONTHS",
-            ValidityUnit::Years => "YEARS",
-        }
-    }
-}
-
-impl fmt::Display for ValidityUnit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid signature validity unit {value:?}: expected \"DAYS\", \"MONTHS\" or \"YEARS\"")]
-pub struct ParseValidityUnitError {
-    pub value: String,
-}
-
-impl FromStr for ValidityUnit {
-    type Err = ParseValidityUnitError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "DAYS" => Ok(ValidityUnit::Days),
-            "MONTHS" => Ok(ValidityUnit::Months),
-            "YEARS" => Ok(ValidityUnit::Years),
-            _ => Err(ParseValidityUnitError {
-                value: s.to_owned(),
-            }),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ValidityError {
-    #[error("signature validity must be at least 1 {unit}")]
-    Zero { unit: ValidityUnit },
-    #[error(
-        "signature validity of {value} {unit} is longer than the maximum of {MAX_VALIDITY_MONTHS} \
-         months: signed at {}, it may last until {} at most", ts(*signed_at), ts(*max_end)
-    )]
-    TooLong {
-        value: u32,
-        unit: ValidityUnit,
-        signed_at: DateTime<Utc>,
-        max_end: DateTime<Utc>,
-    },
-    #[error("signing time {} is too close to the end of representable time", ts(*signed_at))]
-    OutOfRange { signed_at: DateTime<Utc> },
-}
-
-/// When a signature made at `signed_at` with a validity of `value` `unit`s
-/// expires. Months and years are calendar months (a month after 31 January
-/// is the last day of February). The end may be no later than `signed_at`
-/// plus 135 calendar months, which also bounds a period given in days.
-pub fn validity_end(
-    signed_at: DateTime<Utc>,
-    value: u32,
-    unit: ValidityUnit,
-) -> Result<DateTime<Utc>, ValidityError> {
-    if value == 0 {
-        return Err(ValidityError::Zero { unit });
-    }
-    let max_end = signed_at
-        .checked_add_months(Months::new(MAX_VALIDITY_MONTHS))
-        .ok_or(ValidityError::OutOfRange { signed_at })?;
-    let end = match unit {
-        ValidityUnit::Days => {
-            Duration::try_days(i64::from(value)).and_then(|d| signed_at.checked_add_signed(d))
-        }
-        ValidityUnit::Months => signed_at.checked_add_months(Months::new(value)),
-        ValidityUnit::Years => value
-            .checked_mul(12)
-            .and_then(|months| signed_at.checked_add_months(Months::new(months))),
-    };
-    match end {
-        // An end beyond representable time is certainly beyond `max_end`.
-        Some(end) if end <= max_end => Ok(end),
-        _ => Err(ValidityError::TooLong {
-            value,
-            unit,
-            signed_at,
-            max_end,
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::Duration;
 
     const PASS: Status = Status::Passed;
     const WARN: Status = Status::Failed { blocking: false };
@@ -1211,82 +1105,5 @@ mod tests {
             names,
             ["integrity", "expiry", "source mismatch", "revocation"]
         );
-    }
-
-    #[test]
-    fn signature_validity_rules() {
-        use ValidityUnit::{Days, Months, Years};
-        let at = Utc.with_ymd_and_hms(2024, 1, 15, 12, 0, 0).unwrap();
-        let max_end = Utc.with_ymd_and_hms(2035, 4, 15, 12, 0, 0).unwrap();
-        let max_days = u32::try_from((max_end - at).num_days()).unwrap();
-        // 11 years with three leap days (2024, 2028, 2032) plus January 15 to April 15.
-        assert_eq!(max_days, 4018 + 90);
-        let rows: Vec<(&str, u32, ValidityUnit, Option<DateTime<Utc>>)> = vec![
-            ("135 months is the maximum", 135, Months, Some(max_end)),
-            ("136 months is too long", 136, Months, None),
-            (
-                "11 years is allowed",
-                11,
-                Years,
-                Some(at + chrono::Months::new(132)),
-            ),
-            ("12 years is too long", 12, Years, None),
-            (
-                "1 day is the minimum",
-                1,
-                Days,
-                Some(at + Duration::days(1)),
-            ),
-            (
-                "days up to 135 months are allowed",
-                max_days,
-                Days,
-                Some(max_end),
-            ),
-            (
-                "one day more than 135 months is too long",
-                max_days + 1,
-                Days,
-                None,
-            ),
-            ("huge day counts are too long", u32::MAX, Days, None),
-            ("huge year counts are too long", u32::MAX, Years, None),
-            ("0 days is an error", 0, Days, None),
-            ("0 months is an error", 0, Months, None),
-        ];
-        for (name, value, unit, expected) in rows {
-            let got = validity_end(at, value, unit);
-            match expected {
-                Some(end) => assert_eq!(got, Ok(end), "{name}"),
-                None => assert!(got.is_err(), "{name}: {got:?}"),
-            }
-        }
-        // 135 months is 11 years and 3 months.
-        let eleven_years = validity_end(at, 11, Years).unwrap();
-        assert_eq!(
-            validity_end(at, 135, Months).unwrap(),
-            eleven_years + chrono::Months::new(3)
-        );
-        // The default is the maximum.
-        assert_eq!(
-            validity_end(at, DEFAULT_VALIDITY.0, DEFAULT_VALIDITY.1),
-            Ok(max_end)
-        );
-        // Calendar months clamp to the month's end.
-        let jan31 = Utc.with_ymd_and_hms(2024, 1, 31, 0, 0, 0).unwrap();
-        assert_eq!(
-            validity_end(jan31, 1, Months),
-            Ok(Utc.with_ymd_and_hms(2024, 2, 29, 0, 0, 0).unwrap())
-        );
-        let msg = validity_end(at, 136, Months).unwrap_err().to_string();
-        assert!(msg.contains("maximum of 135 months"), "{msg}");
-        assert!(matches!(
-            validity_end(at, 0, Days),
-            Err(ValidityError::Zero { unit: Days })
-        ));
-        for v in ValidityUnit::VALUES {
-            assert_eq!(v.parse::<ValidityUnit>().unwrap().to_string(), v);
-        }
-        assert!("days".parse::<ValidityUnit>().is_err());
     }
 }

@@ -1,10 +1,31 @@
-//! The signing engine: streaming digests, keys, the signature envelope and
-//! its zip container, Signer ARNs, and Lambda's four checks as pure
-//! functions. No I/O beyond reading and writing the artifact files.
+//! The domain: pure rules and model types, no I/O beyond reading and
+//! writing artifact files. Everything above (backends, engine, front ends)
+//! uses these; nothing here knows about them.
+//!
+//! - model: [`profile`], [`permission`], [`job`], [`csc`], [`layer`],
+//!   [`tags`], [`identity`];
+//! - rules: [`names`] (every naming rule once), [`arn`] (typed Signer and
+//!   Lambda ARNs), [`time`], [`field`] (where a bad value is);
+//! - signing: [`digest`], [`keys`], [`envelope`], [`artifact`];
+//! - Lambda's four checks: [`checks`], over the [`facts`] built from what a
+//!   backend found;
+//! - [`enforcement_policy`]: the centralized-enforcement IAM document.
 
 pub mod arn;
 pub mod artifact;
 pub mod checks;
+pub mod csc;
 pub mod digest;
+pub mod enforcement_policy;
 pub mod envelope;
+pub mod facts;
+pub mod field;
+pub mod identity;
+pub mod job;
 pub mod keys;
+pub mod layer;
+pub mod names;
+pub mod permission;
+pub mod profile;
+pub mod tags;
+pub mod time;

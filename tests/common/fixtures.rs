@@ -5,7 +5,7 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use lambdasign::backend::local::LocalBackend;
+use lambdasign::backend::local::{LocalBackend, LocalConfig};
 
 /// A small zip with one file.
 pub fn write_zip(path: &Path, name: &str, contents: &[u8]) {
@@ -19,7 +19,12 @@ pub fn write_zip(path: &Path, name: &str, contents: &[u8]) {
 
 /// The store a workspace's provider uses (`local { path = ".lambdasign" }`).
 pub fn store(dir: &Path, account: &str) -> LocalBackend {
-    LocalBackend::open(&dir.join(".lambdasign"), account, "us-east-1").expect("open store")
+    LocalBackend::open(&LocalConfig {
+        path: dir.join(".lambdasign"),
+        account_id: account.to_string(),
+        region: "us-east-1".to_string(),
+    })
+    .expect("open store")
 }
 
 pub fn runtime() -> tokio::runtime::Runtime {

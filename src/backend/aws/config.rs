@@ -7,7 +7,44 @@ use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
-use crate::tf::provider::config::AwsConfig;
+/// The aws backend's settings: the SDK's region, profile and credential
+/// chain, an optional role to assume, endpoint overrides, and retries.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AwsConfig {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub max_retries: Option<u32>,
+    pub assume_role: Option<AssumeRole>,
+    pub endpoints: Endpoints,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssumeRole {
+    pub role_arn: String,
+    pub session_name: Option<String>,
+    pub external_id: Option<String>,
+}
+
+/// Endpoint overrides per service (LocalStack, moto, `serve`, VPC endpoints).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Endpoints {
+    pub lambda: Option<String>,
+    pub signer: Option<String>,
+    pub s3: Option<String>,
+    pub sts: Option<String>,
+}
+
+impl Endpoints {
+    /// Every service at one URL (such as `serve`).
+    pub fn all(url: &str) -> Self {
+        Endpoints {
+            lambda: Some(url.to_string()),
+            signer: Some(url.to_string()),
+            s3: Some(url.to_string()),
+            sts: Some(url.to_string()),
+        }
+    }
+}
 
 /// The default session name of an assumed role.
 pub const DEFAULT_SESSION_NAME: &str = "terraform-provider-lambdasign";

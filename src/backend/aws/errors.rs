@@ -4,7 +4,8 @@
 
 use aws_sdk_signer::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
-use crate::backend::BackendError;
+use crate::backend::{BackendError, Subject};
+use crate::domain::field::{FieldError, FieldPath};
 
 /// How a service's `ConflictException` is to be read in a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,7 +13,7 @@ pub enum Conflict {
     /// A conflict with the object's state (`BackendError::Conflict`).
     State,
     /// Signer's permission calls: a stale revision id
-    /// (`BackendError::PreconditionFailed`), which callers retry.
+    /// (`BackendError::StaleRevision`), which callers retry.
     StaleRevision,
 }
 
@@ -53,20 +54,32 @@ pub fn from_code(doing: &str, conflict: Conflict, code: &str, message: &str) -> 
         | "NoSuchKey"
         | "NoSuchBucket"
         | "NoSuchVersion"
-        | "NotFound" => BackendError::NotFound(text),
+        | "NotFound" => BackendError::NotFound(Subject::Named(text)),
         // Signer answers a stale revision id with ConflictException; a
         // statement id already in use is a conflict to report, not to retry.
         "ConflictException" => match conflict {
             Conflict::StaleRevision if !message.to_ascii_lowercase().contains("already exist") => {
-                BackendError::PreconditionFailed(text)
+                BackendError::StaleRevision(text)
+            }
+            _ if message.to_ascii_lowercase().contains("already exist") => {
+                BackendError::AlreadyExists {
+                    subject: Subject::Named(doing.to_string()),
+                    detail: text,
+                }
             }
             _ => BackendError::Conflict(text),
         },
-        "PreconditionFailedException" => BackendError::PreconditionFailed(text),
-        "ResourceConflictException" | "ResourceAlreadyExistsException" => {
-            BackendError::Conflict(text)
-        }
-        "ResourceInUseException" => BackendError::InUse(text),
+        "PreconditionFailedException" => BackendError::StaleRevision(text),
+        "ResourceAlreadyExistsException" => BackendError::AlreadyExists {
+            subject: Subject::Named(doing.to_string()),
+            detail: text,
+        },
+        "ResourceConflictException" | "ResourceInUseException" => BackendError::Conflict(text),
+        "ThrottlingException"
+        | "TooManyRequestsException"
+        | "Throttling"
+        | "SlowDown"
+        | "RequestLimitExceeded" => BackendError::Throttled(text),
         "AccessDeniedException"
         | "AccessDenied"
         | "Forbidden"
@@ -83,7 +96,10 @@ pub fn from_code(doing: &str, conflict: Conflict, code: &str, message: &str) -> 
         | "InvalidArgument"
         | "CodeStorageExceededException"
         | "CodeVerificationFailedException"
-        | "InvalidCodeSignatureException" => BackendError::InvalidInput(text),
+        | "InvalidCodeSignatureException" => BackendError::InvalidInput(FieldError {
+            field: FieldPath::root(),
+            message: text,
+        }),
         _ => BackendError::Internal(text),
     }
 }
@@ -105,7 +121,7 @@ mod tests {
         ));
         assert!(matches!(
             from_code("x", Conflict::StaleRevision, "ConflictException", "m"),
-            BackendError::PreconditionFailed(_)
+            BackendError::StaleRevision(_)
         ));
         assert!(matches!(
             from_code(
@@ -114,15 +130,19 @@ mod tests {
                 "ConflictException",
                 "A statement with id s1 already exists"
             ),
-            BackendError::Conflict(_)
+            BackendError::AlreadyExists { .. }
         ));
         assert!(matches!(
             map("PreconditionFailedException"),
-            BackendError::PreconditionFailed(_)
+            BackendError::StaleRevision(_)
         ));
         assert!(matches!(
             map("ResourceInUseException"),
-            BackendError::InUse(_)
+            BackendError::Conflict(_)
+        ));
+        assert!(matches!(
+            map("TooManyRequestsException"),
+            BackendError::Throttled(_)
         ));
         assert!(matches!(
             map("CodeVerificationFailedException"),

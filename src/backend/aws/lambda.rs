@@ -13,6 +13,11 @@ use chrono::{DateTime, Utc};
 use super::errors::{map, Conflict};
 use super::{s3, AwsBackend};
 use crate::backend::*;
+use crate::domain::checks::Enforcement;
+use crate::domain::csc::CodeSigningConfig;
+use crate::domain::job::ObjectLocation;
+use crate::domain::layer::{LayerPolicy, LayerStatement, LayerVersion};
+use crate::domain::tags::Tags;
 
 /// Lambda's timestamps: ISO-8601 with a `+0000` offset and milliseconds.
 pub(super) fn lambda_time(text: &str) -> DateTime<Utc> {
@@ -30,11 +35,11 @@ fn csc_of(c: &aws_sdk_lambda::types::CodeSigningConfig, tags: Tags) -> CodeSigni
             .allowed_publishers()
             .map(|p| p.signing_profile_version_arns().to_vec())
             .unwrap_or_default(),
-        untrusted_artifact_on_deployment: c
+        enforcement: c
             .code_signing_policies()
             .and_then(|p| p.untrusted_artifact_on_deployment())
-            .and_then(|a| UntrustedArtifactAction::parse(a.as_str()))
-            .unwrap_or(UntrustedArtifactAction::Warn),
+            .and_then(|a| a.as_str().parse().ok())
+            .unwrap_or(Enforcement::Warn),
         description: c.description().unwrap_or_default().to_string(),
         last_modified: lambda_time(c.last_modified()),
         tags,
@@ -50,9 +55,7 @@ fn publishers(input: &CodeSigningConfigInput) -> BackendResult<AllowedPublishers
 
 fn policies(input: &CodeSigningConfigInput) -> CodeSigningPolicies {
     CodeSigningPolicies::builder()
-        .untrusted_artifact_on_deployment(CodeSigningPolicy::from(
-            input.untrusted_artifact_on_deployment.as_str(),
-        ))
+        .untrusted_artifact_on_deployment(CodeSigningPolicy::from(input.enforcement.as_str()))
         .build()
 }
 
@@ -62,6 +65,7 @@ pub(super) struct LayerFields<'a> {
     pub layer_version_arn: Option<&'a str>,
     pub version: i64,
     pub description: Option<&'a str>,
+    pub license_info: Option<&'a str>,
     pub created_date: Option<&'a str>,
     pub runtimes: &'a [Runtime],
     pub architectures: &'a [Architecture],
@@ -77,6 +81,7 @@ pub(super) fn layer_of(fields: LayerFields<'_>, content_sha384: String) -> Layer
         layer_arn,
         version: fields.version,
         description: fields.description.unwrap_or_default().to_string(),
+        license_info: fields.license_info.map(str::to_string),
         compatible_runtimes: fields
             .runtimes
             .iter()
@@ -301,8 +306,131 @@ impl AwsBackend {
         Ok(csc_of(csc, input.tags))
     }
 
+    /// ListCodeSigningConfigs, with each config's tags.
+    pub(super) async fn lambda_list_cscs(&self) -> BackendResult<Vec<CodeSigningConfig>> {
+        let mut configs = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .clients
+                .lambda
+                .list_code_signing_configs()
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| map("lambda:ListCodeSigningConfigs", Conflict::State, e))?;
+            for csc in out.code_signing_configs() {
+                let tags = self.lambda_tags(csc.code_signing_config_arn()).await?;
+                configs.push(csc_of(csc, tags));
+            }
+            marker = out
+                .next_marker()
+                .map(str::to_string)
+                .filter(|m| !m.is_empty());
+            if marker.is_none() {
+                return Ok(configs);
+            }
+        }
+    }
+
+    /// What a function's deployed code and layers were signed with
+    /// (GetFunction).
+    pub(super) async fn lambda_function_signing(
+        &self,
+        function: &str,
+    ) -> BackendResult<FunctionSigning> {
+        let out = self
+            .clients
+            .lambda
+            .get_function()
+            .function_name(function)
+            .send()
+            .await
+            .map_err(|e| {
+                map(
+                    &format!("lambda:GetFunction {function}"),
+                    Conflict::State,
+                    e,
+                )
+            })?;
+        let config = out.configuration();
+        let non_empty = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(str::to_string);
+        Ok(FunctionSigning {
+            function_arn: config
+                .and_then(|c| c.function_arn())
+                .unwrap_or(function)
+                .to_string(),
+            code: SignedBy {
+                signing_profile_version_arn: non_empty(
+                    config.and_then(|c| c.signing_profile_version_arn()),
+                ),
+                signing_job_arn: non_empty(config.and_then(|c| c.signing_job_arn())),
+            },
+            layers: config
+                .map(|c| c.layers())
+                .unwrap_or_default()
+                .iter()
+                .map(|layer| {
+                    (
+                        layer.arn().unwrap_or_default().to_string(),
+                        SignedBy {
+                            signing_profile_version_arn: non_empty(
+                                layer.signing_profile_version_arn(),
+                            ),
+                            signing_job_arn: non_empty(layer.signing_job_arn()),
+                        },
+                    )
+                })
+                .collect(),
+        })
+    }
+
+    /// ListLayerVersions, each read in full, newest first.
+    pub(super) async fn lambda_list_layer_versions(
+        &self,
+        name: &str,
+    ) -> BackendResult<Vec<LayerVersion>> {
+        let mut arns = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .clients
+                .lambda
+                .list_layer_versions()
+                .layer_name(name)
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| {
+                    map(
+                        &format!("lambda:ListLayerVersions {name}"),
+                        Conflict::State,
+                        e,
+                    )
+                })?;
+            arns.extend(
+                out.layer_versions()
+                    .iter()
+                    .filter_map(|v| v.layer_version_arn().map(str::to_string)),
+            );
+            marker = out
+                .next_marker()
+                .map(str::to_string)
+                .filter(|m| !m.is_empty());
+            if marker.is_none() {
+                break;
+            }
+        }
+        let mut versions = Vec::with_capacity(arns.len());
+        for arn in arns {
+            versions.push(self.lambda_get_layer(&arn).await?);
+        }
+        versions.sort_by_key(|v| std::cmp::Reverse(v.version));
+        Ok(versions)
+    }
+
     /// The functions that use a CSC (ListFunctionsByCodeSigningConfig).
-    async fn lambda_csc_users(&self, arn: &str) -> BackendResult<Vec<String>> {
+    pub(super) async fn lambda_csc_users(&self, arn: &str) -> BackendResult<Vec<String>> {
         let mut users = Vec::new();
         let mut marker: Option<String> = None;
         loop {
@@ -333,11 +461,9 @@ impl AwsBackend {
     }
 
     pub(super) async fn lambda_delete_csc(&self, arn: &str) -> BackendResult<()> {
-        let in_use = |users: &[String]| {
-            BackendError::InUse(format!(
-                "code signing config {arn} is used by {}: detach it from them first",
-                users.join(", ")
-            ))
+        let in_use = |users: &[String]| BackendError::InUse {
+            subject: Subject::CodeSigningConfig(arn.to_string()),
+            users: users.to_vec(),
         };
         let users = self.lambda_csc_users(arn).await?;
         if !users.is_empty() {
@@ -358,10 +484,10 @@ impl AwsBackend {
                 e,
             ) {
                 // A function attached since the listing.
-                BackendError::Conflict(message) | BackendError::InUse(message) => {
+                BackendError::Conflict(message) => {
                     let users = self.lambda_csc_users(arn).await.unwrap_or_default();
                     if users.is_empty() {
-                        Err(BackendError::InUse(message))
+                        Err(BackendError::Conflict(message))
                     } else {
                         Err(in_use(&users))
                     }
@@ -377,9 +503,9 @@ impl AwsBackend {
     ) -> BackendResult<LayerVersion> {
         let (content, digest) = match &request.content {
             ObjectLocation::File(path) => {
-                let bytes = tokio::fs::read(path)
-                    .await
-                    .map_err(|e| BackendError::InvalidInput(format!("{}: {e}", path.display())))?;
+                let bytes = tokio::fs::read(path).await.map_err(|e| {
+                    BackendError::invalid("signed_file", format!("{}: {e}", path.display()))
+                })?;
                 let digest = super::signer::file_digest(path).await?;
                 (
                     LayerVersionContentInput::builder()
@@ -411,6 +537,7 @@ impl AwsBackend {
             .layer_name(&request.layer_name)
             .content(content)
             .set_description(Some(request.description.clone()).filter(|d| !d.is_empty()))
+            .set_license_info(request.license_info.clone())
             .set_compatible_runtimes((!request.compatible_runtimes.is_empty()).then(|| {
                 request
                     .compatible_runtimes
@@ -442,6 +569,7 @@ impl AwsBackend {
                 layer_version_arn: out.layer_version_arn(),
                 version: out.version(),
                 description: out.description(),
+                license_info: out.license_info(),
                 created_date: out.created_date(),
                 runtimes: out.compatible_runtimes(),
                 architectures: out.compatible_architectures(),
@@ -474,6 +602,7 @@ impl AwsBackend {
                 layer_version_arn: out.layer_version_arn(),
                 version: out.version(),
                 description: out.description(),
+                license_info: out.license_info(),
                 created_date: out.created_date(),
                 runtimes: out.compatible_runtimes(),
                 architectures: out.compatible_architectures(),

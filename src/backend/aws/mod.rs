@@ -37,9 +37,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::backend::*;
-use crate::tf::provider::config::AwsConfig;
-use crate::domain::checks::{Facts, Integrity, Revocation, Signature};
-pub use config::Clients;
+use crate::domain::csc::CodeSigningConfig;
+use crate::domain::facts::{ArtifactRef, Bytes, Claims, Evidence, Lookup};
+use crate::domain::identity::Identity;
+use crate::domain::job::{JobStatus, ObjectLocation, SigningJob};
+use crate::domain::layer::{LayerPolicy, LayerVersion};
+use crate::domain::permission::ProfilePermissions;
+use crate::domain::profile::SigningProfile;
+use crate::domain::tags::Tags;
+pub use config::{AssumeRole, AwsConfig, Clients, Endpoints};
 
 /// How a signing job is polled: exponential backoff from `initial` to `max`.
 #[derive(Debug, Clone, Copy)]
@@ -71,7 +77,16 @@ pub struct AwsBackend {
 /// What configuring the aws backend produced, with warnings to show.
 pub struct Connected {
     pub backend: AwsBackend,
-    pub warnings: Vec<(String, String)>,
+    pub warnings: Vec<String>,
+}
+
+/// Why the aws backend could not be configured.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    #[error("no AWS region: set `region`, or AWS_REGION, or a profile's region")]
+    NoRegion,
+    #[error("invalid AWS credentials: {0}")]
+    Credentials(String),
 }
 
 /// The account id used when a test stack's STS cannot say who we are.
@@ -96,26 +111,17 @@ impl AwsBackend {
     /// Builds the SDK configuration and checks the credentials with
     /// sts:GetCallerIdentity. Against a test stack (any endpoint override)
     /// a failed check is a warning and the account is `123456789012`.
-    pub async fn connect(config: &AwsConfig) -> Result<Connected, (String, String)> {
+    pub async fn connect(config: &AwsConfig) -> Result<Connected, ConnectError> {
         let sdk = config::sdk_config(config).await;
         let Some(region) = sdk.region().map(|r| r.to_string()) else {
-            return Err((
-                "No AWS region".into(),
-                "Set `region` in the provider block, or AWS_REGION / a profile's region.".into(),
-            ));
+            return Err(ConnectError::NoRegion);
         };
         let clients = config::clients(&sdk, config);
         let test_stack = config::is_test_stack(config);
         let mut warnings = Vec::new();
-        let (partition, account_id) = match clients.sts.get_caller_identity().send().await {
-            Ok(out) => {
-                let arn = out.arn().unwrap_or_default();
-                let partition = arn.split(':').nth(1).filter(|p| !p.is_empty());
-                (
-                    partition.unwrap_or("aws").to_string(),
-                    out.account().unwrap_or(TEST_STACK_ACCOUNT).to_string(),
-                )
-            }
+        let partition = Identity::partition_of(&region);
+        let account_id = match clients.sts.get_caller_identity().send().await {
+            Ok(out) => out.account().unwrap_or(TEST_STACK_ACCOUNT).to_string(),
             Err(e) => {
                 let detail = format!(
                     "sts:GetCallerIdentity failed in {region}{}{}: {}",
@@ -132,13 +138,10 @@ impl AwsBackend {
                     aws_sdk_sts::error::DisplayErrorContext(&e)
                 );
                 if !test_stack {
-                    return Err(("Invalid AWS credentials".into(), format!("{detail}. Check the credential chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or `profile`, SSO login, web identity, instance role) and `assume_role`.")));
+                    return Err(ConnectError::Credentials(format!("{detail}. Check the credential chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or `profile`, SSO login, web identity, instance role) and `assume_role`.")));
                 }
-                warnings.push((
-                    "Credentials not checked".into(),
-                    format!("{detail}. Endpoints are overridden (a test stack), so the provider goes on as account {TEST_STACK_ACCOUNT}."),
-                ));
-                ("aws".to_string(), TEST_STACK_ACCOUNT.to_string())
+                warnings.push(format!("credentials not checked: {detail}. Endpoints are overridden (a test stack), so the provider goes on as account {TEST_STACK_ACCOUNT}."));
+                TEST_STACK_ACCOUNT.to_string()
             }
         };
         Ok(Connected {
@@ -182,64 +185,49 @@ impl AwsBackend {
         self.digests.lock().ok()?.get(key).cloned()
     }
 
-    /// The facts of a job's signature; `object_matters`: whether the signed
-    /// object must still exist for integrity (not for layers).
-    async fn job_facts(&self, job_arn: &str, object_matters: bool) -> BackendResult<Facts> {
+    /// What can be established about a job's signature on AWS: the job
+    /// record (Signer's word for the claims), whether its signed object is
+    /// still there (`object_matters`; not for layers, whose content Lambda
+    /// keeps), and the signing profile's record.
+    async fn job_evidence(&self, job_arn: &str, object_matters: bool) -> BackendResult<Evidence> {
         let job_id = signer::job_id_of(job_arn);
         let job = self.describe_job_record(job_id).await?;
-        let integrity = match job.status {
-            JobStatus::Failed => Integrity::Invalid {
-                reason: format!("the signing job failed: {}", job.status_reason),
-            },
-            JobStatus::InProgress => Integrity::Invalid {
-                reason: "the signing job has not finished".into(),
-            },
-            JobStatus::Succeeded if !object_matters => Integrity::Valid,
-            JobStatus::Succeeded => match &job.signed_object {
-                ObjectLocation::S3 { bucket, key, .. } if !bucket.is_empty() => {
-                    match s3::head(&self.clients.s3, bucket, key).await? {
-                        Some(_) => Integrity::Valid,
-                        None => Integrity::Invalid {
-                            reason: format!(
-                                "{} (s3://{bucket}/{key})",
-                                crate::backend::local::MISSING_SIGNED_OBJECT
-                            ),
-                        },
-                    }
+        let bytes = match (&job.status, &job.signed_object) {
+            (JobStatus::Failed | JobStatus::InProgress, _) => Bytes::NoOutput,
+            (JobStatus::Succeeded, _) if !object_matters => Bytes::HeldByLambda,
+            (JobStatus::Succeeded, ObjectLocation::S3 { bucket, key, .. })
+                if !bucket.is_empty() =>
+            {
+                match s3::head(&self.clients.s3, bucket, key).await? {
+                    Some(_) => Bytes::JobOutputPresent,
+                    None => Bytes::Missing(format!("s3://{bucket}/{key}")),
                 }
-                _ => Integrity::Invalid {
-                    reason: "the signing job names no signed object".into(),
-                },
-            },
-        };
-        let owner = (job.owner != self.identity.account_id).then_some(job.owner.as_str());
-        let profile_revocation = match self.signer_get_profile(&job.profile_name, owner).await {
-            Ok(profile) if profile.version_arn == job.profile_version_arn => {
-                profile.revocation.map(|r| Revocation {
-                    effective_time: r.effective_time,
-                    recorded_at: r.revoked_at,
-                    reason: r.reason,
-                })
             }
-            Ok(_) | Err(BackendError::NotFound(_)) => None,
+            _ => Bytes::Missing("the signing job names no signed object".into()),
+        };
+        let owner =
+            (job.profile_owner != self.identity.account_id).then_some(job.profile_owner.as_str());
+        let profile = match self.signer_get_profile(&job.profile_name, owner).await {
+            Ok(profile) => Lookup::Found(profile),
+            Err(BackendError::NotFound(_)) => {
+                Lookup::Missing("is not known to Signer (the profile cannot be found)".into())
+            }
+            Err(BackendError::AccessDenied(why)) => {
+                Lookup::Missing(format!("cannot be read by this account ({why})"))
+            }
             Err(e) => return Err(e),
         };
-        let job_revocation = job.revocation.as_ref().map(|r| Revocation {
-            effective_time: r.revoked_at,
-            recorded_at: r.revoked_at,
-            reason: r.reason.clone(),
-        });
-        Ok(Facts {
-            signature: Some(Signature {
-                integrity,
+        Ok(Evidence::signed(
+            Claims {
                 profile_version_arn: job.profile_version_arn.clone(),
                 job_arn: job.job_arn.clone(),
                 signed_at: job.signed_at,
                 expires_at: job.signature_expires_at,
-            }),
-            profile_revocation,
-            job_revocation,
-        })
+            },
+            bytes,
+            Lookup::Found(job),
+            profile,
+        ))
     }
 }
 
@@ -247,6 +235,10 @@ impl AwsBackend {
 impl Backend for AwsBackend {
     fn identity(&self) -> &Identity {
         &self.identity
+    }
+
+    fn kind(&self) -> Kind {
+        Kind::Aws
     }
 
     async fn put_signing_profile(
@@ -270,6 +262,10 @@ impl Backend for AwsBackend {
         tags: Tags,
     ) -> BackendResult<SigningProfile> {
         self.signer_set_tags(name, tags).await
+    }
+
+    async fn list_signing_profiles(&self) -> BackendResult<Vec<SigningProfile>> {
+        self.signer_list_profiles().await
     }
 
     async fn cancel_signing_profile(&self, name: &str) -> BackendResult<()> {
@@ -312,6 +308,10 @@ impl Backend for AwsBackend {
         self.signer_describe_job(job_id).await
     }
 
+    async fn list_signing_jobs(&self, filter: JobFilter) -> BackendResult<Vec<SigningJob>> {
+        self.signer_list_jobs(&filter).await
+    }
+
     async fn revoke_signature(&self, job_id: &str, reason: &str) -> BackendResult<()> {
         self.signer_revoke_signature(job_id, reason).await
     }
@@ -327,6 +327,10 @@ impl Backend for AwsBackend {
         self.lambda_get_csc(arn).await
     }
 
+    async fn list_code_signing_configs(&self) -> BackendResult<Vec<CodeSigningConfig>> {
+        self.lambda_list_cscs().await
+    }
+
     async fn update_code_signing_config(
         &self,
         arn: &str,
@@ -339,6 +343,14 @@ impl Backend for AwsBackend {
         self.lambda_delete_csc(arn).await
     }
 
+    async fn list_functions_by_code_signing_config(&self, arn: &str) -> BackendResult<Vec<String>> {
+        self.lambda_csc_users(arn).await
+    }
+
+    async fn function_signing(&self, function: &str) -> BackendResult<FunctionSigning> {
+        self.lambda_function_signing(function).await
+    }
+
     async fn publish_layer_version(
         &self,
         request: PublishLayerVersion,
@@ -348,6 +360,10 @@ impl Backend for AwsBackend {
 
     async fn get_layer_version(&self, layer_version_arn: &str) -> BackendResult<LayerVersion> {
         self.lambda_get_layer(layer_version_arn).await
+    }
+
+    async fn list_layer_versions(&self, layer_name: &str) -> BackendResult<Vec<LayerVersion>> {
+        self.lambda_list_layer_versions(layer_name).await
     }
 
     async fn delete_layer_version(&self, layer_name: &str, version: i64) -> BackendResult<()> {
@@ -376,22 +392,18 @@ impl Backend for AwsBackend {
             .await
     }
 
-    async fn signature_facts(&self, artifact: &ArtifactRef) -> BackendResult<Facts> {
+    async fn signature_evidence(&self, artifact: &ArtifactRef) -> BackendResult<Evidence> {
         match artifact {
-            ArtifactRef::SignedFile(path) => Err(BackendError::InvalidInput(format!(
+            ArtifactRef::SignedFile(path) => Err(BackendError::invalid("signed_file", format!(
                 "{}: on the aws backend a local file cannot be attributed to a signing job (Signer's signature travels with Lambda's copy, not in a form this provider can check); name the job with `signing_job_arn` (or the layer with `layer_version_arn`) instead",
                 path.display()
             ))),
-            ArtifactRef::SigningJob(arn) => self.job_facts(arn, true).await,
+            ArtifactRef::SigningJob(arn) => self.job_evidence(arn, true).await,
             ArtifactRef::LayerVersion(arn) => {
                 let layer = self.lambda_get_layer(arn).await?;
                 match layer.signing_job_arn {
-                    None => Ok(Facts {
-                        signature: None,
-                        profile_revocation: None,
-                        job_revocation: None,
-                    }),
-                    Some(job_arn) => self.job_facts(&job_arn, false).await,
+                    None => Ok(Evidence::Unsigned),
+                    Some(job_arn) => self.job_evidence(&job_arn, false).await,
                 }
             }
         }

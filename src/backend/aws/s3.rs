@@ -39,8 +39,8 @@ pub async fn require_versioning(s3: &Client, bucket: &str) -> BackendResult<()> 
     if status.as_deref() == Some("Enabled") {
         return Ok(());
     }
-    Err(BackendError::InvalidInput(format!(
-        "staging bucket {bucket:?} does not have versioning enabled (status: {}): AWS Signer signs only versioned S3 objects. Enable versioning on the bucket (aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled) or stage the source elsewhere.",
+    Err(BackendError::invalid("staging", format!(
+        "bucket {bucket:?} does not have versioning enabled (status: {}): AWS Signer signs only versioned S3 objects. Enable versioning on the bucket (aws s3api put-bucket-versioning --bucket {bucket} --versioning-configuration Status=Enabled) or stage the source elsewhere.",
         status.as_deref().unwrap_or("never enabled")
     )))
 }
@@ -49,7 +49,7 @@ pub async fn require_versioning(s3: &Client, bucket: &str) -> BackendResult<()> 
 pub async fn upload(s3: &Client, bucket: &str, key: &str, path: &Path) -> BackendResult<String> {
     let body = ByteStream::from_path(path)
         .await
-        .map_err(|e| BackendError::InvalidInput(format!("{}: {e}", path.display())))?;
+        .map_err(|e| BackendError::invalid("source_file", format!("{}: {e}", path.display())))?;
     let out = s3
         .put_object()
         .bucket(bucket)
@@ -66,7 +66,7 @@ pub async fn upload(s3: &Client, bucket: &str, key: &str, path: &Path) -> Backen
         })?;
     out.version_id()
         .map(str::to_string)
-        .ok_or_else(|| BackendError::InvalidInput(format!("s3://{bucket}/{key} was stored without a version id: the staging bucket's versioning is not enabled")))
+        .ok_or_else(|| BackendError::invalid("staging", format!("s3://{bucket}/{key} was stored without a version id: the staging bucket's versioning is not enabled")))
 }
 
 async fn get(
@@ -177,7 +177,7 @@ pub async fn latest_version(s3: &Client, bucket: &str, key: &str) -> BackendResu
     out.version_id()
         .filter(|v| !v.is_empty() && *v != "null")
         .map(str::to_string)
-        .ok_or_else(|| BackendError::InvalidInput(format!("s3://{bucket}/{key} has no version id: AWS Signer signs only objects in buckets with versioning enabled")))
+        .ok_or_else(|| BackendError::invalid("source_object", format!("s3://{bucket}/{key} has no version id: AWS Signer signs only objects in buckets with versioning enabled")))
 }
 
 /// Where a local source is staged: `PREFIX` + the file name + the first 16

@@ -18,6 +18,11 @@ use chrono::{DateTime, Utc};
 use super::errors::{map, Conflict};
 use super::{s3, AwsBackend};
 use crate::backend::*;
+use crate::domain::identity::Identity;
+use crate::domain::job::{JobRevocation, JobStatus, ObjectLocation, SigningJob};
+use crate::domain::permission::{ProfilePermission, ProfilePermissions};
+use crate::domain::profile::{ProfileRevocation, ProfileStatus, SignatureValidity, SigningProfile};
+use crate::domain::tags::Tags;
 
 pub(super) fn chrono_time(time: &SmithyTime) -> DateTime<Utc> {
     DateTime::from_timestamp(time.secs(), time.subsec_nanos()).unwrap_or_default()
@@ -53,7 +58,7 @@ pub(super) fn profile_of(out: &GetSigningProfileOutput) -> SigningProfile {
         .and_then(|p| {
             Some(SignatureValidity {
                 value: u32::try_from(p.value()).ok()?,
-                unit: ValidityUnit::parse(p.r#type()?.as_str())?,
+                unit: p.r#type()?.as_str().parse().ok()?,
             })
         })
         .unwrap_or_default();
@@ -66,6 +71,7 @@ pub(super) fn profile_of(out: &GetSigningProfileOutput) -> SigningProfile {
                 .map(chrono_time)
                 .unwrap_or(revoked_at),
             revoked_at,
+            revoked_by: r.revoked_by().map(str::to_string),
         }
     });
     SigningProfile {
@@ -78,6 +84,13 @@ pub(super) fn profile_of(out: &GetSigningProfileOutput) -> SigningProfile {
         validity,
         status,
         revocation,
+        certificate_arn: out
+            .signing_material()
+            .map(|m| m.certificate_arn().to_string()),
+        signing_parameters: out
+            .signing_parameters()
+            .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
         tags: out
             .tags()
             .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
@@ -140,13 +153,16 @@ pub(super) fn job_of(out: &DescribeSigningJobOutput, identity: &Identity) -> Sig
             "{prefix}:/signing-profiles/{profile_name}/{}",
             out.profile_version().unwrap_or_default()
         ),
+        profile_owner: owner.clone(),
         owner,
         profile_name,
+        platform_id: out.platform_id().unwrap_or_default().to_string(),
         status,
         status_reason: out.status_reason().unwrap_or_default().to_string(),
         source,
         signed_object,
         signed_sha384: String::new(),
+        created_at: created,
         signed_at,
         signature_expires_at: out
             .signature_expires_at()
@@ -155,6 +171,7 @@ pub(super) fn job_of(out: &DescribeSigningJobOutput, identity: &Identity) -> Sig
         revocation: out.revocation_record().map(|r| JobRevocation {
             reason: r.reason().unwrap_or_default().to_string(),
             revoked_at: r.revoked_at().map(chrono_time).unwrap_or_default(),
+            revoked_by: r.revoked_by().map(str::to_string),
         }),
     }
 }
@@ -169,12 +186,25 @@ impl AwsBackend {
             .r#type(ValidityType::from(request.validity.unit.as_str()))
             .build();
         let tags = (!request.tags.is_empty()).then(|| request.tags.clone().into_iter().collect());
+        let material = match &request.certificate_arn {
+            Some(arn) => Some(
+                aws_sdk_signer::types::SigningMaterial::builder()
+                    .certificate_arn(arn)
+                    .build()
+                    .map_err(build_error)?,
+            ),
+            None => None,
+        };
+        let parameters = (!request.signing_parameters.is_empty())
+            .then(|| request.signing_parameters.clone().into_iter().collect());
         self.clients
             .signer
             .put_signing_profile()
             .profile_name(&request.name)
             .platform_id(&request.platform_id)
             .signature_validity_period(validity)
+            .set_signing_material(material)
+            .set_signing_parameters(parameters)
             .set_tags(tags)
             .send()
             .await
@@ -399,9 +429,9 @@ impl AwsBackend {
     async fn job_source(&self, request: &StartSigningJob) -> BackendResult<S3Source> {
         let (bucket, key, version) = match &request.source {
             ObjectLocation::File(path) => {
-                let Some((bucket, prefix)) = &request.staging else {
-                    return Err(BackendError::InvalidInput(format!(
-                        "source_file {}: the aws backend signs S3 objects; add a `staging {{ bucket = \"...\" }}` block (a bucket with versioning enabled) to upload the file to, or use `source_object`",
+                let Some(Staging { bucket, prefix }) = &request.staging else {
+                    return Err(BackendError::invalid("staging", format!(
+                        "{}: the aws backend signs S3 objects; add a `staging {{ bucket = \"...\" }}` block (a bucket with versioning enabled) to upload the file to, or use `source_object`",
                         path.display()
                     )));
                 };
@@ -434,12 +464,12 @@ impl AwsBackend {
     fn job_destination(&self, request: &StartSigningJob) -> BackendResult<S3Destination> {
         let (bucket, prefix) = match (&request.destination, &request.staging) {
             (ObjectLocation::S3 { bucket, key, .. }, _) => (bucket.clone(), key.clone()),
-            (ObjectLocation::File(_), Some((bucket, prefix))) => {
+            (ObjectLocation::File(_), Some(Staging { bucket, prefix })) => {
                 (bucket.clone(), format!("{prefix}signed/"))
             }
             (ObjectLocation::File(path), None) => {
-                return Err(BackendError::InvalidInput(format!(
-                    "output_file {}: Signer writes signed objects to S3; add a `destination {{ bucket = \"...\" }}` block (or a `staging` block, whose bucket then also receives the signed object under PREFIX + \"signed/\")",
+                return Err(BackendError::invalid("destination", format!(
+                    "{}: Signer writes signed objects to S3; add a `destination {{ bucket = \"...\" }}` block (or a `staging` block, whose bucket then also receives the signed object under PREFIX + \"signed/\")",
                     path.display()
                 )))
             }
@@ -524,6 +554,95 @@ impl AwsBackend {
         }
     }
 
+    /// ListSigningProfiles (canceled ones included), each read in full.
+    pub(super) async fn signer_list_profiles(&self) -> BackendResult<Vec<SigningProfile>> {
+        let mut names = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let out = self
+                .clients
+                .signer
+                .list_signing_profiles()
+                .include_canceled(true)
+                .set_next_token(next.clone())
+                .send()
+                .await
+                .map_err(|e| map("signer:ListSigningProfiles", Conflict::State, e))?;
+            names.extend(
+                out.profiles()
+                    .iter()
+                    .filter_map(|p| p.profile_name().map(str::to_string)),
+            );
+            next = out
+                .next_token()
+                .map(str::to_string)
+                .filter(|t| !t.is_empty());
+            if next.is_none() {
+                break;
+            }
+        }
+        let mut profiles = Vec::with_capacity(names.len());
+        for name in names {
+            match self.signer_get_profile(&name, None).await {
+                Ok(profile) => profiles.push(profile),
+                // Gone between the list and the read.
+                Err(BackendError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(profiles)
+    }
+
+    /// ListSigningJobs, each job described, filtered as asked.
+    pub(super) async fn signer_list_jobs(
+        &self,
+        filter: &JobFilter,
+    ) -> BackendResult<Vec<SigningJob>> {
+        let mut ids = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let out = self
+                .clients
+                .signer
+                .list_signing_jobs()
+                .set_next_token(next.clone())
+                .send()
+                .await
+                .map_err(|e| map("signer:ListSigningJobs", Conflict::State, e))?;
+            for job in out.jobs() {
+                let version = job.profile_version().unwrap_or_default();
+                let wanted = filter
+                    .profile_version_arn
+                    .as_deref()
+                    .is_none_or(|arn| arn.ends_with(&format!("/{version}")));
+                if let (true, Some(id)) = (wanted, job.job_id()) {
+                    ids.push(id.to_string());
+                }
+            }
+            next = out
+                .next_token()
+                .map(str::to_string)
+                .filter(|t| !t.is_empty());
+            if next.is_none() {
+                break;
+            }
+        }
+        let mut jobs = Vec::new();
+        for id in ids {
+            let job = self.describe_job_record(&id).await?;
+            let version_matches = filter
+                .profile_version_arn
+                .as_deref()
+                .is_none_or(|arn| arn == job.profile_version_arn);
+            let recent = filter.signed_at_or_after.is_none_or(|t| job.signed_at >= t);
+            if version_matches && recent {
+                jobs.push(job);
+            }
+        }
+        jobs.sort_by_key(|j| std::cmp::Reverse(j.signed_at));
+        Ok(jobs)
+    }
+
     /// DescribeSigningJob, without the signed object's digest.
     pub(super) async fn describe_job_record(&self, job_id: &str) -> BackendResult<SigningJob> {
         let out = self
@@ -586,5 +705,5 @@ pub(super) async fn file_digest(path: &Path) -> BackendResult<String> {
         .await
         .map_err(|e| BackendError::Internal(format!("hashing {}: {e}", path.display())))?
         .map(hex::encode)
-        .map_err(|e| BackendError::InvalidInput(format!("{}: {e}", path.display())))
+        .map_err(|e| BackendError::invalid("source_file", format!("{}: {e}", path.display())))
 }

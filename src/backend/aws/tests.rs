@@ -17,7 +17,16 @@ use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 
 use super::*;
-use crate::domain::checks::{self, Check, Enforcement, Policy, Status};
+use crate::domain::checks::{self, Check, Enforcement, Facts, Integrity, Policy, Status};
+use crate::domain::permission::ProfilePermission;
+use crate::domain::profile::{ProfileStatus, SignatureValidity};
+
+/// The checks' facts of an artifact, as the engine builds them.
+async fn facts_of(backend: &AwsBackend, artifact: &ArtifactRef) -> BackendResult<Facts> {
+    Ok(crate::domain::facts::facts(
+        &backend.signature_evidence(artifact).await?,
+    ))
+}
 
 const ACCOUNT: &str = "111111111111";
 const JOB: &str = "2b7a3c9e-4f1d-4a57-9d1c-0c6f3e8a1b2d";
@@ -68,7 +77,7 @@ fn backend(signer: Signer, lambda: Lambda, s3: S3) -> AwsBackend {
     let sts: aws_sdk_sts::Client = mock_client!(aws_sdk_sts, RuleMode::MatchAny, &[]);
     AwsBackend::new(
         Identity {
-            partition: "aws".into(),
+            partition: crate::domain::arn::Partition::Aws,
             account_id: ACCOUNT.into(),
             region: "us-east-1".into(),
         },
@@ -308,7 +317,7 @@ async fn a_file_destination_without_staging_is_refused_before_any_call() {
     request.destination = ObjectLocation::File("out.zip".into());
     let refused = backend.start_signing_job(request).await;
     assert!(
-        matches!(&refused, Err(BackendError::InvalidInput(m)) if m.contains("destination")),
+        matches!(&refused, Err(BackendError::InvalidInput(m)) if m.to_string().contains("destination")),
         "{refused:?}"
     );
 }
@@ -331,8 +340,7 @@ async fn revocations_and_expiry_come_from_signer() {
         lambda(&[]),
         s3(&[&head_exists()]),
     );
-    let facts = backend
-        .signature_facts(&ArtifactRef::SigningJob(JOB_ARN.into()))
+    let facts = facts_of(&backend, &ArtifactRef::SigningJob(JOB_ARN.into()))
         .await
         .expect("facts");
     let signature = facts.signature.clone().expect("signed");
@@ -368,8 +376,7 @@ async fn a_gone_signed_object_fails_integrity() {
         lambda(&[]),
         s3(&[&head_missing()]),
     );
-    let facts = backend
-        .signature_facts(&ArtifactRef::SigningJob(JOB_ARN.into()))
+    let facts = facts_of(&backend, &ArtifactRef::SigningJob(JOB_ARN.into()))
         .await
         .expect("facts");
     assert!(matches!(
@@ -382,11 +389,9 @@ async fn a_gone_signed_object_fails_integrity() {
 #[tokio::test]
 async fn a_local_file_cannot_be_attributed_to_a_job() {
     let backend = backend(signer(&[]), lambda(&[]), s3(&[]));
-    let facts = backend
-        .signature_facts(&ArtifactRef::SignedFile("x.zip".into()))
-        .await;
+    let facts = facts_of(&backend, &ArtifactRef::SignedFile("x.zip".into())).await;
     assert!(
-        matches!(&facts, Err(BackendError::InvalidInput(m)) if m.contains("signing_job_arn")),
+        matches!(&facts, Err(BackendError::InvalidInput(m)) if m.to_string().contains("signing_job_arn")),
         "{facts:?}"
     );
 }
@@ -440,7 +445,7 @@ async fn profile_permissions_with_revision_ids() {
         })
         .await;
     assert!(
-        matches!(stale, Err(BackendError::PreconditionFailed(_))),
+        matches!(stale, Err(BackendError::StaleRevision(_))),
         "{stale:?}"
     );
     let listed = backend.list_profile_permissions("app").await.expect("list");
@@ -545,7 +550,7 @@ async fn code_signing_configs_create_get_and_refuse_delete_while_used() {
     );
     let input = CodeSigningConfigInput {
         allowed_publishers: vec![PROFILE_VERSION_ARN.into()],
-        untrusted_artifact_on_deployment: UntrustedArtifactAction::Enforce,
+        enforcement: Enforcement::Enforce,
         description: "payments".into(),
         tags: Tags::from([("team".into(), "payments".into())]),
     };
@@ -555,10 +560,7 @@ async fn code_signing_configs_create_get_and_refuse_delete_while_used() {
         .expect("create");
     assert_eq!(created.id, "csc-0a1b2c3d4e5f6a7b8");
     assert_eq!(created.arn, CSC_ARN);
-    assert_eq!(
-        created.untrusted_artifact_on_deployment,
-        UntrustedArtifactAction::Enforce
-    );
+    assert_eq!(created.enforcement, Enforcement::Enforce);
     assert_eq!(created.last_modified.timestamp(), 1714566600);
     let read = backend.get_code_signing_config(CSC_ARN).await.expect("get");
     assert_eq!(
@@ -567,7 +569,8 @@ async fn code_signing_configs_create_get_and_refuse_delete_while_used() {
     );
     assert_eq!(read.tags.get("team").map(String::as_str), Some("payments"));
     match backend.delete_code_signing_config(CSC_ARN).await {
-        Err(BackendError::InUse(message)) => {
+        Err(e @ BackendError::InUse { .. }) => {
+            let message = e.to_string();
             assert!(message.contains("function:checkout"), "{message}")
         }
         other => panic!("expected InUse, got {other:?}"),
@@ -617,8 +620,7 @@ async fn layer_signatures_come_from_the_layer_and_its_job() {
     // No S3 rule: a layer's integrity does not depend on the signed object.
     let backend = backend(signer(&[&describe, &profile]), lambda(&[&layer]), s3(&[]));
     let arn = "arn:aws:lambda:us-east-1:111111111111:layer:shared:3";
-    let facts = backend
-        .signature_facts(&ArtifactRef::LayerVersion(arn.into()))
+    let facts = facts_of(&backend, &ArtifactRef::LayerVersion(arn.into()))
         .await
         .expect("facts");
     let signature = facts.signature.expect("signed");
@@ -648,7 +650,7 @@ async fn stale_layer_policy_revisions_are_precondition_failures() {
         .remove_layer_permission("shared", 3, "a", Some("old"))
         .await;
     assert!(
-        matches!(stale, Err(BackendError::PreconditionFailed(_))),
+        matches!(stale, Err(BackendError::StaleRevision(_))),
         "{stale:?}"
     );
     let taken = backend
@@ -674,7 +676,7 @@ async fn throttling_beyond_max_retries_surfaces_as_an_error() {
     let backend = backend(signer(&[&get]), lambda(&[]), s3(&[]));
     let result = backend.get_signing_profile("app", None).await;
     assert!(
-        matches!(&result, Err(BackendError::Internal(m)) if m.contains("ThrottlingException")),
+        matches!(&result, Err(BackendError::Throttled(m)) if m.contains("ThrottlingException")),
         "{result:?}"
     );
     assert_eq!(get.num_calls(), 3, "max_attempts");
@@ -713,7 +715,7 @@ async fn code_signing_config_updates_sync_tags() {
             CSC_ARN,
             CodeSigningConfigInput {
                 allowed_publishers: vec![PROFILE_VERSION_ARN.into()],
-                untrusted_artifact_on_deployment: UntrustedArtifactAction::Warn,
+                enforcement: Enforcement::Warn,
                 description: "payments".into(),
                 tags: Tags::from([("team".into(), "billing".into())]),
             },

@@ -1,86 +1,88 @@
 //! Lambda code signing configs, and the function bindings that stand in for
 //! Lambda functions using them.
 
-use std::collections::BTreeSet;
-
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::ids;
 use super::store::{list_json, parse_list, parse_tags, parse_time, tags_json, time_text};
-use crate::backend::{
-    BackendError, BackendResult, CodeSigningConfig, CodeSigningConfigInput, Identity,
-    UntrustedArtifactAction,
-};
-use crate::domain::arn;
+use crate::backend::{BackendError, BackendResult, CodeSigningConfigInput, Subject};
+use crate::domain::arn::CscArn;
+use crate::domain::checks::{Enforcement, Policy};
+use crate::domain::csc::CodeSigningConfig;
+use crate::domain::field::{FieldError, FieldPath};
+use crate::domain::identity::Identity;
+use crate::domain::names;
 
-const MAX_PUBLISHERS: usize = 20;
-const MAX_DESCRIPTION: usize = 256;
-
-pub fn csc_arn(id: &Identity, account: &str, csc_id: &str) -> String {
-    format!(
-        "arn:{}:lambda:{}:{account}:code-signing-config:{csc_id}",
-        id.partition, id.region
-    )
+fn csc_arn(id: &Identity, csc_id: &str) -> BackendResult<String> {
+    CscArn::new_in_partition(id.partition, &id.region, &id.account_id, csc_id)
+        .map(|arn| arn.to_string())
+        .map_err(|e| BackendError::Internal(format!("local store: {e}")))
 }
 
+/// The allowed-publishers rule is the domain's; its first violation names
+/// the offending element.
 fn validate(input: &CodeSigningConfigInput) -> BackendResult<()> {
-    let n = input.allowed_publishers.len();
-    if !(1..=MAX_PUBLISHERS).contains(&n) {
-        return Err(BackendError::InvalidInput(format!(
-            "allowed_publishers: a code signing config allows 1 to {MAX_PUBLISHERS} signing profile versions, got {n}"
-        )));
-    }
-    let mut seen = BTreeSet::new();
-    for (i, publisher) in input.allowed_publishers.iter().enumerate() {
-        arn::parse_publisher(publisher)
-            .map_err(|e| BackendError::InvalidInput(format!("allowed_publishers[{i}]: {e}")))?;
-        if !seen.insert(publisher.as_str()) {
-            return Err(BackendError::InvalidInput(format!(
-                "allowed_publishers[{i}]: {publisher} is listed more than once"
-            )));
+    if let Err(errors) = Policy::new(&input.allowed_publishers, input.enforcement) {
+        if let Some(first) = errors.first() {
+            let mut field = FieldPath::field("allowed_publishers");
+            if let Some(index) = first.index() {
+                field = field.index(index);
+            }
+            return Err(BackendError::InvalidInput(FieldError {
+                field,
+                message: first.to_string(),
+            }));
         }
     }
-    let chars = input.description.chars().count();
-    if chars > MAX_DESCRIPTION {
-        return Err(BackendError::InvalidInput(format!(
-            "description: at most {MAX_DESCRIPTION} characters, got {chars}"
-        )));
-    }
-    Ok(())
+    names::description(&input.description)
+        .map_err(|e| BackendError::invalid("description", e.0))?;
+    crate::domain::tags::check(&input.tags).map_err(|e| BackendError::invalid("tags", e.0))
 }
 
 /// The id in one of this account's CSC ARNs. Another account's ARN is
 /// `AccessDenied` (functions only use their own account's configs).
-fn own_id<'a>(id: &Identity, csc_arn: &'a str) -> BackendResult<&'a str> {
-    let parts: Vec<&str> = csc_arn.split(':').collect();
-    let malformed = || {
-        BackendError::InvalidInput(format!(
-            "{csc_arn:?} is not a code signing config ARN (arn:aws:lambda:REGION:ACCOUNT:code-signing-config:csc-...)"
-        ))
-    };
-    if parts.len() != 7
-        || parts[0] != "arn"
-        || parts[2] != "lambda"
-        || parts[5] != "code-signing-config"
-    {
-        return Err(malformed());
-    }
-    if parts[4] != id.account_id {
+fn own_id(id: &Identity, csc_arn: &str) -> BackendResult<String> {
+    let arn: CscArn = csc_arn
+        .parse()
+        .map_err(|e| BackendError::invalid("arn", format!("{csc_arn:?}: {e}")))?;
+    if arn.account_id() != id.account_id || arn.region() != id.region {
         return Err(BackendError::AccessDenied(format!(
-            "code signing config {csc_arn} belongs to account {}, not {}",
-            parts[4], id.account_id
+            "code signing config {csc_arn} belongs to account {} in {}, not to {} in {}",
+            arn.account_id(),
+            arn.region(),
+            id.account_id,
+            id.region
         )));
     }
-    Ok(parts[6])
+    Ok(arn.id().to_string())
+}
+
+const COLUMNS: &str =
+    "id, arn, allowed_publishers, untrusted_artifact_on_deployment, description, tags, last_modified";
+
+type Row = (String, String, String, String, String, String, String);
+
+fn to_config(row: Row) -> BackendResult<CodeSigningConfig> {
+    let (csc_id, arn, publishers, untrusted, description, tags, last_modified) = row;
+    Ok(CodeSigningConfig {
+        id: csc_id,
+        arn,
+        allowed_publishers: parse_list(&publishers)?,
+        enforcement: untrusted.parse::<Enforcement>().map_err(|_| {
+            BackendError::Internal(format!("local store: unknown action {untrusted:?}"))
+        })?,
+        description,
+        last_modified: parse_time(&last_modified)?,
+        tags: parse_tags(&tags)?,
+    })
 }
 
 fn load(tx: &Transaction<'_>, id: &Identity, csc_arn: &str) -> BackendResult<CodeSigningConfig> {
-    let csc_id = own_id(id, csc_arn)?;
+    own_id(id, csc_arn)?;
     let row = tx
         .query_row(
-            "SELECT id, arn, allowed_publishers, untrusted_artifact_on_deployment, description, tags, last_modified
-             FROM code_signing_configs WHERE arn = ?1 AND account = ?2",
+            &format!("SELECT {COLUMNS} FROM code_signing_configs WHERE arn = ?1 AND account = ?2"),
             params![csc_arn, id.account_id],
             |r| {
                 Ok((
@@ -95,23 +97,42 @@ fn load(tx: &Transaction<'_>, id: &Identity, csc_arn: &str) -> BackendResult<Cod
             },
         )
         .optional()?;
-    let Some((csc_id_row, arn, publishers, untrusted, description, tags, last_modified)) = row
-    else {
-        return Err(BackendError::NotFound(format!(
-            "code signing config {csc_id}"
-        )));
-    };
-    Ok(CodeSigningConfig {
-        id: csc_id_row,
-        arn,
-        allowed_publishers: parse_list(&publishers)?,
-        untrusted_artifact_on_deployment: UntrustedArtifactAction::parse(&untrusted).ok_or_else(
-            || BackendError::Internal(format!("local store: unknown action {untrusted:?}")),
-        )?,
-        description,
-        last_modified: parse_time(&last_modified)?,
-        tags: parse_tags(&tags)?,
-    })
+    match row {
+        Some(row) => to_config(row),
+        None => Err(BackendError::NotFound(Subject::CodeSigningConfig(
+            csc_arn.to_string(),
+        ))),
+    }
+}
+
+/// This account's configs, oldest first.
+pub fn list(tx: &Transaction<'_>, id: &Identity) -> BackendResult<Vec<CodeSigningConfig>> {
+    let mut stmt = tx.prepare(&format!(
+        "SELECT {COLUMNS} FROM code_signing_configs WHERE account = ?1 AND region = ?2 ORDER BY rowid"
+    ))?;
+    let rows = stmt.query_map(params![id.account_id, id.region], |r| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+        ))
+    })?;
+    rows.map(|row| to_config(row?)).collect()
+}
+
+/// The functions (names) using a config.
+pub fn users(tx: &Transaction<'_>, csc_arn: &str) -> BackendResult<Vec<String>> {
+    let mut stmt = tx.prepare(
+        "SELECT function_name FROM function_bindings WHERE csc_arn = ?1 ORDER BY function_name",
+    )?;
+    let users = stmt
+        .query_map([csc_arn], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(users)
 }
 
 pub fn create(
@@ -122,7 +143,7 @@ pub fn create(
 ) -> BackendResult<CodeSigningConfig> {
     validate(input)?;
     let csc_id = ids::code_signing_config_id();
-    let arn = csc_arn(id, &id.account_id, &csc_id);
+    let arn = csc_arn(id, &csc_id)?;
     tx.execute(
         "INSERT INTO code_signing_configs
            (id, arn, account, region, allowed_publishers, untrusted_artifact_on_deployment, description, tags, last_modified)
@@ -133,7 +154,7 @@ pub fn create(
             id.account_id,
             id.region,
             list_json(&input.allowed_publishers),
-            input.untrusted_artifact_on_deployment.as_str(),
+            input.enforcement.as_str(),
             input.description,
             tags_json(&input.tags),
             time_text(now)
@@ -163,7 +184,7 @@ pub fn update(
         params![
             csc_arn,
             list_json(&input.allowed_publishers),
-            input.untrusted_artifact_on_deployment.as_str(),
+            input.enforcement.as_str(),
             input.description,
             tags_json(&input.tags),
             time_text(now)
@@ -175,17 +196,15 @@ pub fn update(
 /// Deletes a config no function uses; otherwise `InUse` naming the functions.
 pub fn delete(tx: &Transaction<'_>, id: &Identity, csc_arn: &str) -> BackendResult<()> {
     load(tx, id, csc_arn)?;
-    let mut stmt = tx.prepare(
-        "SELECT function_name FROM function_bindings WHERE csc_arn = ?1 ORDER BY function_name",
-    )?;
-    let users = stmt
-        .query_map([csc_arn], |r| r.get::<_, String>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
+    let users = users(tx, csc_arn)?;
     if !users.is_empty() {
-        return Err(BackendError::InUse(format!(
-            "code signing config {csc_arn} is used by function(s) {}; detach it from them first",
-            users.join(", ")
-        )));
+        return Err(BackendError::InUse {
+            subject: Subject::CodeSigningConfig(csc_arn.to_string()),
+            users: users
+                .into_iter()
+                .map(|name| format!("function {name}"))
+                .collect(),
+        });
     }
     tx.execute("DELETE FROM code_signing_configs WHERE arn = ?1", [csc_arn])?;
     Ok(())
@@ -199,11 +218,7 @@ pub fn bind_function(
     function_name: &str,
     csc_arn: &str,
 ) -> BackendResult<()> {
-    if function_name.is_empty() || function_name.len() > 140 {
-        return Err(BackendError::InvalidInput(
-            "function_name: 1 to 140 characters".into(),
-        ));
-    }
+    names::function_name(function_name).map_err(|e| BackendError::invalid("function_name", e.0))?;
     load(tx, id, csc_arn)?;
     tx.execute(
         "INSERT INTO function_bindings (account, region, function_name, csc_arn) VALUES (?1, ?2, ?3, ?4)

@@ -1,114 +1,81 @@
-//! What the four checks need to know about a signed artifact, established
-//! against the keys and revocations in this store.
+//! What this store can establish about a signed artifact: the envelope's
+//! claims, the bytes checked against the profile version's public key, and
+//! the job and profile records the claims name. Turning that into the
+//! checks' facts is the domain's job (`domain::facts`).
 
 use std::path::Path;
 
-use chrono::{DateTime, Utc};
 use rusqlite::Transaction;
 
 use super::store::Store;
 use super::{jobs, layers, profiles};
-use crate::backend::{
-    ArtifactRef, BackendError, BackendResult, Identity, JobStatus, ObjectLocation,
-};
+use crate::backend::{BackendError, BackendResult};
 use crate::domain::artifact::{self, Inspection};
-use crate::domain::checks::{Facts, Integrity, Revocation, Signature};
+use crate::domain::facts::{ArtifactRef, Bytes, Claims, Evidence, Lookup};
+use crate::domain::identity::Identity;
+use crate::domain::job::{JobStatus, ObjectLocation};
 use crate::domain::keys::PublicKey;
+use crate::domain::time::from_unix;
 
-pub const UNKNOWN_PROFILE_VERSION: &str = "signed by a profile version this store does not know";
-pub const MISSING_SIGNED_OBJECT: &str = "signed object is missing";
+/// Why a record the checks need is missing: this store has never heard of it.
+const NO_RECORD: &str = "has no record in this store";
 
-fn unix(seconds: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(seconds, 0).unwrap_or_default()
-}
-
-fn inspect(path: &Path) -> BackendResult<Inspection> {
+fn inspect(field: &'static str, path: &Path) -> BackendResult<Inspection> {
     artifact::inspect(path)
-        .map_err(|e| BackendError::InvalidInput(format!("{}: {e}", path.display())))
+        .map_err(|e| BackendError::invalid(field, format!("{}: {e}", path.display())))
 }
 
-/// Revocations recorded for a profile version and a job.
-fn revocations(
+/// What the bytes of an inspected artifact say, checked against the key
+/// of the profile version its envelope names.
+fn of_inspection(
     tx: &Transaction<'_>,
-    version_arn: &str,
-    job_arn: &str,
-) -> BackendResult<(Option<Revocation>, Option<Revocation>)> {
-    let profile = profiles::version_facts(tx, version_arn)?
-        .and_then(|v| v.revocation)
-        .map(|r| Revocation {
-            effective_time: r.effective_time,
-            recorded_at: r.revoked_at,
-            reason: r.reason,
-        });
-    let job = jobs::find_by_arn(tx, job_arn)?
-        .and_then(|row| row.job.revocation)
-        .map(|r| Revocation {
-            effective_time: r.revoked_at,
-            recorded_at: r.revoked_at,
-            reason: r.reason,
-        });
-    Ok((profile, job))
-}
-
-/// Facts about an inspected artifact.
-fn of_inspection(tx: &Transaction<'_>, inspection: &Inspection) -> BackendResult<Facts> {
+    id: &Identity,
+    inspection: &Inspection,
+) -> BackendResult<Evidence> {
     let Some(envelope) = &inspection.envelope else {
-        return Ok(Facts {
-            signature: None,
-            profile_revocation: None,
-            job_revocation: None,
-        });
+        return Ok(Evidence::Unsigned);
     };
     let claims = &envelope.claims;
-    let integrity = match profiles::version_facts(tx, &claims.profile_version_arn)? {
-        None => Integrity::Invalid {
-            reason: UNKNOWN_PROFILE_VERSION.into(),
+    let bytes = match profiles::public_key(tx, &claims.profile_version_arn)? {
+        None => Bytes::UnknownKey(NO_RECORD.into()),
+        Some(sec1) => match PublicKey::from_sec1_bytes(&sec1) {
+            Err(e) => Bytes::UnknownKey(format!("is unreadable: {e}")),
+            Ok(_) if inspection.content_sha384 != claims.content_sha384 => Bytes::Modified,
+            Ok(key) if !envelope.signature_valid(&key) => Bytes::BadSignature,
+            Ok(_) => Bytes::Verified,
         },
-        Some(version) => {
-            match PublicKey::from_sec1_bytes(&version.public_key_sec1) {
-                Err(e) => Integrity::Invalid {
-                    reason: format!("the profile version's public key is unreadable: {e}"),
-                },
-                Ok(key) => {
-                    if inspection.content_sha384 != claims.content_sha384 {
-                        Integrity::Invalid {
-                        reason: "the content does not match the signed digest: it was modified after signing".into(),
-                    }
-                    } else if !envelope.signature_valid(&key) {
-                        Integrity::Invalid {
-                        reason: "the signature does not verify with the profile version's public key".into(),
-                    }
-                    } else {
-                        Integrity::Valid
-                    }
-                }
-            }
-        }
     };
-    let (profile_revocation, job_revocation) =
-        revocations(tx, &claims.profile_version_arn, &claims.job_arn)?;
-    Ok(Facts {
-        signature: Some(Signature {
-            integrity,
+    let invalid_time = |e: String| BackendError::Internal(format!("signature envelope: {e}"));
+    let job = match jobs::find_by_arn(tx, &claims.job_arn)? {
+        Some(job) => Lookup::Found(job),
+        None => Lookup::Missing(NO_RECORD.into()),
+    };
+    let profile = match profiles::by_version_arn(tx, id, &claims.profile_version_arn)? {
+        Some(profile) => Lookup::Found(profile),
+        None => Lookup::Missing(NO_RECORD.into()),
+    };
+    Ok(Evidence::signed(
+        Claims {
             profile_version_arn: claims.profile_version_arn.clone(),
             job_arn: claims.job_arn.clone(),
-            signed_at: unix(claims.signed_at),
-            expires_at: unix(claims.expires_at),
-        }),
-        profile_revocation,
-        job_revocation,
-    })
+            signed_at: from_unix(claims.signed_at).map_err(invalid_time)?,
+            expires_at: from_unix(claims.expires_at).map_err(invalid_time)?,
+        },
+        bytes,
+        job,
+        profile,
+    ))
 }
 
-pub fn signature_facts(
+pub fn signature_evidence(
     store: &Store,
     id: &Identity,
     artifact: &ArtifactRef,
-) -> BackendResult<Facts> {
+) -> BackendResult<Evidence> {
     match artifact {
         ArtifactRef::SignedFile(path) => {
-            let inspection = inspect(path)?;
-            store.read(|tx| of_inspection(tx, &inspection))
+            let inspection = inspect("signed_file", path)?;
+            store.read(|tx| of_inspection(tx, id, &inspection))
         }
         ArtifactRef::LayerVersion(arn) => {
             let stored = store.read(|tx| layers::visible(tx, store.dir(), id, arn))?;
@@ -118,52 +85,43 @@ pub fn signature_facts(
                     stored.content_file.display()
                 )));
             }
-            let inspection = inspect(&stored.content_file)?;
-            store.read(|tx| of_inspection(tx, &inspection))
+            let inspection = inspect("layer_version_arn", &stored.content_file)?;
+            store.read(|tx| of_inspection(tx, id, &inspection))
         }
         ArtifactRef::SigningJob(arn) => {
-            let job = store.read(|tx| match jobs::find_by_arn(tx, arn)? {
-                Some(row)
-                    if row.job.owner == id.account_id || row.profile_owner == id.account_id =>
-                {
-                    Ok(row.job)
-                }
-                _ => Err(BackendError::NotFound(format!("signing job {arn}"))),
-            })?;
-            let invalid = |reason: String| -> BackendResult<Facts> {
-                let (profile_revocation, job_revocation) =
-                    store.read(|tx| revocations(tx, &job.profile_version_arn, &job.job_arn))?;
-                Ok(Facts {
-                    signature: Some(Signature {
-                        integrity: Integrity::Invalid { reason },
-                        profile_version_arn: job.profile_version_arn.clone(),
-                        job_arn: job.job_arn.clone(),
-                        signed_at: job.signed_at,
-                        expires_at: job.signature_expires_at,
-                    }),
-                    profile_revocation,
-                    job_revocation,
-                })
-            };
-            if job.status == JobStatus::Failed {
-                return invalid(format!("the signing job failed: {}", job.status_reason));
-            }
+            let job = store.read(|tx| jobs::visible_by_arn(tx, id, arn))?;
             let ObjectLocation::File(path) = &job.signed_object else {
                 return Err(BackendError::Internal(
                     "local store: a job with an S3 signed object".into(),
                 ));
             };
-            if !path.exists() {
-                return invalid(format!("{MISSING_SIGNED_OBJECT} ({})", path.display()));
+            // The job's own record speaks for it when its output cannot.
+            let from_job = |bytes: Bytes| -> BackendResult<Evidence> {
+                let profile =
+                    store.read(|tx| profiles::by_version_arn(tx, id, &job.profile_version_arn))?;
+                Ok(Evidence::signed(
+                    Claims {
+                        profile_version_arn: job.profile_version_arn.clone(),
+                        job_arn: job.job_arn.clone(),
+                        signed_at: job.signed_at,
+                        expires_at: job.signature_expires_at,
+                    },
+                    bytes,
+                    Lookup::Found(job.clone()),
+                    profile.map_or_else(|| Lookup::Missing(NO_RECORD.into()), Lookup::Found),
+                ))
+            };
+            if job.status != JobStatus::Succeeded {
+                return from_job(Bytes::NoOutput);
             }
-            let inspection = inspect(path)?;
-            let facts = store.read(|tx| of_inspection(tx, &inspection))?;
-            match &facts.signature {
-                Some(signature) if signature.job_arn == job.job_arn => Ok(facts),
-                _ => invalid(format!(
-                    "the file at the signed object's location ({}) was not produced by this job",
-                    path.display()
-                )),
+            if !path.exists() {
+                return from_job(Bytes::Missing(path.display().to_string()));
+            }
+            let inspection = inspect("signing_job_arn", path)?;
+            let evidence = store.read(|tx| of_inspection(tx, id, &inspection))?;
+            match &evidence {
+                Evidence::Signed(signed) if signed.claims.job_arn == job.job_arn => Ok(evidence),
+                _ => from_job(Bytes::NotFromJob(path.display().to_string())),
             }
         }
     }

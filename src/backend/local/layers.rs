@@ -14,60 +14,32 @@ use super::ids;
 use super::jobs::file_path;
 use super::store::{self, io_error, list_json, parse_list, parse_time, time_text, Store};
 use crate::backend::{
-    AddLayerPermission, BackendError, BackendResult, Identity, LayerPolicy, LayerStatement,
-    LayerVersion, PublishLayerVersion,
+    AddLayerPermission, BackendError, BackendResult, PublishLayerVersion, Subject,
 };
+use crate::domain::arn::{LayerArn, LayerVersionArn};
 use crate::domain::artifact;
+use crate::domain::identity::Identity;
+use crate::domain::layer::{LayerPolicy, LayerStatement, LayerVersion, LAYER_ACTION};
+use crate::domain::names;
 
-pub const LAYER_ACTION: &str = "lambda:GetLayerVersion";
-const ARCHITECTURES: [&str; 2] = ["x86_64", "arm64"];
-
-pub fn layer_arn(partition: &str, region: &str, account: &str, name: &str) -> String {
-    format!("arn:{partition}:lambda:{region}:{account}:layer:{name}")
-}
-
-fn is_name_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
-}
+/// Most runtimes and architectures a layer version may list.
+const MAX_RUNTIMES: usize = 15;
+const MAX_ARCHITECTURES: usize = 2;
 
 fn validate_name(name: &str) -> BackendResult<()> {
-    if (1..=64).contains(&name.len()) && name.bytes().all(is_name_char) {
-        Ok(())
-    } else {
-        Err(BackendError::InvalidInput(format!(
-            "layer_name: {name:?} is not a valid layer name (1 to 64 letters, digits, hyphens or underscores)"
-        )))
-    }
+    names::layer_name(name).map_err(|e| BackendError::invalid("layer_name", e.0))
 }
 
 /// A layer version's key, as an ARN names it.
-pub struct VersionKey {
-    pub partition: String,
-    pub region: String,
-    pub account: String,
-    pub name: String,
-    pub version: i64,
+fn parse_version_arn(text: &str) -> BackendResult<LayerVersionArn> {
+    text.parse()
+        .map_err(|e| BackendError::invalid("layer_version_arn", format!("{text:?}: {e}")))
 }
 
-pub fn parse_version_arn(text: &str) -> BackendResult<VersionKey> {
-    let parts: Vec<&str> = text.split(':').collect();
-    let malformed = || {
-        BackendError::InvalidInput(format!(
-            "{text:?} is not a layer version ARN (arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION)"
-        ))
-    };
-    if parts.len() != 8 || parts[0] != "arn" || parts[2] != "lambda" || parts[5] != "layer" {
-        return Err(malformed());
-    }
-    let version: i64 = parts[7].parse().map_err(|_| malformed())?;
-    validate_name(parts[6]).map_err(|_| malformed())?;
-    Ok(VersionKey {
-        partition: parts[1].into(),
-        region: parts[3].into(),
-        account: parts[4].into(),
-        name: parts[6].into(),
-        version,
-    })
+fn own_arn(id: &Identity, name: &str, version: i64) -> BackendResult<LayerVersionArn> {
+    LayerArn::new_in_partition(id.partition, &id.region, &id.account_id, name)
+        .and_then(|layer| layer.with_version(version))
+        .map_err(|e| BackendError::invalid("layer_name", e.to_string()))
 }
 
 /// A stored layer version and where its content lives.
@@ -79,14 +51,14 @@ pub struct StoredVersion {
 fn find(
     tx: &Transaction<'_>,
     store_dir: &Path,
-    key: &VersionKey,
+    key: &LayerVersionArn,
 ) -> BackendResult<Option<StoredVersion>> {
     let row = tx
         .query_row(
             "SELECT description, compatible_runtimes, compatible_architectures, content_sha384,
-                    signing_profile_version_arn, signing_job_arn, created_at, content_file
+                    signing_profile_version_arn, signing_job_arn, created_at, content_file, license_info
              FROM layer_versions WHERE account = ?1 AND region = ?2 AND name = ?3 AND version = ?4",
-            params![key.account, key.region, key.name, key.version],
+            params![key.account_id(), key.region(), key.name(), key.version()],
             |r| {
                 Ok((
                     r.get::<_, String>(0)?,
@@ -97,6 +69,7 @@ fn find(
                     r.get::<_, Option<String>>(5)?,
                     r.get::<_, String>(6)?,
                     r.get::<_, String>(7)?,
+                    r.get::<_, Option<String>>(8)?,
                 ))
             },
         )
@@ -110,19 +83,20 @@ fn find(
         job_arn,
         created_at,
         file,
+        license_info,
     )) = row
     else {
         return Ok(None);
     };
-    let layer_arn = layer_arn(&key.partition, &key.region, &key.account, &key.name);
     Ok(Some(StoredVersion {
         layer: LayerVersion {
-            layer_name: key.name.clone(),
-            layer_version_arn: format!("{layer_arn}:{}", key.version),
-            layer_arn,
-            version: key.version,
-            owner: key.account.clone(),
+            layer_name: key.name().to_string(),
+            layer_version_arn: key.to_string(),
+            layer_arn: key.layer_arn().to_string(),
+            version: key.version(),
+            owner: key.account_id().to_string(),
             description,
+            license_info,
             compatible_runtimes: parse_list(&runtimes)?,
             compatible_architectures: parse_list(&architectures)?,
             content_sha384: sha,
@@ -134,16 +108,6 @@ fn find(
     }))
 }
 
-fn own_key(id: &Identity, name: &str, version: i64) -> VersionKey {
-    VersionKey {
-        partition: id.partition.clone(),
-        region: id.region.clone(),
-        account: id.account_id.clone(),
-        name: name.to_string(),
-        version,
-    }
-}
-
 fn load_own(
     tx: &Transaction<'_>,
     store_dir: &Path,
@@ -151,13 +115,9 @@ fn load_own(
     name: &str,
     version: i64,
 ) -> BackendResult<StoredVersion> {
-    let key = own_key(id, name, version);
-    find(tx, store_dir, &key)?.ok_or_else(|| {
-        BackendError::NotFound(format!(
-            "layer version {}:{version}",
-            layer_arn(&id.partition, &id.region, &id.account_id, name)
-        ))
-    })
+    let key = own_arn(id, name, version)?;
+    find(tx, store_dir, &key)?
+        .ok_or_else(|| BackendError::NotFound(Subject::LayerVersion(key.to_string())))
 }
 
 /// A layer version by ARN as this account sees it: its own always, another
@@ -171,14 +131,15 @@ pub fn visible(
     layer_version_arn: &str,
 ) -> BackendResult<StoredVersion> {
     let key = parse_version_arn(layer_version_arn)?;
-    if key.account == id.account_id {
-        return find(tx, store_dir, &key)?
-            .ok_or_else(|| BackendError::NotFound(format!("layer version {layer_version_arn}")));
+    if key.account_id() == id.account_id {
+        return find(tx, store_dir, &key)?.ok_or_else(|| {
+            BackendError::NotFound(Subject::LayerVersion(layer_version_arn.to_string()))
+        });
     }
     let granted: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM layer_permissions
          WHERE account = ?1 AND region = ?2 AND name = ?3 AND version = ?4 AND principal IN (?5, '*'))",
-        params![key.account, key.region, key.name, key.version, id.account_id],
+        params![key.account_id(), key.region(), key.name(), key.version(), id.account_id],
         |r| r.get(0),
     )?;
     match find(tx, store_dir, &key)? {
@@ -200,27 +161,26 @@ pub fn publish(
 ) -> BackendResult<LayerVersion> {
     validate_name(&request.layer_name)?;
     let source = file_path("content", &request.content)?;
-    if request.description.chars().count() > 256 {
-        return Err(BackendError::InvalidInput(
-            "description: at most 256 characters".into(),
+    names::description(&request.description)
+        .map_err(|e| BackendError::invalid("description", e.0))?;
+    if request.compatible_runtimes.len() > MAX_RUNTIMES {
+        return Err(BackendError::invalid(
+            "compatible_runtimes",
+            format!("at most {MAX_RUNTIMES}"),
         ));
     }
-    if request.compatible_runtimes.len() > 15 {
-        return Err(BackendError::InvalidInput(
-            "compatible_runtimes: at most 15".into(),
-        ));
+    for runtime in &request.compatible_runtimes {
+        names::runtime(runtime).map_err(|e| BackendError::invalid("compatible_runtimes", e.0))?;
     }
-    if request.compatible_architectures.len() > 2 {
-        return Err(BackendError::InvalidInput(
-            "compatible_architectures: at most 2".into(),
+    if request.compatible_architectures.len() > MAX_ARCHITECTURES {
+        return Err(BackendError::invalid(
+            "compatible_architectures",
+            format!("at most {MAX_ARCHITECTURES}"),
         ));
     }
     for arch in &request.compatible_architectures {
-        if !ARCHITECTURES.contains(&arch.as_str()) {
-            return Err(BackendError::InvalidInput(format!(
-                "compatible_architectures: {arch:?} is not one of x86_64, arm64"
-            )));
-        }
+        names::architecture(arch)
+            .map_err(|e| BackendError::invalid("compatible_architectures", e.0))?;
     }
 
     let relative_dir = PathBuf::from("layers")
@@ -235,7 +195,7 @@ pub fn publish(
     let temp = dir.join(format!(".upload-{}.tmp", ids::uuid_v4()));
     let copied = copy_private(source, &temp).and_then(|()| {
         artifact::inspect(&temp)
-            .map_err(|e| BackendError::InvalidInput(format!("content: {}: {e}", source.display())))
+            .map_err(|e| BackendError::invalid("content", format!("{}: {e}", source.display())))
     });
     let inspection = match copied {
         Ok(inspection) => inspection,
@@ -275,8 +235,9 @@ pub fn publish(
         tx.execute(
             "INSERT INTO layer_versions
                (account, region, name, version, description, compatible_runtimes, compatible_architectures,
-                content_sha384, signing_profile_version_arn, signing_job_arn, created_at, content_file)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                content_sha384, signing_profile_version_arn, signing_job_arn, created_at, content_file,
+                license_info)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 id.account_id,
                 id.region,
@@ -289,7 +250,8 @@ pub fn publish(
                 profile_version_arn,
                 job_arn,
                 time_text(now),
-                relative
+                relative,
+                request.license_info
             ],
         )?;
         Ok(load_own(tx, store.dir(), id, &request.layer_name, version)?.layer)
@@ -303,7 +265,7 @@ pub fn publish(
 /// Streams `source` into a new file at `target` created with mode 0600.
 fn copy_private(source: &Path, target: &Path) -> BackendResult<()> {
     let mut input = std::fs::File::open(source).map_err(|e| {
-        BackendError::InvalidInput(format!("content: cannot read {}: {e}", source.display()))
+        BackendError::invalid("content", format!("cannot read {}: {e}", source.display()))
     })?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -316,7 +278,7 @@ fn copy_private(source: &Path, target: &Path) -> BackendResult<()> {
         .open(target)
         .map_err(|e| io_error("cannot create", target, e))?;
     std::io::copy(&mut input, &mut output).map_err(|e| {
-        BackendError::InvalidInput(format!("content: cannot copy {}: {e}", source.display()))
+        BackendError::invalid("content", format!("cannot copy {}: {e}", source.display()))
     })?;
     output
         .sync_all()
@@ -327,10 +289,33 @@ fn copy_private(source: &Path, target: &Path) -> BackendResult<()> {
 /// Deletes a version, its policy and its stored content. Deleting a version
 /// that does not exist succeeds, as Lambda's DeleteLayerVersion does. The
 /// version number is never reused.
+/// The versions of one of this account's layers, newest first.
+pub fn list(
+    tx: &Transaction<'_>,
+    store_dir: &Path,
+    id: &Identity,
+    name: &str,
+) -> BackendResult<Vec<LayerVersion>> {
+    validate_name(name)?;
+    let mut stmt = tx.prepare(
+        "SELECT version FROM layer_versions WHERE account = ?1 AND region = ?2 AND name = ?3
+         ORDER BY version DESC",
+    )?;
+    let versions = stmt
+        .query_map(params![id.account_id, id.region, name], |r| {
+            r.get::<_, i64>(0)
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    versions
+        .into_iter()
+        .map(|version| Ok(load_own(tx, store_dir, id, name, version)?.layer))
+        .collect()
+}
+
 pub fn delete(store: &Store, id: &Identity, name: &str, version: i64) -> BackendResult<()> {
     validate_name(name)?;
     let file = store.write(|tx| {
-        let Some(found) = find(tx, store.dir(), &own_key(id, name, version))? else {
+        let Some(found) = find(tx, store.dir(), &own_arn(id, name, version)?)? else {
             return Ok(None);
         };
         tx.execute(
@@ -385,7 +370,7 @@ fn policy(
 }
 
 fn stale(name: &str, version: i64, given: &str, current: &str) -> BackendError {
-    BackendError::PreconditionFailed(format!(
+    BackendError::StaleRevision(format!(
         "revision id {given:?} of the policy of layer version {name}:{version} is stale (current revision {current:?}): read the policy again"
     ))
 }
@@ -412,35 +397,17 @@ pub fn add_permission(
     let (name, version) = (&request.layer_name, request.version);
     validate_name(name)?;
     let sid = &request.statement_id;
-    if !(1..=100).contains(&sid.len()) || !sid.bytes().all(is_name_char) {
-        return Err(BackendError::InvalidInput(format!(
-            "statement_id: {sid:?} must be 1 to 100 letters, digits, hyphens or underscores"
-        )));
-    }
+    names::layer_statement_id(sid).map_err(|e| BackendError::invalid("statement_id", e.0))?;
     let principal = &request.principal;
-    let is_account = principal.len() == 12 && principal.bytes().all(|b| b.is_ascii_digit());
-    if !is_account && principal != "*" {
-        return Err(BackendError::InvalidInput(format!(
-            "principal: {principal:?} must be a 12-digit account id or *"
-        )));
-    }
+    names::layer_principal(principal).map_err(|e| BackendError::invalid("principal", e.0))?;
     if let Some(org) = &request.organization_id {
         if principal != "*" {
-            return Err(BackendError::InvalidInput(
-                "organization_id: only allowed with principal * (it restricts * to one organization)".into(),
+            return Err(BackendError::invalid(
+                "organization_id",
+                "only allowed with principal * (it restricts * to one organization)",
             ));
         }
-        let body = org.strip_prefix("o-").unwrap_or("");
-        let ok = org.starts_with("o-")
-            && (10..=32).contains(&body.len())
-            && body
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-        if !ok {
-            return Err(BackendError::InvalidInput(format!(
-                "organization_id: {org:?} is not an organization id (o- and 10 to 32 lowercase letters or digits)"
-            )));
-        }
+        names::organization_id(org).map_err(|e| BackendError::invalid("organization_id", e.0))?;
     }
     load_own(tx, store_dir, id, name, version)?;
     let current = policy(tx, id, name, version)?;
@@ -449,10 +416,14 @@ pub fn add_permission(
             return Err(stale(name, version, given, &current.revision_id));
         }
     }
-    if current.statements.iter().any(|s| s.statement_id == *sid) {
-        return Err(BackendError::Conflict(format!(
-            "statement id {sid:?} is already in the policy of layer version {name}:{version}"
-        )));
+    if current.statement(sid).is_some() {
+        return Err(BackendError::AlreadyExists {
+            subject: Subject::LayerStatement {
+                layer_version: own_arn(id, name, version)?.to_string(),
+                statement_id: sid.clone(),
+            },
+            detail: "statement ids are unique within a layer version's policy".into(),
+        });
     }
     tx.execute(
         "INSERT INTO layer_permissions (account, region, name, version, statement_id, principal, organization_id)
@@ -476,8 +447,8 @@ pub fn get_policy(
     load_own(tx, store_dir, id, name, version)?;
     let found = policy(tx, id, name, version)?;
     if found.statements.is_empty() {
-        return Err(BackendError::NotFound(format!(
-            "policy of layer version {name}:{version} (no statements)"
+        return Err(BackendError::NotFound(Subject::LayerPolicy(
+            own_arn(id, name, version)?.to_string(),
         )));
     }
     Ok(found)
@@ -504,9 +475,10 @@ pub fn remove_permission(
         params![id.account_id, id.region, name, version, statement_id],
     )?;
     if removed == 0 {
-        return Err(BackendError::NotFound(format!(
-            "statement {statement_id:?} in the policy of layer version {name}:{version}"
-        )));
+        return Err(BackendError::NotFound(Subject::LayerStatement {
+            layer_version: own_arn(id, name, version)?.to_string(),
+            statement_id: statement_id.to_string(),
+        }));
     }
     set_revision(tx, id, name, version)
 }

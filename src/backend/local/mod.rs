@@ -6,7 +6,8 @@
 //! transaction on a blocking thread (`spawn_blocking`).
 //!
 //! Semantics worth knowing (see the submodules for details):
-//! - Profile names are never reused (Active, Revoked or Canceled: `Conflict`).
+//! - Profile names are never reused (Active, Revoked or Canceled:
+//!   `AlreadyExists`).
 //!   Canceling a Revoked profile leaves it Revoked; revoking a Canceled one
 //!   makes it Revoked.
 //! - A profile revocation's effective time can never be in the future and
@@ -24,8 +25,9 @@
 //! - Private keys live only in the store file; no returned record has a key.
 //! - Signing runs inside the job's write transaction (token check, signature
 //!   and record are atomic across processes); other writers wait meanwhile.
-//! - `signature_facts` of a failed job, or of a job whose signed object is
-//!   gone or was replaced, reports the job's signature as `Invalid`.
+//! - `signature_evidence` reports what the bytes say (checked against the
+//!   profile version's key) and the job and profile records the signature
+//!   names, `Missing` when this store has none.
 
 mod csc;
 mod facts;
@@ -38,20 +40,50 @@ mod store;
 #[cfg(test)]
 mod tests;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::Utc;
 
 use crate::backend::*;
-use crate::domain::checks::Facts;
+use crate::domain::csc::CodeSigningConfig;
+use crate::domain::facts::{ArtifactRef, Evidence};
+use crate::domain::identity::Identity;
+use crate::domain::job::SigningJob;
+use crate::domain::layer::{LayerPolicy, LayerVersion};
+use crate::domain::names;
+use crate::domain::permission::ProfilePermissions;
+use crate::domain::profile::SigningProfile;
+use crate::domain::tags::Tags;
 use store::Store;
 
-pub use facts::{MISSING_SIGNED_OBJECT, UNKNOWN_PROFILE_VERSION};
 pub use store::DB_FILE;
 
-const PARTITION: &str = "aws";
+/// Where the embedded store lives, and the account and region it acts as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalConfig {
+    pub path: PathBuf,
+    pub account_id: String,
+    pub region: String,
+}
+
+impl LocalConfig {
+    /// The store directory when none is given.
+    pub const DEFAULT_PATH: &'static str = ".lambdasign";
+    /// The emulated region when none is given.
+    pub const DEFAULT_REGION: &'static str = "us-east-1";
+}
+
+impl Default for LocalConfig {
+    fn default() -> Self {
+        LocalConfig {
+            path: PathBuf::from(Self::DEFAULT_PATH),
+            account_id: names::EXAMPLE_ACCOUNT.to_string(),
+            region: Self::DEFAULT_REGION.to_string(),
+        }
+    }
+}
 
 /// The embedded backend acting as one account in one region.
 pub struct LocalBackend {
@@ -71,25 +103,31 @@ impl std::fmt::Debug for LocalBackend {
 impl LocalBackend {
     /// Opens (creating if needed) the store in directory `path` (mode 0700,
     /// database file mode 0600) and acts as `account_id` in `region`.
-    pub fn open(path: &Path, account_id: &str, region: &str) -> BackendResult<LocalBackend> {
-        profiles::validate_account("account_id", account_id)?;
-        let region_ok = !region.is_empty()
-            && region.len() <= 32
-            && region
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !region_ok {
-            return Err(BackendError::InvalidInput(format!(
-                "region: {region:?} is not an AWS region name"
-            )));
-        }
+    pub fn open(config: &LocalConfig) -> BackendResult<LocalBackend> {
+        names::account_id(&config.account_id)
+            .map_err(|e| BackendError::invalid("account_id", e.0))?;
+        names::region(&config.region).map_err(|e| BackendError::invalid("region", e.0))?;
         Ok(LocalBackend {
             identity: Identity {
-                partition: PARTITION.into(),
-                account_id: account_id.into(),
-                region: region.into(),
+                partition: Identity::partition_of(&config.region),
+                account_id: config.account_id.clone(),
+                region: config.region.clone(),
             },
-            store: Arc::new(Store::open(path)?),
+            store: Arc::new(Store::open(&config.path)?),
+        })
+    }
+
+    /// The same store, acting as another account (or region).
+    pub fn as_account(&self, account_id: &str, region: &str) -> BackendResult<LocalBackend> {
+        names::account_id(account_id).map_err(|e| BackendError::invalid("account_id", e.0))?;
+        names::region(region).map_err(|e| BackendError::invalid("region", e.0))?;
+        Ok(LocalBackend {
+            identity: Identity {
+                partition: Identity::partition_of(region),
+                account_id: account_id.to_string(),
+                region: region.to_string(),
+            },
+            store: Arc::clone(&self.store),
         })
     }
 
@@ -131,6 +169,10 @@ impl Backend for LocalBackend {
         &self.identity
     }
 
+    fn kind(&self) -> Kind {
+        Kind::Local
+    }
+
     async fn put_signing_profile(
         &self,
         request: PutSigningProfile,
@@ -147,10 +189,15 @@ impl Backend for LocalBackend {
         let (name, owner) = (name.to_string(), owner.map(str::to_string));
         self.run(move |s, id| {
             let owner = owner.unwrap_or_else(|| id.account_id.clone());
-            profiles::validate_account("owner", &owner)?;
+            names::account_id(&owner).map_err(|e| BackendError::invalid("profile_owner", e.0))?;
             s.read(|tx| profiles::load(tx, id, &owner, &name))
         })
         .await
+    }
+
+    async fn list_signing_profiles(&self) -> BackendResult<Vec<SigningProfile>> {
+        self.run(move |s, id| s.read(|tx| profiles::list(tx, id)))
+            .await
     }
 
     async fn set_signing_profile_tags(
@@ -213,7 +260,12 @@ impl Backend for LocalBackend {
 
     async fn describe_signing_job(&self, job_id: &str) -> BackendResult<SigningJob> {
         let job_id = job_id.to_string();
-        self.run(move |s, id| s.read(|tx| Ok(jobs::visible(tx, id, &job_id)?.job)))
+        self.run(move |s, id| s.read(|tx| jobs::visible(tx, id, &job_id)))
+            .await
+    }
+
+    async fn list_signing_jobs(&self, filter: JobFilter) -> BackendResult<Vec<SigningJob>> {
+        self.run(move |s, id| s.read(|tx| jobs::list(tx, id, &filter)))
             .await
     }
 
@@ -239,6 +291,10 @@ impl Backend for LocalBackend {
             .await
     }
 
+    async fn list_code_signing_configs(&self) -> BackendResult<Vec<CodeSigningConfig>> {
+        self.run(move |s, id| s.read(|tx| csc::list(tx, id))).await
+    }
+
     async fn update_code_signing_config(
         &self,
         arn: &str,
@@ -255,6 +311,33 @@ impl Backend for LocalBackend {
             .await
     }
 
+    async fn list_functions_by_code_signing_config(&self, arn: &str) -> BackendResult<Vec<String>> {
+        let arn = arn.to_string();
+        self.run(move |s, id| {
+            s.read(|tx| {
+                csc::get(tx, id, &arn)?;
+                Ok(csc::users(tx, &arn)?
+                    .into_iter()
+                    .map(|name| {
+                        format!(
+                            "arn:{}:lambda:{}:{}:function:{name}",
+                            id.partition, id.region, id.account_id
+                        )
+                    })
+                    .collect())
+            })
+        })
+        .await
+    }
+
+    async fn function_signing(&self, function: &str) -> BackendResult<FunctionSigning> {
+        // Function bindings stand for functions by name only: they record
+        // no deployed code to report on.
+        Err(BackendError::NotFound(Subject::Function(
+            function.to_string(),
+        )))
+    }
+
     async fn publish_layer_version(
         &self,
         request: PublishLayerVersion,
@@ -266,6 +349,12 @@ impl Backend for LocalBackend {
     async fn get_layer_version(&self, layer_version_arn: &str) -> BackendResult<LayerVersion> {
         let arn = layer_version_arn.to_string();
         self.run(move |s, id| s.read(|tx| Ok(layers::visible(tx, s.dir(), id, &arn)?.layer)))
+            .await
+    }
+
+    async fn list_layer_versions(&self, layer_name: &str) -> BackendResult<Vec<LayerVersion>> {
+        let name = layer_name.to_string();
+        self.run(move |s, id| s.read(|tx| layers::list(tx, s.dir(), id, &name)))
             .await
     }
 
@@ -309,9 +398,9 @@ impl Backend for LocalBackend {
         .await
     }
 
-    async fn signature_facts(&self, artifact: &ArtifactRef) -> BackendResult<Facts> {
+    async fn signature_evidence(&self, artifact: &ArtifactRef) -> BackendResult<Evidence> {
         let artifact = artifact.clone();
-        self.run(move |s, id| facts::signature_facts(s, id, &artifact))
+        self.run(move |s, id| facts::signature_evidence(s, id, &artifact))
             .await
     }
 }

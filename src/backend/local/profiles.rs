@@ -2,86 +2,88 @@
 //! never leave this module except into a signing closure), revocations and
 //! profile permissions.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, OptionalExtension, Row, Transaction};
 
 use super::ids;
-use super::store::{is_unique_violation, opt_time, parse_tags, parse_time, tags_json, time_text};
+use super::store::{is_unique_violation, opt_time, parse_tags, tags_json, time_text};
 use crate::backend::{
-    AddProfilePermission, BackendError, BackendResult, Identity, ProfilePermission,
-    ProfilePermissions, ProfileRevocation, ProfileStatus, PutSigningProfile, RevokeSigningProfile,
-    SignatureValidity, SigningProfile, Tags, ValidityUnit, LAMBDA_PLATFORM,
+    AddProfilePermission, BackendError, BackendResult, PutSigningProfile, RevokeSigningProfile,
+    Subject,
 };
-use crate::domain::checks;
+use crate::domain::arn::{ProfileArn, ProfileVersionArn};
+use crate::domain::identity::Identity;
 use crate::domain::keys::SigningKey;
+use crate::domain::names;
+use crate::domain::permission::{ProfilePermission, ProfilePermissions, SignerAction};
+use crate::domain::profile::{
+    revocation_change, ProfileRevocation, ProfileStatus, SignatureValidity, SigningProfile,
+    LAMBDA_PLATFORM,
+};
+use crate::domain::tags::Tags;
 
-/// The actions a signing profile policy may grant.
-pub const PROFILE_ACTIONS: [&str; 4] = [
-    "signer:StartSigningJob",
-    "signer:GetSigningProfile",
-    "signer:RevokeSignature",
-    "signer:SignPayload",
-];
-
-pub fn profile_arn(id: &Identity, account: &str, name: &str) -> String {
-    format!(
-        "arn:{}:signer:{}:{account}:/signing-profiles/{name}",
-        id.partition, id.region
-    )
+pub fn profile_arn(id: &Identity, account: &str, name: &str) -> BackendResult<String> {
+    ProfileArn::new_in_partition(id.partition, &id.region, account, name)
+        .map(|arn| arn.to_string())
+        .map_err(|e| BackendError::invalid("name", e.to_string()))
 }
 
-pub fn version_arn(id: &Identity, account: &str, name: &str, version: &str) -> String {
-    format!("{}/{version}", profile_arn(id, account, name))
+fn version_arn(id: &Identity, account: &str, name: &str, version: &str) -> BackendResult<String> {
+    ProfileVersionArn::new_in_partition(id.partition, &id.region, account, name, version)
+        .map(|arn| arn.to_string())
+        .map_err(|e| BackendError::Internal(format!("local store: {e}")))
 }
 
-pub fn checks_unit(unit: ValidityUnit) -> checks::ValidityUnit {
-    match unit {
-        ValidityUnit::Days => checks::ValidityUnit::Days,
-        ValidityUnit::Months => checks::ValidityUnit::Months,
-        ValidityUnit::Years => checks::ValidityUnit::Years,
-    }
+fn corrupt(what: &str) -> BackendError {
+    BackendError::Internal(format!("local store: {what}"))
 }
 
-/// When a signature made at `signed_at` with this validity expires.
-pub fn validity_end(
-    signed_at: DateTime<Utc>,
-    validity: SignatureValidity,
-) -> BackendResult<DateTime<Utc>> {
-    checks::validity_end(signed_at, validity.value, checks_unit(validity.unit))
-        .map_err(|e| BackendError::InvalidInput(format!("signature_validity_period: {e}")))
-}
+const PROFILE_COLUMNS: &str = "p.platform_id, p.validity_value, p.validity_unit, p.status, p.version, p.tags,
+     p.certificate_arn, p.signing_parameters,
+     v.revocation_reason, v.revocation_effective_time, v.revoked_at, v.revoked_by, p.name, p.account";
 
-fn validate_name(name: &str) -> BackendResult<()> {
-    let ok = (2..=64).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if ok {
-        Ok(())
-    } else {
-        Err(BackendError::InvalidInput(format!(
-            "name: {name:?} is not a valid signing profile name (2 to 64 letters, digits or underscores)"
-        )))
-    }
-}
-
-pub fn validate_account(field: &str, account: &str) -> BackendResult<()> {
-    if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err(BackendError::InvalidInput(format!(
-            "{field}: {account:?} is not a 12-digit AWS account id"
-        )))
-    }
-}
-
-fn parse_status(text: &str) -> BackendResult<ProfileStatus> {
-    match text {
-        "Active" => Ok(ProfileStatus::Active),
-        "Canceled" => Ok(ProfileStatus::Canceled),
-        "Revoked" => Ok(ProfileStatus::Revoked),
-        other => Err(BackendError::Internal(format!(
-            "local store: unknown profile status {other:?}"
-        ))),
-    }
+fn profile_from_row(id: &Identity, r: &Row<'_>) -> BackendResult<SigningProfile> {
+    let text = |i: usize| r.get::<_, String>(i);
+    let opt = |i: usize| r.get::<_, Option<String>>(i);
+    let (name, account) = (text(12)?, text(13)?);
+    let unit = text(2)?;
+    let unit = unit
+        .parse()
+        .map_err(|_| corrupt(&format!("unknown validity unit {unit:?}")))?;
+    let status = text(3)?;
+    let status = ProfileStatus::parse(&status)
+        .ok_or_else(|| corrupt(&format!("unknown status {status:?}")))?;
+    let revocation = match (opt(8)?, opt_time(opt(9)?)?, opt_time(opt(10)?)?) {
+        (Some(reason), Some(effective_time), Some(revoked_at)) => Some(ProfileRevocation {
+            reason,
+            effective_time,
+            revoked_at,
+            revoked_by: opt(11)?,
+        }),
+        _ => None,
+    };
+    let version = text(4)?;
+    let parameters: BTreeMap<String, String> = serde_json::from_str(&text(7)?)
+        .map_err(|e| corrupt(&format!("bad signing parameters: {e}")))?;
+    Ok(SigningProfile {
+        arn: profile_arn(id, &account, &name)?,
+        version_arn: version_arn(id, &account, &name, &version)?,
+        name,
+        owner: account,
+        version,
+        platform_id: text(0)?,
+        validity: SignatureValidity {
+            value: r.get(1)?,
+            unit,
+        },
+        status,
+        revocation,
+        certificate_arn: opt(6)?,
+        signing_parameters: parameters,
+        tags: parse_tags(&text(5)?)?,
+    })
 }
 
 /// The profile `name` owned by `account`, or `None`.
@@ -91,58 +93,35 @@ pub fn find(
     account: &str,
     name: &str,
 ) -> BackendResult<Option<SigningProfile>> {
-    let row = tx
-        .query_row(
-            "SELECT p.platform_id, p.validity_value, p.validity_unit, p.status, p.version, p.tags,
-                    v.revocation_reason, v.revocation_effective_time, v.revoked_at
-             FROM signing_profiles p
-             JOIN signing_profile_versions v
-               ON v.account = p.account AND v.region = p.region AND v.name = p.name AND v.version = p.version
-             WHERE p.account = ?1 AND p.region = ?2 AND p.name = ?3",
-            params![account, id.region, name],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, u32>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                    r.get::<_, Option<String>>(8)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((platform_id, value, unit, status, version, tags, reason, effective, revoked_at)) =
-        row
-    else {
-        return Ok(None);
-    };
-    let unit = ValidityUnit::parse(&unit).ok_or_else(|| {
-        BackendError::Internal(format!("local store: unknown validity unit {unit:?}"))
-    })?;
-    let revocation = match (reason, opt_time(effective)?, opt_time(revoked_at)?) {
-        (Some(reason), Some(effective_time), Some(revoked_at)) => Some(ProfileRevocation {
-            reason,
-            effective_time,
-            revoked_at,
-        }),
-        _ => None,
-    };
-    Ok(Some(SigningProfile {
-        name: name.to_string(),
-        owner: account.to_string(),
-        arn: profile_arn(id, account, name),
-        version_arn: version_arn(id, account, name, &version),
-        version,
-        platform_id,
-        validity: SignatureValidity { value, unit },
-        status: parse_status(&status)?,
-        revocation,
-        tags: parse_tags(&tags)?,
-    }))
+    let sql = format!(
+        "SELECT {PROFILE_COLUMNS} FROM signing_profiles p
+         JOIN signing_profile_versions v
+           ON v.account = p.account AND v.region = p.region AND v.name = p.name AND v.version = p.version
+         WHERE p.account = ?1 AND p.region = ?2 AND p.name = ?3"
+    );
+    let mut stmt = tx.prepare(&sql)?;
+    let mut rows = stmt.query(params![account, id.region, name])?;
+    match rows.next()? {
+        Some(row) => profile_from_row(id, row).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// This account's profiles, canceled ones included, by name.
+pub fn list(tx: &Transaction<'_>, id: &Identity) -> BackendResult<Vec<SigningProfile>> {
+    let sql = format!(
+        "SELECT {PROFILE_COLUMNS} FROM signing_profiles p
+         JOIN signing_profile_versions v
+           ON v.account = p.account AND v.region = p.region AND v.name = p.name AND v.version = p.version
+         WHERE p.account = ?1 AND p.region = ?2 ORDER BY p.name"
+    );
+    let mut stmt = tx.prepare(&sql)?;
+    let mut rows = stmt.query(params![id.account_id, id.region])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(profile_from_row(id, row)?);
+    }
+    Ok(out)
 }
 
 /// The profile `name` owned by `account`, or `NotFound`.
@@ -152,12 +131,8 @@ pub fn load(
     account: &str,
     name: &str,
 ) -> BackendResult<SigningProfile> {
-    find(tx, id, account, name)?.ok_or_else(|| {
-        BackendError::NotFound(format!(
-            "signing profile {}",
-            profile_arn(id, account, name)
-        ))
-    })
+    find(tx, id, account, name)?
+        .ok_or_else(|| BackendError::NotFound(Subject::SigningProfile(name.to_string())))
 }
 
 pub fn put(
@@ -166,20 +141,29 @@ pub fn put(
     request: &PutSigningProfile,
     now: DateTime<Utc>,
 ) -> BackendResult<SigningProfile> {
-    validate_name(&request.name)?;
+    names::profile_name(&request.name).map_err(|e| BackendError::invalid("name", e.0))?;
     if request.platform_id != LAMBDA_PLATFORM {
-        return Err(BackendError::InvalidInput(format!(
-            "platform_id: {:?} is not supported; the only supported platform is {LAMBDA_PLATFORM}",
-            request.platform_id
-        )));
+        return Err(BackendError::invalid(
+            "platform_id",
+            format!(
+                "{:?}: only {LAMBDA_PLATFORM} is emulated by the local backend",
+                request.platform_id
+            ),
+        ));
     }
-    validity_end(now, request.validity)?;
+    request
+        .validity
+        .end(now)
+        .map_err(|e| BackendError::invalid("signature_validity", e.to_string()))?;
+    crate::domain::tags::check(&request.tags).map_err(|e| BackendError::invalid("tags", e.0))?;
     if let Some(existing) = find(tx, id, &id.account_id, &request.name)? {
-        return Err(BackendError::Conflict(format!(
-            "signing profile {} already exists (status {}); Signer never reuses a profile name, not even a canceled one",
-            existing.arn,
-            existing.status.as_str()
-        )));
+        return Err(BackendError::AlreadyExists {
+            subject: Subject::SigningProfile(existing.arn),
+            detail: format!(
+                "its status is {}, and Signer never reuses a profile name, not even a canceled one",
+                existing.status.as_str()
+            ),
+        });
     }
     let version = ids::profile_version();
     let key = SigningKey::generate();
@@ -188,10 +172,13 @@ pub fn put(
         .map_err(|e| BackendError::Internal(format!("cannot encode the new profile key: {e}")))?;
     let public = key.public_key().to_sec1_bytes();
     let now_text = time_text(now);
+    let parameters = serde_json::to_string(&request.signing_parameters)
+        .map_err(|e| BackendError::Internal(format!("cannot encode signing parameters: {e}")))?;
     tx.execute(
         "INSERT INTO signing_profiles
-           (account, region, name, platform_id, validity_value, validity_unit, status, version, tags, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'Active', ?7, ?8, ?9)",
+           (account, region, name, platform_id, validity_value, validity_unit, status, version, tags,
+            created_at, certificate_arn, signing_parameters)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'Active', ?7, ?8, ?9, ?10, ?11)",
         params![
             id.account_id,
             id.region,
@@ -201,7 +188,9 @@ pub fn put(
             request.validity.unit.as_str(),
             version,
             tags_json(&request.tags),
-            now_text
+            now_text,
+            request.certificate_arn,
+            parameters
         ],
     )?;
     tx.execute(
@@ -209,7 +198,7 @@ pub fn put(
            (version_arn, account, region, name, version, private_key_pkcs8, public_key_sec1, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
-            version_arn(id, &id.account_id, &request.name, &version),
+            version_arn(id, &id.account_id, &request.name, &version)?,
             id.account_id,
             id.region,
             request.name,
@@ -228,14 +217,14 @@ pub fn set_tags(
     name: &str,
     tags: &Tags,
 ) -> BackendResult<SigningProfile> {
+    crate::domain::tags::check(tags).map_err(|e| BackendError::invalid("tags", e.0))?;
     let changed = tx.execute(
         "UPDATE signing_profiles SET tags = ?4 WHERE account = ?1 AND region = ?2 AND name = ?3",
         params![id.account_id, id.region, name, tags_json(tags)],
     )?;
     if changed == 0 {
-        return Err(BackendError::NotFound(format!(
-            "signing profile {}",
-            profile_arn(id, &id.account_id, name)
+        return Err(BackendError::NotFound(Subject::SigningProfile(
+            name.to_string(),
         )));
     }
     load(tx, id, &id.account_id, name)
@@ -261,38 +250,24 @@ pub fn revoke(
 ) -> BackendResult<SigningProfile> {
     let profile = load(tx, id, &id.account_id, &request.name)?;
     if profile.version != request.version {
-        return Err(BackendError::NotFound(format!(
-            "signing profile version {}",
+        return Err(BackendError::NotFound(Subject::ProfileVersion(
             version_arn(id, &id.account_id, &request.name, &request.version)
+                .unwrap_or_else(|_| request.version.clone()),
         )));
     }
-    if request.reason.trim().is_empty() {
-        return Err(BackendError::InvalidInput(
-            "reason: a revocation needs a reason".into(),
-        ));
-    }
-    if request.effective_time > now {
-        return Err(BackendError::InvalidInput(format!(
-            "effective_time: {} is in the future; a revocation takes effect at or before now ({})",
-            time_text(request.effective_time),
-            time_text(now)
-        )));
-    }
-    if let Some(existing) = &profile.revocation {
-        if request.effective_time > existing.effective_time {
-            return Err(BackendError::InvalidInput(format!(
-                "effective_time: {} is later than the recorded revocation time {}; revocation is irreversible and its effective time can only move earlier",
-                time_text(request.effective_time),
-                time_text(existing.effective_time)
-            )));
-        }
-        if request.effective_time == existing.effective_time {
-            return Ok(profile);
-        }
+    let record = revocation_change(
+        profile.revocation.as_ref(),
+        &request.reason,
+        request.effective_time,
+        now,
+    )
+    .map_err(|e| BackendError::invalid("effective_time", e.to_string()))?;
+    if !record {
+        return Ok(profile);
     }
     tx.execute(
         "UPDATE signing_profile_versions
-         SET revocation_reason = ?5, revocation_effective_time = ?6, revoked_at = ?7
+         SET revocation_reason = ?5, revocation_effective_time = ?6, revoked_at = ?7, revoked_by = ?8
          WHERE account = ?1 AND region = ?2 AND name = ?3 AND version = ?4",
         params![
             id.account_id,
@@ -301,7 +276,8 @@ pub fn revoke(
             request.version,
             request.reason,
             time_text(request.effective_time),
-            time_text(now)
+            time_text(now),
+            format!("arn:{}:iam::{}:root", id.partition, id.account_id)
         ],
     )?;
     tx.execute(
@@ -318,7 +294,7 @@ fn policy_revision(tx: &Transaction<'_>, id: &Identity, name: &str) -> BackendRe
         |r| r.get::<_, String>(0),
     )
     .optional()?
-    .ok_or_else(|| BackendError::NotFound(format!("signing profile {}", profile_arn(id, &id.account_id, name))))
+    .ok_or_else(|| BackendError::NotFound(Subject::SigningProfile(name.to_string())))
 }
 
 fn new_policy_revision(tx: &Transaction<'_>, id: &Identity, name: &str) -> BackendResult<String> {
@@ -331,7 +307,7 @@ fn new_policy_revision(tx: &Transaction<'_>, id: &Identity, name: &str) -> Backe
 }
 
 fn stale(name: &str, given: &str, current: &str) -> BackendError {
-    BackendError::PreconditionFailed(format!(
+    BackendError::StaleRevision(format!(
         "revision id {given:?} of the policy of signing profile {name} is stale (current revision {current:?}): read the policy again"
     ))
 }
@@ -343,29 +319,14 @@ pub fn add_permission(
 ) -> BackendResult<String> {
     let name = &request.profile_name;
     let current = policy_revision(tx, id, name)?;
-    if !PROFILE_ACTIONS.contains(&request.action.as_str()) {
-        return Err(BackendError::InvalidInput(format!(
-            "action: {:?} is not a signing profile action; use one of {}",
-            request.action,
-            PROFILE_ACTIONS.join(", ")
-        )));
-    }
-    if request.principal.trim().is_empty() {
-        return Err(BackendError::InvalidInput(
-            "principal: must not be empty".into(),
-        ));
-    }
-    if request.statement_id.is_empty() || request.statement_id.len() > 100 {
-        return Err(BackendError::InvalidInput(
-            "statement_id: 1 to 100 characters".into(),
-        ));
-    }
+    SignerAction::parse(&request.action).map_err(|e| BackendError::invalid("action", e.0))?;
+    names::signer_principal(&request.principal)
+        .map_err(|e| BackendError::invalid("principal", e.0))?;
+    names::profile_statement_id(&request.statement_id)
+        .map_err(|e| BackendError::invalid("statement_id", e.0))?;
     if let Some(version) = &request.profile_version {
-        if version.len() != 10 || !version.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(BackendError::InvalidInput(format!(
-                "profile_version: {version:?} is not a signing profile version (10 letters or digits)"
-            )));
-        }
+        names::profile_version(version)
+            .map_err(|e| BackendError::invalid("profile_version", e.0))?;
     }
     if let Some(given) = &request.revision_id {
         if *given != current {
@@ -389,10 +350,13 @@ pub fn add_permission(
     match inserted {
         Ok(_) => {}
         Err(e) if is_unique_violation(&e) => {
-            return Err(BackendError::Conflict(format!(
-                "statement id {:?} is already in the policy of signing profile {name}",
-                request.statement_id
-            )))
+            return Err(BackendError::AlreadyExists {
+                subject: Subject::ProfileStatement {
+                    profile: name.clone(),
+                    statement_id: request.statement_id.clone(),
+                },
+                detail: "statement ids are unique within a profile's policy".into(),
+            })
         }
         Err(e) => return Err(e.into()),
     }
@@ -449,27 +413,30 @@ pub fn remove_permission(
         params![id.account_id, id.region, name, statement_id],
     )?;
     if removed == 0 {
-        return Err(BackendError::NotFound(format!(
-            "statement {statement_id:?} in the policy of signing profile {name}"
-        )));
+        return Err(BackendError::NotFound(Subject::ProfileStatement {
+            profile: name.to_string(),
+            statement_id: statement_id.to_string(),
+        }));
     }
     new_policy_revision(tx, id, name)
 }
 
-/// Whether `owner`'s profile policy lets `caller` start signing jobs with
-/// `version`: a `signer:StartSigningJob` statement whose principal is the
-/// caller's account id (or an ARN in it) and whose version, if any, matches.
-pub fn may_start_signing_job(
+/// Whether `owner`'s profile policy lets `caller` do `action` with the
+/// profile's current version: a statement for that action whose principal
+/// is the caller's account id (or an ARN in it) and whose version, if any,
+/// matches.
+pub fn grants(
     tx: &Transaction<'_>,
     profile: &SigningProfile,
     region: &str,
     caller: &str,
+    action: SignerAction,
 ) -> BackendResult<bool> {
     let in_account = format!(":{caller}:");
     Ok(statements(tx, &profile.owner, region, &profile.name)?
         .iter()
         .any(|s| {
-            s.action == "signer:StartSigningJob"
+            s.action == action.as_str()
                 && (s.principal == caller || s.principal.contains(&in_account))
                 && s.profile_version
                     .as_deref()
@@ -480,11 +447,17 @@ pub fn may_start_signing_job(
 /// The private key of a profile's current version (never returned by any
 /// `Backend` method; used only to sign inside this store).
 pub fn signing_key(tx: &Transaction<'_>, profile: &SigningProfile) -> BackendResult<SigningKey> {
-    let der: zeroize::Zeroizing<Vec<u8>> = zeroize::Zeroizing::new(tx.query_row(
-        "SELECT private_key_pkcs8 FROM signing_profile_versions WHERE version_arn = ?1",
-        [&profile.version_arn],
-        |r| r.get::<_, Vec<u8>>(0),
-    )?);
+    let der: zeroize::Zeroizing<Vec<u8>> = zeroize::Zeroizing::new(
+        tx.query_row(
+            "SELECT private_key_pkcs8 FROM signing_profile_versions WHERE version_arn = ?1",
+            [&profile.version_arn],
+            |r| r.get::<_, Vec<u8>>(0),
+        )
+        .optional()?
+        .ok_or_else(|| {
+            BackendError::NotFound(Subject::ProfileVersion(profile.version_arn.clone()))
+        })?,
+    );
     SigningKey::from_pkcs8_der(&der).map_err(|e| {
         BackendError::Internal(format!(
             "local store: unreadable key of {}: {e}",
@@ -493,44 +466,66 @@ pub fn signing_key(tx: &Transaction<'_>, profile: &SigningProfile) -> BackendRes
     })
 }
 
-/// Public data of a profile version, by its ARN, whoever owns it.
-pub struct VersionFacts {
-    pub public_key_sec1: Vec<u8>,
-    pub revocation: Option<ProfileRevocation>,
+/// The public key of a profile version, by its ARN, whoever owns it.
+pub fn public_key(tx: &Transaction<'_>, version_arn: &str) -> BackendResult<Option<Vec<u8>>> {
+    Ok(tx
+        .query_row(
+            "SELECT public_key_sec1 FROM signing_profile_versions WHERE version_arn = ?1",
+            [version_arn],
+            |r| r.get::<_, Vec<u8>>(0),
+        )
+        .optional()?)
 }
 
-pub fn version_facts(
+/// The profile a version ARN belongs to (its record, whoever owns it),
+/// as it is now; `None` when the store knows no such version.
+pub fn by_version_arn(
     tx: &Transaction<'_>,
+    id: &Identity,
     version_arn: &str,
-) -> BackendResult<Option<VersionFacts>> {
+) -> BackendResult<Option<SigningProfile>> {
     let row = tx
         .query_row(
-            "SELECT public_key_sec1, revocation_reason, revocation_effective_time, revoked_at
+            "SELECT account, region, name, version, revocation_reason, revocation_effective_time,
+                    revoked_at, revoked_by
              FROM signing_profile_versions WHERE version_arn = ?1",
             [version_arn],
             |r| {
                 Ok((
-                    r.get::<_, Vec<u8>>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
                 ))
             },
         )
         .optional()?;
-    let Some((public_key_sec1, reason, effective, revoked_at)) = row else {
+    let Some((account, region, name, version, reason, effective, revoked_at, revoked_by)) = row
+    else {
         return Ok(None);
     };
-    let revocation = match (reason, effective, revoked_at) {
-        (Some(reason), Some(effective), Some(revoked_at)) => Some(ProfileRevocation {
+    let home = Identity {
+        region,
+        ..id.clone()
+    };
+    let Some(mut profile) = find(tx, &home, &account, &name)? else {
+        return Ok(None);
+    };
+    // The version asked about, with its own revocation record.
+    profile.version_arn = version_arn.to_string();
+    profile.version = version;
+    profile.revocation = match (reason, opt_time(effective)?, opt_time(revoked_at)?) {
+        (Some(reason), Some(effective_time), Some(revoked_at)) => Some(ProfileRevocation {
             reason,
-            effective_time: parse_time(&effective)?,
-            revoked_at: parse_time(&revoked_at)?,
+            effective_time,
+            revoked_at,
+            revoked_by,
         }),
         _ => None,
     };
-    Ok(Some(VersionFacts {
-        public_key_sec1,
-        revocation,
-    }))
+    Ok(Some(profile))
 }

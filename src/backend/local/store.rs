@@ -17,13 +17,14 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::backend::{BackendError, BackendResult};
+use crate::domain::tags::Tags;
 
 /// The database file inside the store directory.
 pub const DB_FILE: &str = "store.sqlite3";
 /// How long a writer waits for another writer (any process) to finish.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The schema this code reads and writes.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 /// Idle connections kept for reuse.
 const POOL_SIZE: usize = 8;
 
@@ -43,6 +44,8 @@ CREATE TABLE IF NOT EXISTS signing_profiles (
     tags TEXT NOT NULL,
     created_at TEXT NOT NULL,
     policy_revision TEXT NOT NULL DEFAULT '',
+    certificate_arn TEXT,
+    signing_parameters TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (account, region, name)
 );
 CREATE TABLE IF NOT EXISTS signing_profile_versions (
@@ -57,6 +60,7 @@ CREATE TABLE IF NOT EXISTS signing_profile_versions (
     revocation_reason TEXT,
     revocation_effective_time TEXT,
     revoked_at TEXT,
+    revoked_by TEXT,
     UNIQUE (account, region, name, version),
     FOREIGN KEY (account, region, name) REFERENCES signing_profiles (account, region, name)
 );
@@ -91,6 +95,8 @@ CREATE TABLE IF NOT EXISTS signing_jobs (
     expires_at TEXT NOT NULL,
     revocation_reason TEXT,
     revoked_at TEXT,
+    revoked_by TEXT,
+    created_at TEXT NOT NULL DEFAULT '',
     UNIQUE (owner, region, client_request_token)
 );
 CREATE TABLE IF NOT EXISTS code_signing_configs (
@@ -132,6 +138,7 @@ CREATE TABLE IF NOT EXISTS layer_versions (
     created_at TEXT NOT NULL,
     content_file TEXT NOT NULL,
     policy_revision TEXT NOT NULL DEFAULT '',
+    license_info TEXT,
     PRIMARY KEY (account, region, name, version),
     FOREIGN KEY (account, region, name) REFERENCES layers (account, region, name)
 );
@@ -198,7 +205,7 @@ impl Store {
                     store.db_path.display()
                 )));
             }
-            Some(_) => {}
+            Some(v) => migrate(&tx, v)?,
         }
         tx.commit()?;
         store.give_back(conn);
@@ -268,6 +275,25 @@ impl Store {
         self.give_back(conn);
         result
     }
+}
+
+/// Brings a store made by an older provider up to [`SCHEMA_VERSION`], in
+/// the same transaction as the check (a crash leaves the old version).
+fn migrate(tx: &Transaction<'_>, from: i64) -> BackendResult<()> {
+    if from < 2 {
+        tx.execute_batch(
+            "ALTER TABLE signing_profiles ADD COLUMN certificate_arn TEXT;
+             ALTER TABLE signing_profiles ADD COLUMN signing_parameters TEXT NOT NULL DEFAULT '{}';
+             ALTER TABLE signing_profile_versions ADD COLUMN revoked_by TEXT;
+             ALTER TABLE signing_jobs ADD COLUMN revoked_by TEXT;
+             ALTER TABLE signing_jobs ADD COLUMN created_at TEXT NOT NULL DEFAULT '';
+             ALTER TABLE layer_versions ADD COLUMN license_info TEXT;",
+        )?;
+    }
+    if from < SCHEMA_VERSION {
+        tx.execute("UPDATE schema_version SET version = ?1", [SCHEMA_VERSION])?;
+    }
+    Ok(())
 }
 
 /// Switches the database to WAL. Changing the journal mode needs a moment
@@ -358,7 +384,7 @@ pub fn opt_time(text: Option<String>) -> BackendResult<Option<DateTime<Utc>>> {
 }
 
 /// Lists and maps are stored as JSON text.
-pub fn tags_json(tags: &crate::backend::Tags) -> String {
+pub fn tags_json(tags: &Tags) -> String {
     serde_json::to_string(tags).unwrap_or_else(|_| "{}".into())
 }
 
@@ -366,7 +392,7 @@ pub fn list_json(list: &[String]) -> String {
     serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
 }
 
-pub fn parse_tags(text: &str) -> BackendResult<crate::backend::Tags> {
+pub fn parse_tags(text: &str) -> BackendResult<Tags> {
     serde_json::from_str(text)
         .map_err(|e| BackendError::Internal(format!("local store: bad tags: {e}")))
 }

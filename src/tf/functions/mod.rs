@@ -7,9 +7,9 @@ use std::path::Path;
 use async_trait::async_trait;
 use base64::Engine as _;
 
+use crate::domain::digest::sha384_file;
 use crate::tf::plugin::cty::{Type, Value};
 use crate::tf::plugin::framework::{Function, FunctionError, FunctionSignature, Parameter};
-use crate::domain::digest::sha384_file;
 
 #[derive(Debug, Clone, Copy)]
 enum Encoding {

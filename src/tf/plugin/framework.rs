@@ -6,6 +6,7 @@ use async_trait::async_trait;
 
 use super::cty::{Type, Value};
 use super::diagnostics::{AttributePath, Diagnostics};
+use super::plan::PrivateState;
 use super::schema::Schema;
 
 /// A provider: its configuration schema and the registry of what it offers.
@@ -25,38 +26,68 @@ pub trait Provider: Send + Sync + 'static {
     fn functions(&self) -> Vec<Box<dyn Function>>;
 }
 
-pub struct PlanRequest {
-    /// Null when the resource is being created.
-    pub prior_state: Value,
-    /// Terraform's merge of config and prior state. Null when destroying.
-    pub proposed_state: Value,
+/// One plan step: the server has already carried configuration into
+/// `planned`, marked computed values unknown on create, and listed the
+/// changes the schema says replace the object; the resource shapes the
+/// rest (values it knows at plan time, extra reasons to replace, private
+/// state, diagnostics).
+pub struct Plan {
+    /// Null when the object is being created.
+    pub prior: Value,
     pub config: Value,
-    pub prior_private: Vec<u8>,
-}
-
-#[derive(Default)]
-pub struct PlanResponse {
-    pub planned_state: Value,
+    pub planned: Value,
     pub requires_replace: Vec<AttributePath>,
-    pub planned_private: Vec<u8>,
+    pub private: PrivateState,
     pub diagnostics: Diagnostics,
 }
 
-pub struct ApplyRequest {
-    /// Null when creating.
-    pub prior_state: Value,
-    /// Null when destroying.
-    pub planned_state: Value,
-    pub config: Value,
-    pub planned_private: Vec<u8>,
+impl Plan {
+    pub fn is_create(&self) -> bool {
+        self.prior.is_null()
+    }
+
+    /// Whether a replacement (or a creation) is planned so far.
+    pub fn makes_new(&self) -> bool {
+        self.is_create() || !self.requires_replace.is_empty()
+    }
+
+    /// Adds a reason to replace the object.
+    pub fn replace_because(&mut self, name: &str) {
+        let path = AttributePath::attr(name);
+        if !self.requires_replace.contains(&path) {
+            self.requires_replace.push(path);
+        }
+    }
+
+    /// The top-level names whose change replaces the object, so far.
+    pub fn replacing(&self) -> Vec<String> {
+        self.requires_replace
+            .iter()
+            .filter_map(|p| match p.steps().first() {
+                Some(super::diagnostics::PathStep::Attribute(name)) => Some(name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
+/// A create, an update or a delete, as Terraform asks for it.
+pub struct Change {
+    /// Null when creating.
+    pub prior: Value,
+    /// Null when deleting.
+    pub planned: Value,
+    pub config: Value,
+    pub private: PrivateState,
+}
+
+/// What a create, update or delete leaves.
 #[derive(Default)]
-pub struct ApplyResponse {
-    /// Null after a successful destroy. After a failed create, whatever was
-    /// made must still be returned so nothing is orphaned.
-    pub new_state: Value,
-    pub private: Vec<u8>,
+pub struct Applied {
+    /// The object's state; null after a delete. After a failure, whatever
+    /// exists must still be here so that nothing is orphaned.
+    pub state: Value,
+    pub private: PrivateState,
     pub diagnostics: Diagnostics,
 }
 
@@ -80,22 +111,25 @@ pub struct ImportResponse {
     pub diagnostics: Diagnostics,
 }
 
-/// A managed resource type. Schema, validation and plan logic live next to
-/// the CRUD in one file per resource.
+/// A managed resource type: its schema (with the rules and replace-on-change
+/// list it declares), how it shapes a plan, and its create, read, update,
+/// delete and import, each a separate entry point.
 #[async_trait]
 pub trait Resource<C>: Send + Sync {
     /// Full type name, e.g. `lambdasign_signing_profile`.
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
 
-    /// Static checks on the configuration (values may be unknown).
-    fn validate(&self, _config: &Value) -> Diagnostics {
-        Diagnostics::new()
-    }
+    /// Checks beyond the schema's rules and shape (values may be unknown).
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
-    async fn plan(&self, client: &C, request: PlanRequest) -> PlanResponse;
-    async fn apply(&self, client: &C, request: ApplyRequest) -> ApplyResponse;
+    /// Shapes a plan beyond what the schema declares.
+    async fn plan(&self, _client: &C, _plan: &mut Plan) {}
+
+    async fn create(&self, client: &C, change: Change) -> Applied;
     async fn read(&self, client: &C, request: ReadRequest) -> ReadResponse;
+    async fn update(&self, client: &C, change: Change) -> Applied;
+    async fn delete(&self, client: &C, change: Change) -> Applied;
     async fn import(&self, client: &C, id: &str) -> ImportResponse;
 }
 
@@ -111,9 +145,8 @@ pub trait DataSource<C>: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
 
-    fn validate(&self, _config: &Value) -> Diagnostics {
-        Diagnostics::new()
-    }
+    /// Checks beyond the schema's rules and shape (values may be unknown).
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
     async fn read(&self, client: &C, config: Value) -> DataSourceResponse;
 }

@@ -1,14 +1,27 @@
 //! Schemas as resources declare them: attributes and nested blocks with their
-//! descriptions and flags. The implied cty object type drives value decoding.
+//! descriptions and flags, which changes replace the object, which computed
+//! values the resource knows at plan time, and the field rules that
+//! validation applies. The implied cty object type drives value decoding.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::cty::Type;
+use crate::engine::rules::{FieldRule, Shape};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Schema {
     pub version: i64,
     pub block: Block,
+    /// Rules on field values, applied to known values at validate time.
+    pub rules: &'static [FieldRule],
+    /// How top-level fields relate (conflicts, exactly one of, ...).
+    pub shape: &'static [Shape],
+}
+
+impl PartialEq for Schema {
+    fn eq(&self, other: &Self) -> bool {
+        self.version == other.version && self.block == other.block
+    }
 }
 
 impl Schema {
@@ -19,7 +32,49 @@ impl Schema {
                 description: description.into(),
                 ..Block::default()
             },
+            rules: &[],
+            shape: &[],
         }
+    }
+
+    /// The rules and shape validation applies (the engine's, per resource).
+    pub fn rules(mut self, rules: &'static [FieldRule], shape: &'static [Shape]) -> Self {
+        self.rules = rules;
+        self.shape = shape;
+        self
+    }
+
+    /// Marks the named top-level attributes and blocks: a change to any of
+    /// them replaces the object (the engine's replace-on-change list).
+    pub fn replace_on_change(mut self, names: &[&str]) -> Self {
+        for attribute in &mut self.block.attributes {
+            if names.contains(&attribute.name.as_str()) {
+                attribute.requires_replace = true;
+            }
+        }
+        for block in &mut self.block.blocks {
+            if names.contains(&block.name.as_str()) {
+                block.requires_replace = true;
+            }
+        }
+        self
+    }
+
+    /// The names of the top-level attributes and blocks a change of which
+    /// replaces the object.
+    pub fn replacing_names(&self) -> impl Iterator<Item = &str> {
+        self.block
+            .attributes
+            .iter()
+            .filter(|a| a.requires_replace)
+            .map(|a| a.name.as_str())
+            .chain(
+                self.block
+                    .blocks
+                    .iter()
+                    .filter(|b| b.requires_replace)
+                    .map(|b| b.name.as_str()),
+            )
     }
 
     pub fn attribute(mut self, attribute: Attribute) -> Self {
@@ -109,6 +164,11 @@ pub struct Attribute {
     pub presence: Presence,
     pub sensitive: bool,
     pub deprecated: bool,
+    /// A change replaces the object.
+    pub requires_replace: bool,
+    /// Computed, but the resource sets it at plan time: it stays known
+    /// when a replacement is planned.
+    pub known_at_plan: bool,
 }
 
 impl Attribute {
@@ -120,7 +180,15 @@ impl Attribute {
             presence,
             sensitive: false,
             deprecated: false,
+            requires_replace: false,
+            known_at_plan: false,
         }
+    }
+
+    /// A computed value the resource knows at plan time.
+    pub fn known_at_plan(mut self) -> Self {
+        self.known_at_plan = true;
+        self
     }
 
     pub fn required(name: impl Into<String>, ty: Type) -> Self {
@@ -173,6 +241,8 @@ pub struct NestedBlock {
     pub nesting: Nesting,
     pub min_items: i64,
     pub max_items: i64,
+    /// A change replaces the object.
+    pub requires_replace: bool,
 }
 
 impl NestedBlock {
@@ -184,6 +254,7 @@ impl NestedBlock {
             nesting: Nesting::Single,
             min_items: 0,
             max_items: 0,
+            requires_replace: false,
         }
     }
 
@@ -195,6 +266,7 @@ impl NestedBlock {
             nesting: Nesting::List,
             min_items: 0,
             max_items: 0,
+            requires_replace: false,
         }
     }
 

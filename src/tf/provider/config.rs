@@ -1,15 +1,20 @@
 //! The `provider "lambdasign"` block: its schema, its validation, and the
 //! typed configuration it becomes. `local { }` selects the embedded backend;
-//! everything else configures the aws backend.
+//! everything else configures the aws backend. `default_tags` applies to
+//! every taggable resource.
 
 use std::path::PathBuf;
 
+use crate::backend::local::LocalConfig;
+use crate::domain::names;
+use crate::domain::tags::{self, Tags};
+use crate::engine::BackendConfig;
 use crate::tf::plugin::cty::{Type, Value};
 use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::tf::plugin::schema::{Attribute, Block, NestedBlock, Schema};
 
-pub const DEFAULT_LOCAL_PATH: &str = ".lambdasign";
-pub const DEFAULT_REGION: &str = "us-east-1";
+#[cfg(feature = "aws")]
+use crate::backend::aws::{AssumeRole, AwsConfig, Endpoints};
 
 /// The AWS-backend settings at the top level of the provider block.
 const AWS_ATTRIBUTES: [&str; 3] = ["region", "profile", "max_retries"];
@@ -18,9 +23,11 @@ const ENDPOINT_SERVICES: [&str; 4] = ["lambda", "signer", "s3", "sts"];
 
 pub fn schema() -> Schema {
     let local = Block::new("Use the embedded, offline backend: Signer and Lambda's signing semantics emulated in one SQLite store. Several provider aliases (one per emulated account) may share one store.")
-        .attribute(Attribute::optional("path", Type::String).describe(format!("Directory holding the store; created (mode 0700) if missing. Default `{DEFAULT_LOCAL_PATH}`.")))
-        .attribute(Attribute::required("account_id", Type::String).describe("The 12-digit emulated AWS account this provider instance acts as."))
-        .attribute(Attribute::optional("region", Type::String).describe(format!("The emulated region. Default `{DEFAULT_REGION}`.")));
+        .attribute(Attribute::optional("path", Type::String).describe(format!("Directory holding the store; created (mode 0700) by the first apply that writes to it. Default `{}`.", LocalConfig::DEFAULT_PATH)))
+        .attribute(Attribute::optional("account_id", Type::String).describe(format!("The 12-digit emulated AWS account this provider instance acts as. Default `{}` (the AWS documentation's example account).", names::EXAMPLE_ACCOUNT)))
+        .attribute(Attribute::optional("region", Type::String).describe(format!("The emulated region. Default `{}`.", LocalConfig::DEFAULT_REGION)));
+    let default_tags = Block::new("Tags every taggable resource (signing profiles, code signing configs) gets, unless it sets the same key itself.")
+        .attribute(Attribute::optional("tags", Type::map(Type::String)).describe("The tags."));
     let assume_role =
         Block::new("Assume this IAM role for every call (one provider alias per account).")
             .attribute(
@@ -47,46 +54,16 @@ pub fn schema() -> Schema {
         .attribute(Attribute::optional("profile", Type::String).describe("Shared-config profile name (aws backend)."))
         .attribute(Attribute::optional("max_retries", Type::Number).describe("Retries per AWS call after the first attempt (default 2), with the SDK's standard retry mode and backoff (aws backend)."))
         .block(NestedBlock::single("local", local))
+        .block(NestedBlock::single("default_tags", default_tags))
         .block(NestedBlock::single("assume_role", assume_role))
         .block(NestedBlock::single("endpoints", endpoints))
 }
 
-/// Which backend the provider talks to, with its settings.
+/// The provider's settings: a backend, and the default tags.
 #[derive(Debug, Clone, PartialEq)]
-pub enum BackendConfig {
-    Local(LocalConfig),
-    Aws(AwsConfig),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct LocalConfig {
-    pub path: PathBuf,
-    pub account_id: String,
-    pub region: String,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct AwsConfig {
-    pub region: Option<String>,
-    pub profile: Option<String>,
-    pub max_retries: Option<u32>,
-    pub assume_role: Option<AssumeRole>,
-    pub endpoints: Endpoints,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct AssumeRole {
-    pub role_arn: String,
-    pub session_name: Option<String>,
-    pub external_id: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Endpoints {
-    pub lambda: Option<String>,
-    pub signer: Option<String>,
-    pub s3: Option<String>,
-    pub sts: Option<String>,
+pub struct Settings {
+    pub backend: BackendConfig,
+    pub default_tags: Tags,
 }
 
 /// Checks what can be checked while some values may still be unknown.
@@ -105,10 +82,10 @@ pub fn validate(config: &Value) -> Diagnostics {
         }
         let at = |name: &str| AttributePath::attr("local").then(name);
         if let Some(Value::String(account_id)) = local.get_attr("account_id") {
-            check_account_id(account_id, at("account_id"), &mut diags);
+            check(names::account_id(account_id), at("account_id"), &mut diags);
         }
         if let Some(Value::String(region)) = local.get_attr("region") {
-            check_region(region, at("region"), &mut diags);
+            check(names::region(region), at("region"), &mut diags);
         }
         if let Some(Value::String(path)) = local.get_attr("path") {
             if path.trim().is_empty() {
@@ -119,10 +96,16 @@ pub fn validate(config: &Value) -> Diagnostics {
                 );
             }
         }
+        check_default_tags(config, &mut diags);
         return diags;
     }
+    check_default_tags(config, &mut diags);
     if let Some(Value::String(region)) = config.get_attr("region") {
-        check_region(region, AttributePath::attr("region"), &mut diags);
+        check(
+            names::region(region),
+            AttributePath::attr("region"),
+            &mut diags,
+        );
     }
     if let Some(Value::Number(n)) = config.get_attr("max_retries") {
         if n.as_i64().is_none_or(|n| !(0..=100).contains(&n)) {
@@ -137,13 +120,11 @@ pub fn validate(config: &Value) -> Diagnostics {
         .get_attr("assume_role")
         .and_then(|r| r.get_attr("role_arn"))
     {
-        if !is_role_arn(arn) {
-            diags.error_at(
-                AttributePath::attr("assume_role").then("role_arn"),
-                "Invalid role ARN",
-                format!("{arn:?} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)."),
-            );
-        }
+        check(
+            names::role_arn(arn),
+            AttributePath::attr("assume_role").then("role_arn"),
+            &mut diags,
+        );
     }
     if let Some(endpoints) = config.get_attr("endpoints").filter(|v| !v.is_null()) {
         for service in ENDPOINT_SERVICES {
@@ -163,7 +144,7 @@ pub fn validate(config: &Value) -> Diagnostics {
 
 /// Turns a validated configuration into typed settings. Unknown values are
 /// an error here: the provider cannot act on a configuration it cannot see.
-pub fn parse(config: &Value, diags: &mut Diagnostics) -> Option<BackendConfig> {
+pub fn parse(config: &Value, diags: &mut Diagnostics) -> Option<Settings> {
     let before = diags.iter().count();
     diags.extend(validate(config));
     if !config.is_wholly_known() {
@@ -180,83 +161,97 @@ pub fn parse(config: &Value, diags: &mut Diagnostics) -> Option<BackendConfig> {
         return None;
     }
     let string = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    let default_tags = config
+        .get_attr("default_tags")
+        .filter(|v| !v.is_null())
+        .and_then(|d| crate::tf::values::text_map(d, "tags"))
+        .unwrap_or_default();
     if let Some(local) = config.get_attr("local").filter(|v| !v.is_null()) {
-        return Some(BackendConfig::Local(LocalConfig {
-            path: PathBuf::from(
-                string(local.get_attr("path")).unwrap_or_else(|| DEFAULT_LOCAL_PATH.into()),
-            ),
-            account_id: string(local.get_attr("account_id")).unwrap_or_default(),
-            region: string(local.get_attr("region")).unwrap_or_else(|| DEFAULT_REGION.into()),
-        }));
+        let defaults = LocalConfig::default();
+        return Some(Settings {
+            backend: BackendConfig::Local(LocalConfig {
+                path: string(local.get_attr("path")).map_or(defaults.path, PathBuf::from),
+                account_id: string(local.get_attr("account_id")).unwrap_or(defaults.account_id),
+                region: string(local.get_attr("region")).unwrap_or(defaults.region),
+            }),
+            default_tags,
+        });
     }
+    aws_settings(config, default_tags, diags)
+}
+
+#[cfg(feature = "aws")]
+fn aws_settings(config: &Value, default_tags: Tags, _diags: &mut Diagnostics) -> Option<Settings> {
+    let string = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
     let assume_role = config
         .get_attr("assume_role")
         .filter(|v| !v.is_null())
-        .map(|r| AssumeRole {
-            role_arn: string(r.get_attr("role_arn")).unwrap_or_default(),
-            session_name: string(r.get_attr("session_name")),
-            external_id: string(r.get_attr("external_id")),
+        .and_then(|r| {
+            Some(AssumeRole {
+                role_arn: string(r.get_attr("role_arn"))?,
+                session_name: string(r.get_attr("session_name")),
+                external_id: string(r.get_attr("external_id")),
+            })
         });
     let endpoints = config.get_attr("endpoints").filter(|v| !v.is_null());
     let endpoint = |service: &str| string(endpoints.and_then(|e| e.get_attr(service)));
-    Some(BackendConfig::Aws(AwsConfig {
-        region: string(config.get_attr("region")),
-        profile: string(config.get_attr("profile")),
-        max_retries: config
-            .get_attr("max_retries")
-            .and_then(Value::as_number)
-            .and_then(|n| n.as_i64())
-            .and_then(|n| u32::try_from(n).ok()),
-        assume_role,
-        endpoints: Endpoints {
-            lambda: endpoint("lambda"),
-            signer: endpoint("signer"),
-            s3: endpoint("s3"),
-            sts: endpoint("sts"),
-        },
-    }))
+    Some(Settings {
+        backend: BackendConfig::Aws(AwsConfig {
+            region: string(config.get_attr("region")),
+            profile: string(config.get_attr("profile")),
+            max_retries: config
+                .get_attr("max_retries")
+                .and_then(Value::as_number)
+                .and_then(|n| n.as_i64())
+                .and_then(|n| u32::try_from(n).ok()),
+            assume_role,
+            endpoints: Endpoints {
+                lambda: endpoint("lambda"),
+                signer: endpoint("signer"),
+                s3: endpoint("s3"),
+                sts: endpoint("sts"),
+            },
+        }),
+        default_tags,
+    })
 }
 
-fn check_account_id(account_id: &str, path: AttributePath, diags: &mut Diagnostics) {
-    if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
-        diags.error_at(
-            path,
-            "Invalid account ID",
-            format!("{account_id:?} is not an AWS account ID: it must be exactly 12 digits, e.g. \"111111111111\"."),
-        );
+#[cfg(not(feature = "aws"))]
+fn aws_settings(_config: &Value, _default_tags: Tags, diags: &mut Diagnostics) -> Option<Settings> {
+    diags.error(
+        "The aws backend is not built in",
+        "This build of the provider has only the local backend: add a `local { }` block.",
+    );
+    None
+}
+
+fn check(rule: Result<(), names::Invalid>, path: AttributePath, diags: &mut Diagnostics) {
+    if let Err(e) = rule {
+        let field = match path.steps().last() {
+            Some(crate::tf::plugin::diagnostics::PathStep::Attribute(name)) => name.clone(),
+            _ => "value".to_string(),
+        };
+        diags.error_at(path, format!("Invalid {field}"), e.0);
     }
 }
 
-/// AWS region names: lower-case words joined by dashes, ending in a number
-/// (`us-east-1`, `us-gov-west-1`, `ap-southeast-3`).
-fn check_region(region: &str, path: AttributePath, diags: &mut Diagnostics) {
-    let parts: Vec<&str> = region.split('-').collect();
-    let valid = parts.len() >= 3
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts
-            .last()
-            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    if !valid {
-        diags.error_at(
-            path,
-            "Invalid region",
-            format!("{region:?} is not an AWS region name such as \"us-east-1\"."),
-        );
+fn check_default_tags(config: &Value, diags: &mut Diagnostics) {
+    let Some(map) = config
+        .get_attr("default_tags")
+        .and_then(|d| d.get_attr("tags"))
+        .and_then(Value::as_map)
+    else {
+        return;
+    };
+    for (key, value) in map {
+        let path = AttributePath::attr("default_tags")
+            .then("tags")
+            .key(key.clone());
+        check(tags::key(key), path.clone(), diags);
+        if let Some(text) = value.as_str() {
+            check(tags::value(text), path, diags);
+        }
     }
-}
-
-fn is_role_arn(arn: &str) -> bool {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "iam"
-        && parts[4].len() == 12
-        && parts[4].bytes().all(|b| b.is_ascii_digit())
-        && parts[5].starts_with("role/")
-        && parts[5].len() > "role/".len()
 }
 
 #[cfg(test)]
@@ -282,6 +277,7 @@ mod tests {
             "local",
             "assume_role",
             "endpoints",
+            "default_tags",
         ]
         .iter()
         .map(|k| (k.to_string(), Value::Null))
@@ -313,13 +309,58 @@ mod tests {
         let parsed = parse(&config(&[("local", local("111111111111"))]), &mut diags);
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(
-            parsed,
+            parsed.map(|s| s.backend),
             Some(BackendConfig::Local(LocalConfig {
                 path: PathBuf::from(".lambdasign"),
                 account_id: "111111111111".into(),
                 region: "us-east-1".into(),
             }))
         );
+    }
+
+    #[test]
+    fn an_empty_local_block_acts_as_the_example_account() {
+        let empty = object(&[
+            ("path", Value::Null),
+            ("account_id", Value::Null),
+            ("region", Value::Null),
+        ]);
+        let mut diags = Diagnostics::new();
+        let parsed = parse(&config(&[("local", empty)]), &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert!(matches!(
+            parsed.map(|s| s.backend),
+            Some(BackendConfig::Local(LocalConfig { account_id, .. })) if account_id == "123456789012"
+        ));
+    }
+
+    #[test]
+    fn default_tags_are_parsed_and_checked() {
+        let tags = |pairs: &[(&str, &str)]| {
+            object(&[(
+                "tags",
+                Value::Map(
+                    pairs
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), Value::string(*v)))
+                        .collect(),
+                ),
+            )])
+        };
+        let mut diags = Diagnostics::new();
+        let parsed = parse(
+            &config(&[
+                ("local", local("111111111111")),
+                ("default_tags", tags(&[("team", "platform")])),
+            ]),
+            &mut diags,
+        );
+        assert_eq!(parsed.map(|s| s.default_tags.len()), Some(1));
+        let bad = validate(&config(&[
+            ("local", local("111111111111")),
+            ("default_tags", tags(&[("aws:x", "y")])),
+        ]));
+        assert_eq!(error_paths(&bad), vec!["default_tags.tags[\"aws:x\"]"]);
     }
 
     #[test]
@@ -357,6 +398,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "aws")]
     fn aws_settings_are_parsed_and_checked() {
         let role = object(&[
             (
@@ -374,7 +416,7 @@ mod tests {
             ]),
             &mut diags,
         );
-        let Some(BackendConfig::Aws(aws)) = parsed else {
+        let Some(BackendConfig::Aws(aws)) = parsed.clone().map(|s| s.backend) else {
             panic!("expected aws config, got {parsed:?} / {diags:?}");
         };
         assert_eq!(aws.region.as_deref(), Some("eu-west-1"));

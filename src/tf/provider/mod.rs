@@ -1,56 +1,23 @@
-//! The lambdasign provider: its configuration and the registry of its
-//! resources, data sources and functions.
+//! The lambdasign provider: its configuration (which opens the engine) and
+//! the registry of its resources, data sources and functions.
 
 pub mod config;
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use async_trait::async_trait;
 
-use crate::backend::aws::AwsBackend;
-use crate::backend::local::LocalBackend;
-use crate::backend::Backend;
+use crate::engine::Engine;
 use crate::tf::functions;
 use crate::tf::plugin::cty::Value;
-use crate::tf::plugin::diagnostics::AttributePath;
-use crate::tf::plugin::diagnostics::Diagnostics;
+use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::tf::plugin::framework::{DataSource, Function, Provider, Resource};
 use crate::tf::plugin::schema::Schema;
-use config::BackendConfig;
-
-/// What configuring the provider yields, handed to every resource call.
-pub struct Client {
-    pub backend: Arc<dyn Backend>,
-    /// Serialises read-modify-write cycles on one policy (a profile's or a
-    /// layer version's) inside this process; revision ids catch the rest.
-    pub policy_locks: KeyedLocks,
-}
-
-/// One async mutex per key, created on first use.
-#[derive(Default)]
-pub struct KeyedLocks(std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
-
-impl KeyedLocks {
-    pub async fn lock(&self, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
-        let mutex = match self.0.lock() {
-            Ok(mut map) => map.entry(key.to_string()).or_default().clone(),
-            Err(poisoned) => poisoned
-                .into_inner()
-                .entry(key.to_string())
-                .or_default()
-                .clone(),
-        };
-        mutex.lock_owned().await
-    }
-}
 
 #[derive(Debug, Default)]
 pub struct LambdaSign;
 
 #[async_trait]
 impl Provider for LambdaSign {
-    type Client = Client;
+    type Client = Engine;
 
     fn type_name(&self) -> &'static str {
         "lambdasign"
@@ -64,47 +31,36 @@ impl Provider for LambdaSign {
         config::validate(config)
     }
 
-    async fn configure(&self, config: &Value, diags: &mut Diagnostics) -> Option<Client> {
+    async fn configure(&self, config: &Value, diags: &mut Diagnostics) -> Option<Engine> {
         let settings = config::parse(config, diags)?;
-        tracing::info!(?settings, "provider configured");
-        let backend: Arc<dyn Backend> = match settings {
-            BackendConfig::Local(local) => {
-                match LocalBackend::open(&local.path, &local.account_id, &local.region) {
-                    Ok(backend) => Arc::new(backend),
-                    Err(e) => {
-                        diags.error_at(
-                            AttributePath::attr("local").then("path"),
-                            "Cannot open the local store",
-                            format!("{}: {e}", local.path.display()),
-                        );
-                        return None;
-                    }
-                }
+        tracing::info!(backend = ?settings.backend, "provider configured");
+        match Engine::connect(&settings.backend).await {
+            Ok(connected) => {
+                crate::tf::convert::warnings(&connected.warnings, diags);
+                Some(connected.engine.with_default_tags(settings.default_tags))
             }
-            BackendConfig::Aws(aws) => match AwsBackend::connect(&aws).await {
-                Ok(connected) => {
-                    for (summary, detail) in connected.warnings {
-                        diags.warning(summary, detail);
+            Err(e) => {
+                let at = match settings.backend {
+                    crate::engine::BackendConfig::Local(_) => {
+                        Some(AttributePath::attr("local").then("path"))
                     }
-                    Arc::new(connected.backend)
+                    #[cfg(feature = "aws")]
+                    crate::engine::BackendConfig::Aws(_) => None,
+                };
+                match at {
+                    Some(at) => diags.error_at(at, "Cannot open the backend", e.to_string()),
+                    None => diags.error("Cannot open the backend", e.to_string()),
                 }
-                Err((summary, detail)) => {
-                    diags.error(summary, detail);
-                    return None;
-                }
-            },
-        };
-        Some(Client {
-            backend,
-            policy_locks: KeyedLocks::default(),
-        })
+                None
+            }
+        }
     }
 
-    fn resources(&self) -> Vec<Box<dyn Resource<Client>>> {
+    fn resources(&self) -> Vec<Box<dyn Resource<Engine>>> {
         crate::tf::resources::all()
     }
 
-    fn data_sources(&self) -> Vec<Box<dyn DataSource<Client>>> {
+    fn data_sources(&self) -> Vec<Box<dyn DataSource<Engine>>> {
         crate::tf::resources::data_sources()
     }
 

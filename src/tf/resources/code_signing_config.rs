@@ -1,211 +1,245 @@
-//! `lambdasign_code_signing_config`: a Lambda code signing config (CSC):
-//! which signing profile versions Lambda trusts, and whether untrusted code
-//! is rejected (`Enforce`) or deployed with a warning (`Warn`).
+//! `lambdasign_code_signing_config`: schema and translation for
+//! `engine::code_signing_config`.
 
 use async_trait::async_trait;
 
-use super::support::{
-    backend_error, destroyed, format_time, refreshed, string, string_map, string_set, strings,
-    tags_value, Object,
-};
-use crate::backend::{CodeSigningConfig, CodeSigningConfigInput, UntrustedArtifactAction};
+use crate::domain::checks::Enforcement;
+use crate::domain::csc::CodeSigningConfig;
+use crate::domain::field::FieldPath;
+use crate::domain::tags;
+use crate::domain::time::format_time;
+use crate::engine::code_signing_config::{self as engine, field::*, CscChange, CscSpec};
+use crate::engine::{Engine, Planned};
+use crate::tf::convert;
 use crate::tf::plugin::cty::{Type, Value};
-use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::tf::plugin::diagnostics::Diagnostics;
 use crate::tf::plugin::framework::{
-    ApplyRequest, ApplyResponse, ImportResponse, PlanRequest, PlanResponse, ReadRequest,
-    ReadResponse, Resource,
+    Applied, Change, ImportResponse, Plan, ReadRequest, ReadResponse, Resource,
 };
-use crate::tf::plugin::plan;
 use crate::tf::plugin::schema::{Attribute, Schema};
-use crate::tf::provider::Client;
-use crate::domain::arn::{parse_publisher, PublisherError};
-use crate::domain::checks::MAX_ALLOWED_PUBLISHERS;
+use crate::tf::values::{
+    keep, map, map_or_null, planned_text, planned_texts, required_text, set, text, text_map,
+    text_or_null, text_set, texts, Object,
+};
 
 pub struct CodeSigningConfigResource;
 
-const MAX_DESCRIPTION: usize = 256;
+fn schema() -> Schema {
+    Schema::new("A Lambda code signing config. Every argument updates in place. Deleting a config that functions still use fails and names them.")
+        .attribute(Attribute::required(ALLOWED_PUBLISHERS, Type::set(Type::String)).describe("1 to 20 signing profile **version** ARNs (a profile's `version_arn`)."))
+        .attribute(Attribute::optional_computed(UNTRUSTED_ARTIFACT_ON_DEPLOYMENT, Type::String).known_at_plan().describe("`Warn` (default): deploy and log failed checks. `Enforce`: reject. Integrity failures are always rejected."))
+        .attribute(Attribute::optional(DESCRIPTION, Type::String).describe("Up to 256 characters."))
+        .attribute(Attribute::optional(TAGS, Type::map(Type::String)).describe("Tags."))
+        .attribute(Attribute::computed(TAGS_ALL, Type::map(Type::String)).known_at_plan().describe("Tags including the provider's `default_tags`."))
+        .attribute(Attribute::computed(ARN, Type::String).describe("ARN of the config."))
+        .attribute(Attribute::computed(CONFIG_ID, Type::String).describe("Id of the config (`csc-...`)."))
+        .attribute(Attribute::computed(LAST_MODIFIED, Type::String).describe("When the config last changed (RFC 3339)."))
+        .replace_on_change(engine::REPLACE_ON_CHANGE)
+        .rules(engine::RULES, engine::SHAPE)
+}
+
+fn spec_of(planned: &Value, diags: &mut Diagnostics) -> Option<CscSpec> {
+    let Some(publishers) = texts(planned, ALLOWED_PUBLISHERS) else {
+        required_text(planned, ALLOWED_PUBLISHERS, diags);
+        return None;
+    };
+    Some(CscSpec {
+        allowed_publishers: publishers,
+        enforcement: text(planned, UNTRUSTED_ARTIFACT_ON_DEPLOYMENT)
+            .and_then(|e| e.parse().ok())
+            .unwrap_or_default(),
+        description: text(planned, DESCRIPTION).unwrap_or_default(),
+        tags: text_map(planned, TAGS).unwrap_or_default(),
+    })
+}
+
+/// A config as recorded in a prior state (what the engine's plan needs).
+fn recorded(prior: &Value) -> Option<CodeSigningConfig> {
+    Some(CodeSigningConfig {
+        id: text(prior, CONFIG_ID)?,
+        arn: text(prior, ARN)?,
+        allowed_publishers: texts(prior, ALLOWED_PUBLISHERS)?,
+        enforcement: text(prior, UNTRUSTED_ARTIFACT_ON_DEPLOYMENT)?
+            .parse()
+            .ok()?,
+        description: text(prior, DESCRIPTION).unwrap_or_default(),
+        last_modified: chrono::Utc::now(),
+        tags: text_map(prior, TAGS_ALL).unwrap_or_default(),
+    })
+}
+
+fn state_of(engine: &Engine, csc: &CodeSigningConfig, base: &Value) -> Value {
+    let configured = text_map(base, TAGS).unwrap_or_default();
+    let own = tags::own(engine.default_tags(), &csc.tags, &configured);
+    Object::new()
+        .set(ALLOWED_PUBLISHERS, text_set(&csc.allowed_publishers))
+        .set(UNTRUSTED_ARTIFACT_ON_DEPLOYMENT, csc.enforcement.as_str())
+        .set(
+            DESCRIPTION,
+            text_or_null(&csc.description, &keep(base, DESCRIPTION)),
+        )
+        .set(TAGS, map_or_null(&own, &keep(base, TAGS)))
+        .set(TAGS_ALL, map(&csc.tags))
+        .set(ARN, csc.arn.as_str())
+        .set(CONFIG_ID, csc.id.as_str())
+        .set(LAST_MODIFIED, format_time(csc.last_modified))
+        .build()
+}
 
 #[async_trait]
-impl Resource<Client> for CodeSigningConfigResource {
+impl Resource<Engine> for CodeSigningConfigResource {
     fn type_name(&self) -> &'static str {
         "lambdasign_code_signing_config"
     }
 
     fn schema(&self) -> Schema {
-        Schema::new("A Lambda code signing config. Every argument updates in place. Deleting a config that functions still use fails and names them.")
-            .attribute(Attribute::required("allowed_publishers", Type::set(Type::String)).describe("1 to 20 signing profile **version** ARNs (a profile's `version_arn`)."))
-            .attribute(Attribute::optional_computed("untrusted_artifact_on_deployment", Type::String).describe("`Warn` (default): deploy and log failed checks. `Enforce`: reject. Integrity failures are always rejected."))
-            .attribute(Attribute::optional("description", Type::String).describe("Up to 256 characters."))
-            .attribute(Attribute::optional("tags", Type::map(Type::String)).describe("Tags."))
-            .attribute(Attribute::computed("arn", Type::String).describe("ARN of the config."))
-            .attribute(Attribute::computed("config_id", Type::String).describe("Id of the config (`csc-...`)."))
-            .attribute(Attribute::computed("last_modified", Type::String).describe("When the config last changed (RFC 3339)."))
+        schema()
     }
 
-    fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        if let Some(publishers) = strings(config, "allowed_publishers") {
-            validate_publishers(&publishers, &mut diags);
-        }
-        if let Some(action) = string(config, "untrusted_artifact_on_deployment") {
-            if UntrustedArtifactAction::parse(&action).is_none() {
-                diags.error_at(
-                    AttributePath::attr("untrusted_artifact_on_deployment"),
-                    "Invalid policy",
-                    format!("{action:?} must be \"Warn\" or \"Enforce\"."),
-                );
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(publishers) = texts(config, ALLOWED_PUBLISHERS) {
+            for e in engine::check_publishers(&publishers, FieldPath::field(ALLOWED_PUBLISHERS)) {
+                // Set elements have no index in a configuration: point at the set.
+                let e = crate::engine::EngineError {
+                    field: Some(FieldPath::field(ALLOWED_PUBLISHERS)),
+                    ..e
+                };
+                convert::error(diags, "Invalid allowed publishers", &e);
             }
         }
-        if let Some(description) = string(config, "description") {
-            if description.chars().count() > MAX_DESCRIPTION {
-                diags.error_at(
-                    AttributePath::attr("description"),
-                    "Description too long",
-                    format!(
-                        "The description has {} characters; at most {MAX_DESCRIPTION} are allowed.",
-                        description.chars().count()
-                    ),
-                );
-            }
-        }
-        diags
     }
 
-    async fn plan(&self, _client: &Client, request: PlanRequest) -> PlanResponse {
-        let mut planned = request.proposed_state;
+    async fn plan(&self, engine: &Engine, plan: &mut Plan) {
+        let planned = &mut plan.planned;
         if planned
-            .get_attr("untrusted_artifact_on_deployment")
+            .get_attr(UNTRUSTED_ARTIFACT_ON_DEPLOYMENT)
             .is_some_and(Value::is_null)
         {
-            super::support::set_attr(&mut planned, "untrusted_artifact_on_deployment", "Warn");
+            set(
+                planned,
+                UNTRUSTED_ARTIFACT_ON_DEPLOYMENT,
+                Enforcement::Warn.as_str(),
+            );
         }
-        if request.prior_state.is_null() {
-            plan::mark_computed_unknown(&self.schema(), &mut planned);
-        } else if planned != request.prior_state {
-            plan::set_unknown(&mut planned, "last_modified");
+        match text_map(planned, TAGS) {
+            Some(own) => set(
+                planned,
+                TAGS_ALL,
+                map(&tags::effective(engine.default_tags(), &own)),
+            ),
+            None => set(planned, TAGS_ALL, Value::unknown()),
         }
-        PlanResponse {
-            planned_state: planned,
-            planned_private: request.prior_private,
-            ..PlanResponse::default()
+        if !plan.prior.is_null() && plan.planned != plan.prior {
+            set(&mut plan.planned, LAST_MODIFIED, Value::unknown());
         }
+        let prior = recorded(&plan.prior).filter(|_| !plan.prior.is_null());
+        let change = CscChange {
+            prior: prior.as_ref(),
+            allowed_publishers: planned_texts(&plan.planned, ALLOWED_PUBLISHERS),
+            enforcement: match planned_text(&plan.planned, UNTRUSTED_ARTIFACT_ON_DEPLOYMENT) {
+                Planned::Known(Some(e)) => e.parse().map_or(Planned::Unknown, Planned::Known),
+                _ => Planned::Unknown,
+            },
+        };
+        let report = engine::plan(engine, &change).await;
+        convert::report(report, &mut plan.diagnostics);
     }
 
-    async fn apply(&self, client: &Client, request: ApplyRequest) -> ApplyResponse {
-        let mut response = ApplyResponse {
-            private: request.planned_private,
-            ..ApplyResponse::default()
+    async fn create(&self, engine: &Engine, change: Change) -> Applied {
+        let mut applied = Applied {
+            private: change.private,
+            ..Applied::default()
         };
-        let prior = request.prior_state;
-        let planned = request.planned_state;
-        if planned.is_null() {
-            let arn = string(&prior, "arn").unwrap_or_default();
-            let result = client.backend.delete_code_signing_config(&arn).await;
-            destroyed(
-                result,
-                prior,
-                &format!("delete code signing config {arn}"),
-                &mut response,
-            );
-            return response;
+        let Some(spec) = spec_of(&change.planned, &mut applied.diagnostics) else {
+            return applied;
+        };
+        match engine::create(engine, &spec).await {
+            Ok(csc) => applied.state = state_of(engine, &csc, &change.planned),
+            Err(e) => convert::error(
+                &mut applied.diagnostics,
+                "Cannot create the code signing config",
+                &e,
+            ),
         }
-        let input = CodeSigningConfigInput {
-            allowed_publishers: strings(&planned, "allowed_publishers").unwrap_or_default(),
-            untrusted_artifact_on_deployment: string(&planned, "untrusted_artifact_on_deployment")
-                .and_then(|a| UntrustedArtifactAction::parse(&a))
-                .unwrap_or(UntrustedArtifactAction::Warn),
-            description: string(&planned, "description").unwrap_or_default(),
-            tags: string_map(&planned, "tags").unwrap_or_default(),
+        applied
+    }
+
+    async fn read(&self, engine: &Engine, request: ReadRequest) -> ReadResponse {
+        let mut response = ReadResponse {
+            private: request.private,
+            ..ReadResponse::default()
         };
-        let result = if prior.is_null() {
-            client.backend.create_code_signing_config(input).await
-        } else {
-            let arn = string(&prior, "arn").unwrap_or_default();
-            client.backend.update_code_signing_config(&arn, input).await
+        let Some(arn) = required_text(&request.current_state, ARN, &mut response.diagnostics)
+        else {
+            response.new_state = request.current_state;
+            return response;
         };
-        match result {
-            Ok(csc) => response.new_state = state_of(&csc, &planned),
+        match engine::read(engine, &arn).await {
+            Ok(Some(csc)) => response.new_state = state_of(engine, &csc, &request.current_state),
+            Ok(None) => {}
             Err(e) => {
-                backend_error(
+                convert::error(
                     &mut response.diagnostics,
-                    "save the code signing config",
+                    "Cannot read the code signing config",
                     &e,
                 );
-                response.new_state = prior;
+                response.new_state = request.current_state;
             }
         }
         response
     }
 
-    async fn read(&self, client: &Client, request: ReadRequest) -> ReadResponse {
-        let arn = string(&request.current_state, "arn").unwrap_or_default();
-        let found = client.backend.get_code_signing_config(&arn).await.map(Some);
-        refreshed(
-            found,
-            request,
-            &format!("read code signing config {arn}"),
-            state_of,
-        )
+    async fn update(&self, engine: &Engine, change: Change) -> Applied {
+        let mut applied = Applied {
+            private: change.private,
+            state: change.prior.clone(),
+            ..Applied::default()
+        };
+        let (Some(spec), Some(arn)) = (
+            spec_of(&change.planned, &mut applied.diagnostics),
+            required_text(&change.prior, ARN, &mut applied.diagnostics),
+        ) else {
+            return applied;
+        };
+        match engine::update(engine, &arn, &spec).await {
+            Ok(csc) => applied.state = state_of(engine, &csc, &change.planned),
+            Err(e) => convert::error(
+                &mut applied.diagnostics,
+                "Cannot update the code signing config",
+                &e,
+            ),
+        }
+        applied
     }
 
-    async fn import(&self, client: &Client, id: &str) -> ImportResponse {
+    async fn delete(&self, engine: &Engine, change: Change) -> Applied {
+        let mut applied = Applied {
+            private: change.private,
+            ..Applied::default()
+        };
+        let Some(arn) = required_text(&change.prior, ARN, &mut applied.diagnostics) else {
+            return applied;
+        };
+        if let Err(e) = engine::delete(engine, &arn).await {
+            convert::error(
+                &mut applied.diagnostics,
+                "Cannot delete the code signing config",
+                &e,
+            );
+        }
+        applied
+    }
+
+    async fn import(&self, engine: &Engine, id: &str) -> ImportResponse {
         let mut response = ImportResponse::default();
-        match client.backend.get_code_signing_config(id).await {
-            Ok(csc) => response.state = state_of(&csc, &Value::Null),
-            Err(e) => backend_error(
+        match engine::import(engine, id).await {
+            Ok(csc) => response.state = state_of(engine, &csc, &Value::Null),
+            Err(e) => convert::error(
                 &mut response.diagnostics,
-                &format!("import code signing config {id:?} (import by ARN)"),
+                "Cannot import the code signing config",
                 &e,
             ),
         }
         response
     }
-}
-
-/// 1 to 20 profile version ARNs; a profile ARN without its version is the
-/// usual mistake, so it gets a hint of its own.
-pub fn validate_publishers(publishers: &[String], diags: &mut Diagnostics) {
-    let path = AttributePath::attr("allowed_publishers");
-    if publishers.is_empty() || publishers.len() > MAX_ALLOWED_PUBLISHERS {
-        diags.error_at(path.clone(), "Wrong number of allowed publishers", format!("A code signing config lists 1 to {MAX_ALLOWED_PUBLISHERS} signing profile version ARNs; this one lists {}.", publishers.len()));
-    }
-    for publisher in publishers {
-        match parse_publisher(publisher) {
-            Ok(_) => {}
-            Err(e @ PublisherError::MissingVersion { .. }) => diags.error_at(
-                path.clone(),
-                "Signing profile ARN without a version",
-                e.to_string(),
-            ),
-            Err(e) => diags.error_at(
-                path.clone(),
-                "Invalid allowed publisher",
-                format!("{publisher:?}: {e}"),
-            ),
-        }
-    }
-}
-
-fn state_of(csc: &CodeSigningConfig, prior: &Value) -> Value {
-    Object::new()
-        .set("allowed_publishers", string_set(&csc.allowed_publishers))
-        .set(
-            "untrusted_artifact_on_deployment",
-            csc.untrusted_artifact_on_deployment.as_str(),
-        )
-        .set(
-            "description",
-            if csc.description.is_empty()
-                && prior.get_attr("description").is_none_or(Value::is_null)
-            {
-                Value::Null
-            } else {
-                Value::string(csc.description.as_str())
-            },
-        )
-        .set("tags", tags_value(&csc.tags, prior.get_attr("tags")))
-        .set("arn", csc.arn.as_str())
-        .set("config_id", csc.id.as_str())
-        .set("last_modified", format_time(csc.last_modified))
-        .build()
 }

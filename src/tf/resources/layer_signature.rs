@@ -1,105 +1,126 @@
 //! `data "lambdasign_layer_signature"`: for the account that consumes a
-//! layer: who signed a layer version, and (given a code signing config) how
-//! it fares in Lambda's four checks. A look-up: results are attributes, not
+//! layer: who signed a layer version (possibly another account's, if it
+//! granted this one), and optionally how it fares in Lambda's four checks
+//! against a code signing config. A look-up: results are attributes, not
 //! errors; use `lambdasign_verification` to block a plan.
 
 use async_trait::async_trait;
 use chrono::Utc;
 
-use super::support::{backend_error_at, opt_string, parse_time, set_attr, string};
-use super::verify;
-use crate::backend::ArtifactRef;
+use crate::domain::checks;
+use crate::domain::facts::ArtifactRef;
+use crate::domain::time::parse_time;
+use crate::engine::rules::FieldRule;
+use crate::engine::verification::{self, PolicyView};
+use crate::engine::{layer_version, Engine};
+use crate::tf::convert;
 use crate::tf::plugin::cty::{Type, Value};
-use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::tf::plugin::diagnostics::Diagnostics;
 use crate::tf::plugin::framework::{DataSource, DataSourceResponse};
 use crate::tf::plugin::schema::{Attribute, Schema};
-use crate::tf::provider::Client;
+use crate::tf::resources::verification::{check_type, checks_value};
+use crate::tf::values::{opt_text, set, text};
 
 pub struct LayerSignatureDataSource;
 
+const LAYER_VERSION_ARN: &str = "layer_version_arn";
+const CODE_SIGNING_CONFIG_ARN: &str = "code_signing_config_arn";
+const AT: &str = "at";
+const SIGNING_PROFILE_VERSION_ARN: &str = "signing_profile_version_arn";
+const SIGNING_JOB_ARN: &str = "signing_job_arn";
+const ALLOWED: &str = "allowed";
+const CHECKS: &str = "checks";
+
+fn layer_version_arn(text: &str) -> Result<(), crate::domain::names::Invalid> {
+    text.parse::<crate::domain::arn::LayerVersionArn>()
+        .map(|_| ())
+        .map_err(|e| crate::domain::names::Invalid(format!("{text:?}: {e}")))
+}
+
+fn time(text: &str) -> Result<(), crate::domain::names::Invalid> {
+    parse_time(text)
+        .map(|_| ())
+        .map_err(crate::domain::names::Invalid)
+}
+
+const RULES: &[FieldRule] = &[
+    FieldRule::text(&[LAYER_VERSION_ARN], layer_version_arn),
+    FieldRule::text(
+        &[CODE_SIGNING_CONFIG_ARN],
+        crate::engine::signed_artifact::csc_arn_rule,
+    ),
+    FieldRule::text(&[AT], time),
+];
+
 #[async_trait]
-impl DataSource<Client> for LayerSignatureDataSource {
+impl DataSource<Engine> for LayerSignatureDataSource {
     fn type_name(&self) -> &'static str {
         "lambdasign_layer_signature"
     }
 
     fn schema(&self) -> Schema {
         Schema::new("The signature of a layer version (possibly another account's, if it granted this one), and optionally its check results against a code signing config.")
-            .attribute(Attribute::required("layer_version_arn", Type::String).describe("Layer version ARN."))
-            .attribute(Attribute::optional("code_signing_config_arn", Type::String).describe("Evaluate the four checks against this config."))
-            .attribute(Attribute::optional("at", Type::String).describe("Evaluate as of this RFC 3339 time instead of now."))
-            .attribute(Attribute::computed("signing_profile_version_arn", Type::String).describe("The profile version that signed the layer (null if unsigned)."))
-            .attribute(Attribute::computed("signing_job_arn", Type::String).describe("The signing job (null if unsigned)."))
-            .attribute(Attribute::computed("allowed", Type::Bool).describe("With a config: whether Lambda would accept the layer."))
-            .attribute(Attribute::computed("checks", Type::list(verify::check_type())).describe("With a config: the four checks' results."))
+            .attribute(Attribute::required(LAYER_VERSION_ARN, Type::String).describe("Layer version ARN."))
+            .attribute(Attribute::optional(CODE_SIGNING_CONFIG_ARN, Type::String).describe("Evaluate the four checks against this config."))
+            .attribute(Attribute::optional(AT, Type::String).describe("Evaluate as of this RFC 3339 time instead of now."))
+            .attribute(Attribute::computed(SIGNING_PROFILE_VERSION_ARN, Type::String).describe("The profile version that signed the layer (null if unsigned)."))
+            .attribute(Attribute::computed(SIGNING_JOB_ARN, Type::String).describe("The signing job (null if unsigned)."))
+            .attribute(Attribute::computed(ALLOWED, Type::Bool).describe("With a config: whether Lambda would accept the layer."))
+            .attribute(Attribute::computed(CHECKS, Type::list(check_type())).describe("With a config: the four checks' results."))
+            .rules(RULES, &[])
     }
 
-    fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        if let Some(at) = string(config, "at") {
-            if let Err(reason) = parse_time(&at) {
-                diags.error_at(AttributePath::attr("at"), "Invalid time", reason);
-            }
-        }
-        diags
-    }
-
-    async fn read(&self, client: &Client, config: Value) -> DataSourceResponse {
-        let mut diags = Diagnostics::new();
-        let arn = string(&config, "layer_version_arn").unwrap_or_default();
-        let path = AttributePath::attr("layer_version_arn");
+    async fn read(&self, engine: &Engine, config: Value) -> DataSourceResponse {
+        let mut diagnostics = Diagnostics::new();
         let mut state = config.clone();
-        match client.backend.get_layer_version(&arn).await {
-            Ok(layer) => {
-                set_attr(
-                    &mut state,
-                    "signing_profile_version_arn",
-                    opt_string(layer.signing_profile_version_arn.as_deref()),
+        let Some(arn) = text(&config, LAYER_VERSION_ARN) else {
+            return DataSourceResponse { state, diagnostics };
+        };
+        let layer = match layer_version::read(engine, &arn).await {
+            Ok(Some(layer)) => layer,
+            Ok(None) => {
+                diagnostics.error(
+                    "Layer version not found",
+                    format!("{arn} does not exist or is not visible to this account."),
                 );
-                set_attr(
-                    &mut state,
-                    "signing_job_arn",
-                    opt_string(layer.signing_job_arn.as_deref()),
-                );
+                return DataSourceResponse { state, diagnostics };
             }
             Err(e) => {
-                backend_error_at(&mut diags, path, &format!("read layer version {arn}"), &e);
-                return DataSourceResponse {
-                    state,
-                    diagnostics: diags,
-                };
+                convert::error(&mut diagnostics, "Cannot read the layer version", &e);
+                return DataSourceResponse { state, diagnostics };
             }
-        }
-        if let Some(csc) = string(&config, "code_signing_config_arn") {
-            let at = string(&config, "at")
+        };
+        set(
+            &mut state,
+            SIGNING_PROFILE_VERSION_ARN,
+            opt_text(layer.signing_profile_version_arn.as_deref()),
+        );
+        set(
+            &mut state,
+            SIGNING_JOB_ARN,
+            opt_text(layer.signing_job_arn.as_deref()),
+        );
+        if let Some(csc) = text(&config, CODE_SIGNING_CONFIG_ARN) {
+            let at = text(&config, AT)
                 .and_then(|t| parse_time(&t).ok())
                 .unwrap_or_else(Utc::now);
-            if let Some(policy) = verify::load_policy(
-                client,
-                &csc,
-                AttributePath::attr("code_signing_config_arn"),
-                &mut diags,
-            )
-            .await
-            {
-                if let Some(verdict) = verify::evaluate(
-                    client,
-                    &ArtifactRef::LayerVersion(arn),
-                    &policy,
-                    at,
-                    path,
-                    &mut diags,
-                )
-                .await
-                {
-                    set_attr(&mut state, "allowed", verdict.allowed);
-                    set_attr(&mut state, "checks", verify::checks_value(&verdict));
+            let verdict = async {
+                let facts =
+                    verification::facts(engine, &ArtifactRef::LayerVersion(arn.clone())).await?;
+                match verification::policy(engine, &csc).await? {
+                    PolicyView::Known(policy) => Ok(Some(checks::evaluate(&facts, &policy, at))),
+                    PolicyView::Unknown { .. } => Ok(None),
                 }
+            };
+            match verdict.await {
+                Ok(Some(verdict)) => {
+                    set(&mut state, ALLOWED, verdict.allowed);
+                    set(&mut state, CHECKS, checks_value(&verdict));
+                }
+                Ok(None) => {}
+                Err(e) => convert::error(&mut diagnostics, "Cannot check the layer", &e),
             }
         }
-        DataSourceResponse {
-            state,
-            diagnostics: diags,
-        }
+        DataSourceResponse { state, diagnostics }
     }
 }

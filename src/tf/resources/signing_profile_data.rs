@@ -4,114 +4,116 @@
 
 use async_trait::async_trait;
 
-use super::support::{backend_error, format_time, set_attr, string, tags_value, Object};
-use crate::tf::plugin::cty::{Number, Type, Value};
-use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::domain::names;
+use crate::domain::time::format_time;
+use crate::engine::rules::FieldRule;
+use crate::engine::signing_profile::{self as engine, field::*};
+use crate::engine::Engine;
+use crate::tf::convert;
+use crate::tf::plugin::cty::{Type, Value};
+use crate::tf::plugin::diagnostics::Diagnostics;
 use crate::tf::plugin::framework::{DataSource, DataSourceResponse};
 use crate::tf::plugin::schema::{Attribute, Schema};
-use crate::tf::provider::Client;
+use crate::tf::values::{map, number, set, text, Object};
 
 pub struct SigningProfileDataSource;
 
+const PROFILE_OWNER: &str = "profile_owner";
+
+const RULES: &[FieldRule] = &[
+    FieldRule::text(&[NAME], names::profile_name),
+    FieldRule::text(&[PROFILE_OWNER], names::account_id),
+];
+
 #[async_trait]
-impl DataSource<Client> for SigningProfileDataSource {
+impl DataSource<Engine> for SigningProfileDataSource {
     fn type_name(&self) -> &'static str {
         "lambdasign_signing_profile"
     }
 
     fn schema(&self) -> Schema {
         Schema::new("Looks up a signing profile by name.")
-            .attribute(Attribute::required("name", Type::String).describe("Profile name."))
+            .attribute(Attribute::required(NAME, Type::String).describe("Profile name."))
             .attribute(
-                Attribute::optional("profile_owner", Type::String)
+                Attribute::optional(PROFILE_OWNER, Type::String)
                     .describe("Owning account, if not this one."),
             )
-            .attribute(Attribute::computed("arn", Type::String).describe("Profile ARN."))
+            .attribute(Attribute::computed(ARN, Type::String).describe("Profile ARN."))
             .attribute(
-                Attribute::computed("version", Type::String).describe("Current profile version."),
+                Attribute::computed(VERSION, Type::String).describe("Current profile version."),
             )
             .attribute(
-                Attribute::computed("version_arn", Type::String)
+                Attribute::computed(VERSION_ARN, Type::String)
                     .describe("Current profile version ARN."),
             )
+            .attribute(Attribute::computed(PLATFORM_ID, Type::String).describe("Signing platform."))
             .attribute(
-                Attribute::computed("platform_id", Type::String).describe("Signing platform."),
+                Attribute::computed(PLATFORM_DISPLAY_NAME, Type::String)
+                    .describe("The platform's display name."),
             )
             .attribute(
-                Attribute::computed("status", Type::String)
+                Attribute::computed(STATUS, Type::String)
                     .describe("`Active`, `Canceled` or `Revoked`."),
             )
             .attribute(
                 Attribute::computed(
-                    "signature_validity",
-                    Type::object([("value", Type::Number), ("type", Type::String)]),
+                    SIGNATURE_VALIDITY,
+                    Type::object([(VALUE, Type::Number), (TYPE, Type::String)]),
                 )
                 .describe("Signature validity period."),
             )
             .attribute(
                 Attribute::computed(
-                    "revocation",
-                    Type::object([("reason", Type::String), ("effective_time", Type::String)]),
+                    REVOCATION,
+                    Type::object([(REASON, Type::String), (EFFECTIVE_TIME, Type::String)]),
                 )
                 .describe("The revocation, if revoked."),
             )
-            .attribute(Attribute::computed("tags", Type::map(Type::String)).describe("Tags."))
+            .attribute(Attribute::computed(TAGS, Type::map(Type::String)).describe("Tags."))
+            .rules(RULES, &[])
     }
 
-    async fn read(&self, client: &Client, config: Value) -> DataSourceResponse {
-        let mut diags = Diagnostics::new();
-        let name = string(&config, "name").unwrap_or_default();
-        let owner = string(&config, "profile_owner");
+    async fn read(&self, engine: &Engine, config: Value) -> DataSourceResponse {
+        let mut diagnostics = Diagnostics::new();
         let mut state = config;
-        match client
-            .backend
-            .get_signing_profile(&name, owner.as_deref())
-            .await
-        {
+        let Some(name) = text(&state, NAME) else {
+            return DataSourceResponse { state, diagnostics };
+        };
+        let owner = text(&state, PROFILE_OWNER);
+        match engine::look_up(engine, &name, owner.as_deref()).await {
             Ok(profile) => {
-                set_attr(&mut state, "arn", profile.arn.as_str());
-                set_attr(&mut state, "version", profile.version.as_str());
-                set_attr(&mut state, "version_arn", profile.version_arn.as_str());
-                set_attr(&mut state, "platform_id", profile.platform_id.as_str());
-                set_attr(&mut state, "status", profile.status.as_str());
-                set_attr(
+                set(&mut state, ARN, profile.arn.as_str());
+                set(&mut state, VERSION, profile.version.as_str());
+                set(&mut state, VERSION_ARN, profile.version_arn.as_str());
+                set(&mut state, PLATFORM_ID, profile.platform_id.as_str());
+                set(
                     &mut state,
-                    "signature_validity",
+                    PLATFORM_DISPLAY_NAME,
+                    profile.platform_display_name(),
+                );
+                set(&mut state, STATUS, profile.status.as_str());
+                set(
+                    &mut state,
+                    SIGNATURE_VALIDITY,
                     Object::new()
-                        .set(
-                            "value",
-                            Value::number(Number::from_u64(u64::from(profile.validity.value))),
-                        )
-                        .set("type", profile.validity.unit.as_str())
+                        .set(VALUE, number(i64::from(profile.validity.value)))
+                        .set(TYPE, profile.validity.unit.as_str())
                         .build(),
                 );
-                set_attr(
+                set(
                     &mut state,
-                    "revocation",
+                    REVOCATION,
                     profile.revocation.as_ref().map_or(Value::Null, |r| {
                         Object::new()
-                            .set("reason", r.reason.as_str())
-                            .set("effective_time", format_time(r.effective_time))
+                            .set(REASON, r.reason.as_str())
+                            .set(EFFECTIVE_TIME, format_time(r.effective_time))
                             .build()
                     }),
                 );
-                set_attr(
-                    &mut state,
-                    "tags",
-                    tags_value(&profile.tags, Some(&Value::Map(Default::default()))),
-                );
+                set(&mut state, TAGS, map(&profile.tags));
             }
-            Err(e) => {
-                let mut inner = Diagnostics::new();
-                backend_error(&mut inner, &format!("read signing profile {name}"), &e);
-                for d in inner {
-                    diags.error_at(AttributePath::attr("name"), d.summary, d.detail);
-                }
-            }
+            Err(e) => convert::error(&mut diagnostics, "Cannot read the signing profile", &e),
         }
-        DataSourceResponse {
-            state,
-            diagnostics: diags,
-        }
+        DataSourceResponse { state, diagnostics }
     }
 }

@@ -1,214 +1,358 @@
-//! `data "lambdasign_verification"`: what Lambda would decide at deploy
-//! time, decided at plan time. Each artifact (function code or layer) is
-//! checked against one policy (a CSC, or an inline `policy` block); every
-//! blocking failure is an error diagnostic on that artifact's block, every
-//! `Warn` failure a warning, and the results are attributes.
+//! `lambdasign_verification`, as a data source and as a resource with the
+//! same schema: Lambda's four checks for function code and layers under one
+//! policy (`engine::verification`). The data source is read when Terraform
+//! reads it (and deferred while what it depends on changes); the resource
+//! is planned on every run, against the world as this run plans it, and
+//! records the verdict it planned.
 
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use chrono::Utc;
 
-use super::support::{block, parse_time, string, strings};
-use super::verify;
-use crate::backend::{ArtifactRef, UntrustedArtifactAction};
+use crate::domain::checks::{Enforcement, Status, Verdict};
+use crate::domain::facts::ArtifactRef;
+use crate::domain::field::FieldPath;
+use crate::domain::time::parse_time;
+use crate::engine::code_signing_config::{check_publishers, enforcement_rule};
+use crate::engine::rules::{FieldRule, Shape};
+use crate::engine::verification::{
+    self as engine, field::*, ArtifactSpec, PolicySource, VerificationSpec,
+};
+use crate::engine::{Engine, Planned};
+use crate::tf::convert;
 use crate::tf::plugin::cty::{Type, Value};
 use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
-use crate::tf::plugin::framework::{DataSource, DataSourceResponse};
+use crate::tf::plugin::framework::{
+    Applied, Change, DataSource, DataSourceResponse, ImportResponse, Plan, ReadRequest,
+    ReadResponse, Resource,
+};
 use crate::tf::plugin::schema::{Attribute, Block, NestedBlock, Schema};
-use crate::tf::provider::Client;
-use crate::domain::checks::Policy;
+use crate::tf::values::{block, planned_text, set, text, texts, Object};
+
+/// The type of one check result in state.
+pub fn check_type() -> Type {
+    Type::object([
+        (CHECK, Type::String),
+        (STATUS, Type::String),
+        (BLOCKING, Type::Bool),
+        (REASON, Type::String),
+    ])
+}
+
+/// The verdict's results as a state value: a list of check objects.
+pub fn checks_value(verdict: &Verdict) -> Value {
+    Value::List(
+        verdict
+            .results
+            .iter()
+            .map(|result| {
+                let (status, blocking) = match result.status {
+                    Status::Passed => ("passed", false),
+                    Status::Failed { blocking } => ("failed", blocking),
+                    Status::NotApplicable => ("not_applicable", false),
+                };
+                Object::new()
+                    .set(CHECK, result.check.to_string())
+                    .set(STATUS, status)
+                    .set(BLOCKING, blocking)
+                    .set(REASON, result.reason.as_str())
+                    .build()
+            })
+            .collect(),
+    )
+}
+
+fn schema(description: &str) -> Schema {
+    let policy = Block::new("An inline policy, instead of `code_signing_config_arn`.")
+        .attribute(
+            Attribute::required(ALLOWED_PUBLISHERS, Type::set(Type::String))
+                .describe("1 to 20 signing profile version ARNs."),
+        )
+        .attribute(
+            Attribute::optional(UNTRUSTED_ARTIFACT_ON_DEPLOYMENT, Type::String)
+                .describe("`Warn` (default) or `Enforce`."),
+        );
+    let artifact = Block::new("One function code package or layer to check. Set exactly one of `signed_file`, `signing_job_arn`, `layer_version_arn`.")
+        .attribute(Attribute::required(NAME, Type::String).describe("A name for the artifact, used in diagnostics."))
+        .attribute(Attribute::optional(SIGNED_FILE, Type::String).describe("A signed zip on disk (local backend)."))
+        .attribute(Attribute::optional(SIGNING_JOB_ARN, Type::String).describe("A signing job's ARN (its signed output is checked)."))
+        .attribute(Attribute::optional(LAYER_VERSION_ARN, Type::String).describe("A layer version, as attached to the function."))
+        .attribute(Attribute::computed(ALLOWED, Type::Bool).describe("Whether Lambda would accept this artifact."))
+        .attribute(Attribute::computed(CHECKS, Type::list(check_type())).describe("The four checks in Lambda's order: `check`, `status` (`passed`, `failed`, `not_applicable`), `blocking`, `reason`."));
+    Schema::new(description)
+        .attribute(Attribute::optional(CODE_SIGNING_CONFIG_ARN, Type::String).describe("The code signing config to check against (as this run plans it)."))
+        .attribute(Attribute::optional(AT, Type::String).describe("Evaluate as of this RFC 3339 time instead of now (e.g. to see what expires before a release)."))
+        .attribute(Attribute::computed(ALLOWED, Type::Bool).describe("Whether Lambda would accept every artifact."))
+        .block(NestedBlock::single(POLICY, policy))
+        .block(NestedBlock::list(ARTIFACT, artifact).items(1, 0))
+        .rules(RULES, SHAPE)
+}
+
+const RULES: &[FieldRule] = &[
+    FieldRule::text(&[AT], at_rule),
+    FieldRule::text(
+        &[POLICY, UNTRUSTED_ARTIFACT_ON_DEPLOYMENT],
+        enforcement_rule,
+    ),
+];
+const SHAPE: &[Shape] = &[Shape::ExactlyOne(&[CODE_SIGNING_CONFIG_ARN, POLICY])];
+
+fn at_rule(text: &str) -> Result<(), crate::domain::names::Invalid> {
+    parse_time(text)
+        .map(|_| ())
+        .map_err(crate::domain::names::Invalid)
+}
+
+fn validate(config: &Value, diags: &mut Diagnostics) {
+    if let Some(publishers) = block(config, POLICY).and_then(|p| texts(p, ALLOWED_PUBLISHERS)) {
+        let at = FieldPath::field(POLICY).then(ALLOWED_PUBLISHERS);
+        for e in check_publishers(&publishers, at.clone()) {
+            let e = crate::engine::EngineError {
+                field: Some(at.clone()),
+                ..e
+            };
+            convert::error(diags, "Invalid allowed publishers", &e);
+        }
+    }
+    for (index, artifact) in config
+        .get_attr(ARTIFACT)
+        .and_then(Value::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let states: Vec<Option<bool>> = engine::ARTIFACT_SOURCES
+            .iter()
+            .map(|s| match artifact.get_attr(s) {
+                Some(v) if !v.is_known() => None,
+                Some(v) => Some(!v.is_null()),
+                None => Some(false),
+            })
+            .collect();
+        if states.iter().all(Option::is_some)
+            && states.iter().filter(|s| **s == Some(true)).count() != 1
+        {
+            diags.error_at(
+                AttributePath::attr(ARTIFACT).index(index),
+                "Exactly one artifact source",
+                "Set exactly one of signed_file, signing_job_arn, layer_version_arn.",
+            );
+        }
+    }
+}
+
+/// The verification a configuration (or plan) asks for.
+fn spec_of(value: &Value, diags: &mut Diagnostics) -> VerificationSpec {
+    let policy = match (
+        planned_text(value, CODE_SIGNING_CONFIG_ARN),
+        value.get_attr(POLICY),
+    ) {
+        (Planned::Unknown, _) => Planned::Unknown,
+        (Planned::Known(Some(arn)), _) => Planned::Known(PolicySource::CodeSigningConfig(arn)),
+        (_, Some(p)) if !p.is_wholly_known() => Planned::Unknown,
+        (_, Some(p)) if !p.is_null() => {
+            let publishers = texts(p, ALLOWED_PUBLISHERS).unwrap_or_default();
+            let enforcement = text(p, UNTRUSTED_ARTIFACT_ON_DEPLOYMENT)
+                .and_then(|e| e.parse::<Enforcement>().ok())
+                .unwrap_or_default();
+            match engine::inline_policy(
+                &publishers,
+                enforcement,
+                FieldPath::field(POLICY).then(ALLOWED_PUBLISHERS),
+            ) {
+                Ok(policy) => Planned::Known(PolicySource::Inline(policy)),
+                Err(errors) => {
+                    for e in &errors {
+                        convert::error(diags, "Invalid policy", e);
+                    }
+                    Planned::Unknown
+                }
+            }
+        }
+        _ => Planned::Unknown,
+    };
+    let artifacts = value
+        .get_attr(ARTIFACT)
+        .and_then(Value::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|a| {
+            let source = |name: &str| planned_text(a, name);
+            let reference = match (
+                source(SIGNED_FILE),
+                source(SIGNING_JOB_ARN),
+                source(LAYER_VERSION_ARN),
+            ) {
+                (Planned::Known(Some(f)), _, _) => {
+                    Planned::Known(ArtifactRef::SignedFile(PathBuf::from(f)))
+                }
+                (_, Planned::Known(Some(j)), _) => Planned::Known(ArtifactRef::SigningJob(j)),
+                (_, _, Planned::Known(Some(l))) => Planned::Known(ArtifactRef::LayerVersion(l)),
+                _ => Planned::Unknown,
+            };
+            ArtifactSpec {
+                name: text(a, NAME).unwrap_or_default(),
+                source: reference,
+            }
+        })
+        .collect();
+    VerificationSpec {
+        policy,
+        artifacts,
+        at: text(value, AT).and_then(|t| parse_time(&t).ok()),
+    }
+}
+
+/// Evaluates and writes the results into `value`.
+async fn evaluate(engine: &Engine, value: &mut Value, diags: &mut Diagnostics) {
+    let spec = spec_of(value, diags);
+    let outcome = engine::verify(engine, &spec).await;
+    convert::report(outcome.report, diags);
+    let artifacts: Vec<Value> = value
+        .get_attr(ARTIFACT)
+        .and_then(Value::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .zip(
+            outcome
+                .results
+                .iter()
+                .map(Some)
+                .chain(std::iter::repeat(None)),
+        )
+        .map(|(artifact, result)| {
+            let mut artifact = artifact.clone();
+            match result.and_then(|r| r.verdict.as_ref()) {
+                Some(verdict) => {
+                    set(&mut artifact, ALLOWED, verdict.allowed);
+                    set(&mut artifact, CHECKS, checks_value(verdict));
+                }
+                None => {
+                    set(&mut artifact, ALLOWED, Value::unknown());
+                    set(&mut artifact, CHECKS, Value::unknown());
+                }
+            }
+            artifact
+        })
+        .collect();
+    set(value, ARTIFACT, Value::List(artifacts));
+    set(
+        value,
+        ALLOWED,
+        outcome.allowed.map_or(Value::unknown(), Value::bool),
+    );
+}
 
 pub struct VerificationDataSource;
 
-const SOURCES: [&str; 3] = ["signed_file", "signing_job_arn", "layer_version_arn"];
-
 #[async_trait]
-impl DataSource<Client> for VerificationDataSource {
+impl DataSource<Engine> for VerificationDataSource {
     fn type_name(&self) -> &'static str {
         "lambdasign_verification"
     }
 
     fn schema(&self) -> Schema {
-        let policy = Block::new("An inline policy, instead of `code_signing_config_arn`.")
-            .attribute(
-                Attribute::required("allowed_publishers", Type::set(Type::String))
-                    .describe("1 to 20 signing profile version ARNs."),
-            )
-            .attribute(
-                Attribute::optional("untrusted_artifact_on_deployment", Type::String)
-                    .describe("`Warn` (default) or `Enforce`."),
-            );
-        let artifact = Block::new("One function code package or layer to check. Set exactly one of `signed_file`, `signing_job_arn`, `layer_version_arn`.")
-            .attribute(Attribute::required("name", Type::String).describe("A name for the artifact, used in diagnostics."))
-            .attribute(Attribute::optional("signed_file", Type::String).describe("A signed zip on disk."))
-            .attribute(Attribute::optional("signing_job_arn", Type::String).describe("A signing job's ARN (its signed output is checked)."))
-            .attribute(Attribute::optional("layer_version_arn", Type::String).describe("A layer version, as attached to the function."))
-            .attribute(Attribute::computed("allowed", Type::Bool).describe("Whether Lambda would accept this artifact."))
-            .attribute(Attribute::computed("checks", Type::list(verify::check_type())).describe("The four checks in Lambda's order: `check`, `status` (`passed`, `failed`, `not_applicable`), `blocking`, `reason`."));
-        Schema::new("Verifies signed artifacts at plan time as Lambda would at deploy time: integrity, expiry, source mismatch and revocation under the code signing config's Warn/Enforce policy. Blocking failures are errors, Warn failures are warnings.")
-            .attribute(Attribute::optional("code_signing_config_arn", Type::String).describe("The code signing config to check against."))
-            .attribute(Attribute::optional("at", Type::String).describe("Evaluate as of this RFC 3339 time instead of now (e.g. to see what expires before a release)."))
-            .attribute(Attribute::computed("allowed", Type::Bool).describe("Whether Lambda would accept every artifact."))
-            .block(NestedBlock::single("policy", policy))
-            .block(NestedBlock::list("artifact", artifact).items(1, 0))
+        schema("Verifies signed artifacts as Lambda would at deploy time: integrity, expiry, source mismatch and revocation under the code signing config's Warn/Enforce policy. Blocking failures are errors, Warn failures are warnings. Terraform defers a data source that depends on resources with changes pending; in a change review, use the `lambdasign_verification` resource, which is planned on every run.")
     }
 
-    fn validate(&self, config: &Value) -> Diagnostics {
-        let mut diags = Diagnostics::new();
-        let csc = config
-            .get_attr("code_signing_config_arn")
-            .is_some_and(|v| !v.is_null());
-        let inline = config.get_attr("policy").is_some_and(|v| !v.is_null());
-        if csc == inline {
-            diags.error_at(
-                AttributePath::attr("code_signing_config_arn"),
-                "Exactly one policy",
-                "Set `code_signing_config_arn` or a `policy` block (exactly one).",
-            );
-        }
-        if let Some(policy) = block(config, "policy") {
-            if let Some(publishers) = strings(policy, "allowed_publishers") {
-                let mut inner = Diagnostics::new();
-                super::code_signing_config::validate_publishers(&publishers, &mut inner);
-                for d in inner {
-                    diags.error_at(
-                        AttributePath::attr("policy").then("allowed_publishers"),
-                        d.summary,
-                        d.detail,
-                    );
-                }
-            }
-            if let Some(action) = string(policy, "untrusted_artifact_on_deployment") {
-                if UntrustedArtifactAction::parse(&action).is_none() {
-                    diags.error_at(
-                        AttributePath::attr("policy").then("untrusted_artifact_on_deployment"),
-                        "Invalid policy",
-                        format!("{action:?} must be \"Warn\" or \"Enforce\"."),
-                    );
-                }
-            }
-        }
-        if let Some(at) = string(config, "at") {
-            if let Err(reason) = parse_time(&at) {
-                diags.error_at(AttributePath::attr("at"), "Invalid time", reason);
-            }
-        }
-        for (index, artifact) in config
-            .get_attr("artifact")
-            .and_then(Value::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            let set: Vec<&str> = SOURCES
-                .iter()
-                .copied()
-                .filter(|s| artifact.get_attr(s).is_some_and(|v| !v.is_null()))
-                .collect();
-            if set.len() != 1 {
-                diags.error_at(AttributePath::attr("artifact").index(index), "Exactly one artifact source", format!("Set exactly one of signed_file, signing_job_arn, layer_version_arn (found {}).", set.len()));
-            }
-        }
-        diags
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        validate(config, diags);
     }
 
-    async fn read(&self, client: &Client, config: Value) -> DataSourceResponse {
-        let mut diags = Diagnostics::new();
-        let at = string(&config, "at")
-            .and_then(|t| parse_time(&t).ok())
-            .unwrap_or_else(Utc::now);
-        let (policy, against) = match (
-            string(&config, "code_signing_config_arn"),
-            block(&config, "policy"),
-        ) {
-            (Some(arn), _) => (
-                verify::load_policy(
-                    client,
-                    &arn,
-                    AttributePath::attr("code_signing_config_arn"),
-                    &mut diags,
-                )
-                .await,
-                arn,
-            ),
-            (None, Some(inline)) => (
-                inline_policy(inline, &mut diags),
-                "the inline policy".to_string(),
-            ),
-            (None, None) => (None, String::new()),
-        };
-        let Some(policy) = policy else {
-            return DataSourceResponse {
-                state: config,
-                diagnostics: diags,
-            };
-        };
-        let mut all_allowed = true;
-        let mut artifacts = Vec::new();
-        for (index, artifact) in config
-            .get_attr("artifact")
-            .and_then(Value::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            let name = string(artifact, "name").unwrap_or_default();
-            let (field, reference) = if let Some(file) = string(artifact, "signed_file") {
-                ("signed_file", ArtifactRef::SignedFile(PathBuf::from(file)))
-            } else if let Some(job) = string(artifact, "signing_job_arn") {
-                ("signing_job_arn", ArtifactRef::SigningJob(job))
-            } else if let Some(layer) = string(artifact, "layer_version_arn") {
-                ("layer_version_arn", ArtifactRef::LayerVersion(layer))
-            } else {
-                artifacts.push(artifact.clone());
-                continue;
-            };
-            let path = AttributePath::attr("artifact").index(index).then(field);
-            let mut result = artifact.clone();
-            match verify::evaluate(client, &reference, &policy, at, path.clone(), &mut diags).await
-            {
-                Some(verdict) => {
-                    let what = if field == "layer_version_arn" {
-                        format!("Layer {name:?}")
-                    } else {
-                        format!("Artifact {name:?}")
-                    };
-                    verify::report(&verdict, &what, &against, &path, &mut diags);
-                    all_allowed &= verdict.allowed;
-                    super::support::set_attr(&mut result, "allowed", verdict.allowed);
-                    super::support::set_attr(&mut result, "checks", verify::checks_value(&verdict));
-                }
-                None => all_allowed = false,
-            }
-            artifacts.push(result);
-        }
+    async fn read(&self, engine: &Engine, config: Value) -> DataSourceResponse {
+        let mut diagnostics = Diagnostics::new();
         let mut state = config;
-        super::support::set_attr(&mut state, "artifact", Value::List(artifacts));
-        super::support::set_attr(&mut state, "allowed", all_allowed);
+        evaluate(engine, &mut state, &mut diagnostics).await;
+        // A data source's state must be wholly known once read.
+        if !state.is_wholly_known() {
+            set(&mut state, ALLOWED, false);
+        }
         DataSourceResponse {
-            state,
-            diagnostics: diags,
+            state: known_or_null(state),
+            diagnostics,
         }
     }
 }
 
-fn inline_policy(inline: &Value, diags: &mut Diagnostics) -> Option<Policy> {
-    let publishers = strings(inline, "allowed_publishers").unwrap_or_default();
-    let action = string(inline, "untrusted_artifact_on_deployment")
-        .and_then(|a| UntrustedArtifactAction::parse(&a))
-        .unwrap_or(UntrustedArtifactAction::Warn);
-    match Policy::new(&publishers, verify::enforcement(action)) {
-        Ok(policy) => Some(policy),
-        Err(errors) => {
-            for error in errors {
-                diags.error_at(
-                    AttributePath::attr("policy").then("allowed_publishers"),
-                    "Invalid policy",
-                    error.to_string(),
-                );
-            }
-            None
+/// Unknown results (an unreadable artifact) become null in a data source.
+fn known_or_null(value: Value) -> Value {
+    match value {
+        Value::Unknown(_) => Value::Null,
+        Value::Object(attrs) => Value::Object(
+            attrs
+                .into_iter()
+                .map(|(k, v)| (k, known_or_null(v)))
+                .collect(),
+        ),
+        Value::List(items) => Value::List(items.into_iter().map(known_or_null).collect()),
+        other => other,
+    }
+}
+
+pub struct VerificationResource;
+
+#[async_trait]
+impl Resource<Engine> for VerificationResource {
+    fn type_name(&self) -> &'static str {
+        "lambdasign_verification"
+    }
+
+    fn schema(&self) -> Schema {
+        schema("What Lambda would decide at deploy time for function code and layers under one policy, planned on every run against the world as this run plans it (a policy flipped to Enforce, a publisher removed, a revocation added): blocking failures fail the plan, Warn failures warn. It creates nothing outside Terraform; its state records the verdict.")
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        validate(config, diags);
+    }
+
+    async fn plan(&self, engine: &Engine, plan: &mut Plan) {
+        evaluate(engine, &mut plan.planned, &mut plan.diagnostics).await;
+    }
+
+    async fn create(&self, engine: &Engine, change: Change) -> Applied {
+        record(engine, change).await
+    }
+
+    async fn read(&self, _engine: &Engine, request: ReadRequest) -> ReadResponse {
+        // Nothing exists outside Terraform: the plan re-evaluates.
+        ReadResponse {
+            new_state: request.current_state,
+            private: request.private,
+            ..ReadResponse::default()
         }
     }
+
+    async fn update(&self, engine: &Engine, change: Change) -> Applied {
+        record(engine, change).await
+    }
+
+    async fn delete(&self, _engine: &Engine, change: Change) -> Applied {
+        Applied {
+            private: change.private,
+            ..Applied::default()
+        }
+    }
+
+    async fn import(&self, _engine: &Engine, _id: &str) -> ImportResponse {
+        let mut response = ImportResponse::default();
+        response.diagnostics.error(
+            "Nothing to import",
+            "A lambdasign_verification resource creates nothing outside Terraform: add it to the configuration and plan.",
+        );
+        response
+    }
+}
+
+/// Records the planned verdict; what the plan could not know is evaluated now.
+async fn record(engine: &Engine, change: Change) -> Applied {
+    let mut applied = Applied {
+        private: change.private,
+        state: change.planned,
+        ..Applied::default()
+    };
+    if !applied.state.is_wholly_known() {
+        evaluate(engine, &mut applied.state, &mut applied.diagnostics).await;
+        applied.state = known_or_null(applied.state);
+    }
+    applied
 }

@@ -10,9 +10,9 @@ use tonic::{Request, Response, Status};
 use super::convert;
 use crate::tf::plugin::cty::{Type, Value};
 use crate::tf::plugin::diagnostics::Diagnostics;
-use crate::tf::plugin::framework::{
-    ApplyRequest, DataSource, Function, PlanRequest, Provider, ReadRequest, Resource,
-};
+use crate::tf::plugin::framework::{Change, DataSource, Function, Provider, ReadRequest, Resource};
+use crate::tf::plugin::lifecycle;
+use crate::tf::plugin::plan::PrivateState;
 use crate::tf::plugin::proto::tfplugin6 as pb;
 use crate::tf::plugin::proto::tfplugin6::provider_server::Provider as ProviderRpc;
 use crate::tf::plugin::schema::Schema;
@@ -203,7 +203,8 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
                 "resource configuration",
                 &mut diags,
             ) {
-                diags.extend(resource.item.validate(&config));
+                lifecycle::validate(&resource.schema, &config, &mut diags);
+                resource.item.validate(&config, &mut diags);
             }
         }
         Ok(Response::new(pb::validate_resource_config::Response {
@@ -224,7 +225,8 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
                 "data source configuration",
                 &mut diags,
             ) {
-                diags.extend(data_source.item.validate(&config));
+                lifecycle::validate(&data_source.schema, &config, &mut diags);
+                data_source.item.validate(&config, &mut diags);
             }
         }
         Ok(Response::new(pb::validate_data_resource_config::Response {
@@ -363,27 +365,25 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
                         convert::encode(&Value::Null, ty, "planned state", &mut diags);
                     response.planned_private = request.prior_private;
                 } else if let Some(client) = self.client(&mut diags) {
-                    let plan = resource
-                        .item
-                        .plan(
-                            &client,
-                            PlanRequest {
-                                prior_state,
-                                proposed_state,
-                                config,
-                                prior_private: request.prior_private,
-                            },
-                        )
-                        .await;
+                    let plan = lifecycle::plan(
+                        resource.item.as_ref(),
+                        &resource.schema,
+                        &client,
+                        prior_state,
+                        proposed_state,
+                        config,
+                        &request.prior_private,
+                    )
+                    .await;
                     diags.extend(plan.diagnostics);
                     response.planned_state =
-                        convert::encode(&plan.planned_state, ty, "planned state", &mut diags);
+                        convert::encode(&plan.planned, ty, "planned state", &mut diags);
                     response.requires_replace = plan
                         .requires_replace
                         .iter()
                         .map(convert::attribute_path)
                         .collect();
-                    response.planned_private = plan.planned_private;
+                    response.planned_private = plan.private.to_bytes();
                 }
             }
         }
@@ -414,22 +414,16 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
             let config = convert::decode(request.config.as_ref(), ty, "configuration", &mut diags);
             if let (Some(prior_state), Some(planned_state), Some(config)) = (prior, planned, config)
             {
-                let applied = resource
-                    .item
-                    .apply(
-                        &client,
-                        ApplyRequest {
-                            prior_state,
-                            planned_state,
-                            config,
-                            planned_private: request.planned_private,
-                        },
-                    )
-                    .await;
+                let change = Change {
+                    prior: prior_state,
+                    planned: planned_state,
+                    config,
+                    private: PrivateState::from_bytes(&request.planned_private),
+                };
+                let applied = lifecycle::apply(resource.item.as_ref(), &client, change).await;
                 diags.extend(applied.diagnostics);
-                response.new_state =
-                    convert::encode(&applied.new_state, ty, "new state", &mut diags);
-                response.private = applied.private;
+                response.new_state = convert::encode(&applied.state, ty, "new state", &mut diags);
+                response.private = applied.private.to_bytes();
             }
         }
         response.diagnostics = convert::diagnostics(diags);

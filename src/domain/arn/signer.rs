@@ -14,136 +14,12 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// Longest signing job id accepted.
-pub const MAX_JOB_ID_LEN: usize = 64;
+use super::{validate_account, validate_partition_region, ArnError, ArnKind, Partition};
+use crate::domain::names;
 
+const SIGNER_RESOURCES: &str = "\"/signing-profiles/NAME[/VERSION]\" or \"/signing-jobs/JOB_ID\"";
 const PROFILES_PREFIX: &str = "/signing-profiles/";
 const JOBS_PREFIX: &str = "/signing-jobs/";
-
-/// The AWS partitions in which AWS Signer and Lambda code signing exist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub enum Partition {
-    /// `aws`: the commercial regions.
-    #[default]
-    Aws,
-    /// `aws-cn`: the China regions (`cn-*`).
-    AwsCn,
-    /// `aws-us-gov`: the GovCloud (US) regions (`us-gov-*`).
-    AwsUsGov,
-}
-
-impl Partition {
-    /// Every supported partition, in the order listed in error messages.
-    pub const ALL: [Partition; 3] = [Partition::Aws, Partition::AwsCn, Partition::AwsUsGov];
-
-    /// The partition as written in an ARN.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Partition::Aws => "aws",
-            Partition::AwsCn => "aws-cn",
-            Partition::AwsUsGov => "aws-us-gov",
-        }
-    }
-
-    /// The region-name prefix that the partition requires, if any.
-    fn region_prefix(self) -> Option<&'static str> {
-        match self {
-            Partition::Aws => None,
-            Partition::AwsCn => Some("cn-"),
-            Partition::AwsUsGov => Some("us-gov-"),
-        }
-    }
-
-    /// Whether `region` belongs to this partition.
-    fn contains_region(self, region: &str) -> bool {
-        match self.region_prefix() {
-            Some(prefix) => region.starts_with(prefix),
-            None => Partition::ALL
-                .iter()
-                .filter_map(|p| p.region_prefix())
-                .all(|prefix| !region.starts_with(prefix)),
-        }
-    }
-}
-
-impl fmt::Display for Partition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Partition {
-    type Err = ArnError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Partition::ALL
-            .into_iter()
-            .find(|p| p.as_str() == s)
-            .ok_or_else(|| ArnError::Partition {
-                found: s.to_owned(),
-            })
-    }
-}
-
-/// Which of the three Signer ARN kinds a string is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ArnKind {
-    Profile,
-    ProfileVersion,
-    Job,
-}
-
-impl fmt::Display for ArnKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ArnKind::Profile => "signing profile ARN",
-            ArnKind::ProfileVersion => "signing profile version ARN",
-            ArnKind::Job => "signing job ARN",
-        })
-    }
-}
-
-/// Why a string is not the Signer ARN that was expected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ArnError {
-    #[error("the ARN is empty")]
-    Empty,
-    #[error("an ARN starts with \"arn:\"; found {found:?}")]
-    NotAnArn { found: String },
-    #[error(
-        "an ARN has six colon-separated fields (arn:partition:service:region:account:resource); found {count}"
-    )]
-    FieldCount { count: usize },
-    #[error("partition must be one of \"aws\", \"aws-cn\", \"aws-us-gov\"; found {found:?}")]
-    Partition { found: String },
-    #[error("service must be \"signer\" (AWS Signer); found {found:?}")]
-    Service { found: String },
-    #[error("region {found:?} is not an AWS region name such as \"us-east-1\"")]
-    Region { found: String },
-    #[error("region {region:?} is not in partition {partition:?}")]
-    PartitionRegionMismatch {
-        partition: Partition,
-        region: String,
-    },
-    #[error("account id must be exactly 12 digits; found {found:?}")]
-    Account { found: String },
-    #[error(
-        "resource must be \"/signing-profiles/NAME[/VERSION]\" or \"/signing-jobs/JOB_ID\"; found {found:?}"
-    )]
-    Resource { found: String },
-    #[error(
-        "signing profile name must be 2 to 64 characters from letters, digits and '_'; found {found:?}"
-    )]
-    ProfileName { found: String },
-    #[error("signing profile version must be exactly 10 letters or digits; found {found:?}")]
-    ProfileVersion { found: String },
-    #[error(
-        "signing job id must be 1 to 64 characters from letters, digits and '-'; found {found:?}"
-    )]
-    JobId { found: String },
-    #[error("expected a {expected} but found a {found}")]
-    WrongKind { expected: ArnKind, found: ArnKind },
-}
 
 /// A signing profile ARN, without a version.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -182,84 +58,22 @@ pub enum SignerArn {
 // ---------------------------------------------------------------------------
 // Part rules: one small function per part, each with its own error.
 
-fn validate_region(region: &str) -> Result<(), ArnError> {
-    // e.g. us-east-1, us-gov-west-1, cn-north-1, ap-southeast-2:
-    // two letters, one or more lowercase words, then a number.
-    let parts: Vec<&str> = region.split('-').collect();
-    let ok = parts.len() >= 3
-        && parts[0].len() == 2
-        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
-        && parts[1..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts
-            .last()
-            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    if ok {
-        Ok(())
-    } else {
-        Err(ArnError::Region {
-            found: region.to_owned(),
-        })
-    }
-}
-
-fn validate_partition_region(partition: Partition, region: &str) -> Result<(), ArnError> {
-    validate_region(region)?;
-    if partition.contains_region(region) {
-        Ok(())
-    } else {
-        Err(ArnError::PartitionRegionMismatch {
-            partition,
-            region: region.to_owned(),
-        })
-    }
-}
-
-fn validate_account(account: &str) -> Result<(), ArnError> {
-    if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err(ArnError::Account {
-            found: account.to_owned(),
-        })
-    }
-}
-
 fn validate_profile_name(name: &str) -> Result<(), ArnError> {
-    if (2..=64).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    {
-        Ok(())
-    } else {
-        Err(ArnError::ProfileName {
-            found: name.to_owned(),
-        })
-    }
+    names::profile_name(name).map_err(|_| ArnError::ProfileName {
+        found: name.to_owned(),
+    })
 }
 
 fn validate_profile_version(version: &str) -> Result<(), ArnError> {
-    if version.len() == 10 && version.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        Ok(())
-    } else {
-        Err(ArnError::ProfileVersion {
-            found: version.to_owned(),
-        })
-    }
+    names::profile_version(version).map_err(|_| ArnError::ProfileVersion {
+        found: version.to_owned(),
+    })
 }
 
 fn validate_job_id(job_id: &str) -> Result<(), ArnError> {
-    if (1..=MAX_JOB_ID_LEN).contains(&job_id.len())
-        && job_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    {
-        Ok(())
-    } else {
-        Err(ArnError::JobId {
-            found: job_id.to_owned(),
-        })
-    }
+    names::job_id(job_id).map_err(|_| ArnError::JobId {
+        found: job_id.to_owned(),
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -427,6 +241,7 @@ impl FromStr for SignerArn {
         let partition: Partition = partition.parse()?;
         if service != "signer" {
             return Err(ArnError::Service {
+                expected: "signer",
                 found: service.to_owned(),
             });
         }
@@ -439,6 +254,7 @@ impl FromStr for SignerArn {
             let version = segments.next();
             if segments.next().is_some() {
                 return Err(ArnError::Resource {
+                    expected: SIGNER_RESOURCES,
                     found: resource.to_owned(),
                 });
             }
@@ -453,6 +269,7 @@ impl FromStr for SignerArn {
             )?))
         } else {
             Err(ArnError::Resource {
+                expected: SIGNER_RESOURCES,
                 found: resource.to_owned(),
             })
         }
@@ -619,6 +436,7 @@ mod tests {
                     assert_eq!(s.parse::<ProfileVersionArn>().unwrap().to_string(), s)
                 }
                 ArnKind::Job => assert_eq!(s.parse::<JobArn>().unwrap().to_string(), s),
+                other => panic!("{name}: a {other} is not a Signer ARN"),
             }
         }
     }

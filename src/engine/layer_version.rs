@@ -1,0 +1,372 @@
+//! Layer versions, whole: a signed artifact published as a Lambda layer
+//! version. Unlike Lambda, publishing verifies the signature first (and
+//! against `verify_against`), so a layer that functions could never use is
+//! caught before it exists. Versions are immutable: new content (by digest)
+//! or new metadata publishes a new version; a path spelled differently for
+//! the same file changes nothing. A file that another resource produces in
+//! the same run is read, and checked, at apply. `skip_destroy` keeps the
+//! version in Lambda when it is replaced or destroyed.
+
+use std::path::{Path, PathBuf};
+
+use super::rules::{FieldRule, Shape};
+use super::signed_artifact::{csc_arn_rule, rejection};
+use super::verification;
+use super::{Engine, EngineError, EngineResult, ErrorKind, Failed, Planned, Report};
+use crate::backend::{BackendError, PublishLayerVersion};
+use crate::domain::checks::Integrity;
+use crate::domain::facts::ArtifactRef;
+use crate::domain::field::FieldPath;
+use crate::domain::job::ObjectLocation;
+use crate::domain::layer::LayerVersion;
+use crate::domain::names;
+
+pub mod field {
+    pub const LAYER_NAME: &str = "layer_name";
+    pub const SIGNED_FILE: &str = "signed_file";
+    pub const SIGNED_OBJECT: &str = "signed_object";
+    pub const BUCKET: &str = "bucket";
+    pub const KEY: &str = "key";
+    pub const VERSION: &str = "version";
+    pub const COMPATIBLE_RUNTIMES: &str = "compatible_runtimes";
+    pub const COMPATIBLE_ARCHITECTURES: &str = "compatible_architectures";
+    pub const DESCRIPTION: &str = "description";
+    pub const LICENSE_INFO: &str = "license_info";
+    pub const VERIFY_AGAINST: &str = "verify_against";
+    pub const SKIP_DESTROY: &str = "skip_destroy";
+    pub const SOURCE_SHA384: &str = "source_sha384";
+    pub const ARN: &str = "arn";
+    pub const LAYER_ARN: &str = "layer_arn";
+    pub const SIGNING_PROFILE_VERSION_ARN: &str = "signing_profile_version_arn";
+    pub const SIGNING_JOB_ARN: &str = "signing_job_arn";
+    pub const CREATED_DATE: &str = "created_date";
+}
+use field::*;
+
+/// Changing any of these publishes a new version. The file is compared by
+/// [`plan`]: by its content's digest, not by how its path is spelled.
+pub const REPLACE_ON_CHANGE: &[&str] = &[
+    LAYER_NAME,
+    SIGNED_OBJECT,
+    COMPATIBLE_RUNTIMES,
+    COMPATIBLE_ARCHITECTURES,
+    DESCRIPTION,
+    LICENSE_INFO,
+];
+
+/// What publishing produces; unknown whenever a new version is planned.
+pub const PRODUCED: &[&str] = &[
+    ARN,
+    LAYER_ARN,
+    VERSION,
+    SIGNING_PROFILE_VERSION_ARN,
+    SIGNING_JOB_ARN,
+    CREATED_DATE,
+];
+
+pub const RULES: &[FieldRule] = &[
+    FieldRule::text(&[LAYER_NAME], names::layer_name),
+    FieldRule::each(&[COMPATIBLE_RUNTIMES], names::runtime),
+    FieldRule::each(&[COMPATIBLE_ARCHITECTURES], names::architecture),
+    FieldRule::text(&[DESCRIPTION], names::description),
+    FieldRule::text(&[LICENSE_INFO], license_rule),
+    FieldRule::each(&[VERIFY_AGAINST], csc_arn_rule),
+];
+
+pub const SHAPE: &[Shape] = &[Shape::ExactlyOne(&[SIGNED_FILE, SIGNED_OBJECT])];
+
+/// Lambda's limit on `license_info`: 512 characters.
+fn license_rule(text: &str) -> Result<(), names::Invalid> {
+    if text.chars().count() <= 512 {
+        Ok(())
+    } else {
+        Err(names::Invalid(
+            "license_info has more than 512 characters".into(),
+        ))
+    }
+}
+
+/// A layer version as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerSpec {
+    pub layer_name: String,
+    pub content: ObjectLocation,
+    pub compatible_runtimes: Vec<String>,
+    pub compatible_architectures: Vec<String>,
+    pub description: String,
+    pub license_info: Option<String>,
+    pub verify_against: Vec<String>,
+}
+
+/// What a plan step of a layer version knows.
+#[derive(Debug, Clone)]
+pub struct LayerChange<'a> {
+    pub prior: Option<&'a LayerVersion>,
+    pub prior_source_sha384: Option<String>,
+    /// Compared by content: another spelling of the same file publishes nothing.
+    pub signed_file: Planned<Option<PathBuf>>,
+    pub verify_against: Planned<Vec<String>>,
+    /// The configured fields whose change publishes a new version.
+    pub replacing: Vec<&'static str>,
+}
+
+#[derive(Debug, Default)]
+pub struct LayerPlan {
+    pub report: Report,
+    /// The content's digest (`Known(None)`: content in S3, read at apply).
+    pub source_sha384: Planned<Option<String>>,
+    /// Why a new version is published, beyond changed configuration.
+    pub republish: Vec<&'static str>,
+}
+
+/// SHA-384 (hex) of a file at plan time; `None` when it does not exist yet.
+async fn digest_if_present(path: &Path) -> EngineResult<Option<String>> {
+    let owned = path.to_path_buf();
+    match tokio::task::spawn_blocking(move || crate::domain::digest::sha384_file(&owned)).await {
+        Ok(Ok(digest)) => Ok(Some(hex::encode(digest))),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Ok(Err(e)) => Err(EngineError::invalid(
+            SIGNED_FILE,
+            format!("{}: {e}", path.display()),
+        )),
+        Err(e) => Err(EngineError::new(
+            ErrorKind::Internal,
+            format!("reading {}: {e}", path.display()),
+        )),
+    }
+}
+
+pub async fn plan(engine: &Engine, change: &LayerChange<'_>) -> LayerPlan {
+    let mut out = LayerPlan::default();
+    out.source_sha384 = match &change.signed_file {
+        Planned::Unknown => Planned::Unknown,
+        Planned::Known(None) => Planned::Known(None),
+        Planned::Known(Some(path)) => match digest_if_present(path).await {
+            Ok(Some(digest)) => Planned::Known(Some(digest)),
+            Ok(None) => {
+                out.report.warning(
+                    Some(FieldPath::field(SIGNED_FILE)),
+                    "Signed file does not exist yet",
+                    format!("{} does not exist at plan time. If another resource of this configuration makes it (such as a lambdasign_signed_artifact's output), it is read and verified at apply, before publishing; otherwise apply fails.", path.display()),
+                );
+                Planned::Unknown
+            }
+            Err(e) => {
+                out.report.failure("Cannot read the signed file", &e);
+                return out;
+            }
+        },
+    };
+    let Some(prior) = change.prior else {
+        check_content(engine, change, &out.source_sha384, &mut out.report).await;
+        return out;
+    };
+    match (&out.source_sha384, &change.prior_source_sha384) {
+        (Planned::Known(Some(now)), Some(before)) if now != before => {
+            out.republish.push(SOURCE_SHA384)
+        }
+        (Planned::Unknown, _) => out.republish.push(SOURCE_SHA384),
+        _ => {}
+    }
+    if change.replacing.is_empty() && out.republish.is_empty() {
+        // The published version stays: check it as it is now.
+        if let Planned::Known(cscs) = &change.verify_against {
+            match verification::facts(
+                engine,
+                &ArtifactRef::LayerVersion(prior.layer_version_arn.clone()),
+            )
+            .await
+            {
+                Ok(facts) => {
+                    verification::against_configs(
+                        engine,
+                        &facts,
+                        cscs,
+                        "Layer",
+                        &FieldPath::field(VERIFY_AGAINST),
+                        &mut out.report,
+                    )
+                    .await;
+                }
+                Err(e) if e.is_not_found() => {}
+                Err(e) => out.report.failure(
+                    "Cannot read the layer's signature",
+                    &e.at(FieldPath::field(ARN)),
+                ),
+            }
+        }
+    } else {
+        check_content(engine, change, &out.source_sha384, &mut out.report).await;
+    }
+    out
+}
+
+/// The content about to be published: intact, and passing each config.
+async fn check_content(
+    engine: &Engine,
+    change: &LayerChange<'_>,
+    digest: &Planned<Option<String>>,
+    report: &mut Report,
+) {
+    let (Planned::Known(Some(path)), Planned::Known(Some(_))) = (&change.signed_file, digest)
+    else {
+        return;
+    };
+    let cscs = change.verify_against.known().cloned().unwrap_or_default();
+    if let Err(e) = verify_content(engine, path, &cscs, report).await {
+        report.failure("Cannot verify the layer content", &e);
+    }
+}
+
+/// The signature must be intact (Lambda rejects functions using a layer
+/// whose signature does not verify, whatever the policy), and pass each
+/// config in `verify_against`.
+async fn verify_content(
+    engine: &Engine,
+    path: &Path,
+    cscs: &[String],
+    report: &mut Report,
+) -> EngineResult<()> {
+    let field = FieldPath::field(SIGNED_FILE);
+    let facts = verification::facts(engine, &ArtifactRef::SignedFile(path.to_path_buf()))
+        .await
+        .map_err(|e| e.at(field.clone()))?;
+    match facts.signature.as_ref().map(|s| &s.integrity) {
+        Some(Integrity::Valid) => {}
+        Some(Integrity::Invalid { reason }) => report.error(
+            Some(field),
+            "Layer content failed the integrity check",
+            format!("{reason}. Lambda rejects functions that use a layer whose signature does not verify, whatever the policy."),
+        ),
+        None => report.error(
+            Some(field),
+            "Layer content is not signed",
+            "The content carries no signature. Sign it first (lambdasign_signed_artifact) and publish the signed output.",
+        ),
+    }
+    verification::against_configs(
+        engine,
+        &facts,
+        cscs,
+        "Layer",
+        &FieldPath::field(VERIFY_AGAINST),
+        report,
+    )
+    .await;
+    Ok(())
+}
+
+/// Verifies local content, then publishes. Content in S3 is verified
+/// through the published version; a version that then fails is returned
+/// with the error, so it is not orphaned.
+pub async fn create(
+    engine: &Engine,
+    spec: &LayerSpec,
+) -> Result<LayerVersion, Failed<LayerVersion>> {
+    if let ObjectLocation::File(path) = &spec.content {
+        let mut report = Report::new();
+        verify_content(engine, path, &spec.verify_against, &mut report).await?;
+        rejection(report)?;
+    }
+    tracing::info!(layer = %spec.layer_name, "publishing layer version");
+    let layer = engine
+        .backend()
+        .publish_layer_version(PublishLayerVersion {
+            layer_name: spec.layer_name.clone(),
+            content: spec.content.clone(),
+            compatible_runtimes: spec.compatible_runtimes.clone(),
+            compatible_architectures: spec.compatible_architectures.clone(),
+            description: spec.description.clone(),
+            license_info: spec.license_info.clone(),
+        })
+        .await
+        .map_err(|e| {
+            let e = EngineError::from(e);
+            let e = if e.field.as_ref().is_some_and(|f| f.to_string() == "content") {
+                EngineError {
+                    field: Some(FieldPath::field(SIGNED_FILE)),
+                    ..e
+                }
+            } else {
+                e
+            };
+            e.doing(format!("publish layer {}", spec.layer_name))
+        })?;
+    tracing::info!(arn = %layer.layer_version_arn, "published layer version");
+    if matches!(spec.content, ObjectLocation::S3 { .. }) && !spec.verify_against.is_empty() {
+        let checked = async {
+            let facts = verification::facts(
+                engine,
+                &ArtifactRef::LayerVersion(layer.layer_version_arn.clone()),
+            )
+            .await?;
+            let mut report = Report::new();
+            verification::against_configs(
+                engine,
+                &facts,
+                &spec.verify_against,
+                "Layer",
+                &FieldPath::field(VERIFY_AGAINST),
+                &mut report,
+            )
+            .await;
+            rejection(report)
+        };
+        if let Err(error) = checked.await {
+            return Err(Failed {
+                made: Some(layer),
+                error,
+            });
+        }
+    }
+    Ok(layer)
+}
+
+/// The version; gone (`None`) when missing.
+pub async fn read(engine: &Engine, arn: &str) -> EngineResult<Option<LayerVersion>> {
+    match engine.backend().get_layer_version(arn).await {
+        Ok(layer) => Ok(Some(layer)),
+        Err(BackendError::NotFound(_)) => Ok(None),
+        Err(e) => Err(EngineError::from(e).doing(format!("read layer version {arn}"))),
+    }
+}
+
+/// Deletes the version (unless it is to be kept); gone already is done.
+pub async fn delete(engine: &Engine, layer: &LayerVersion, skip_destroy: bool) -> EngineResult<()> {
+    if skip_destroy {
+        tracing::info!(arn = %layer.layer_version_arn, "keeping layer version (skip_destroy)");
+        return Ok(());
+    }
+    tracing::info!(arn = %layer.layer_version_arn, "deleting layer version");
+    match engine
+        .backend()
+        .delete_layer_version(&layer.layer_name, layer.version)
+        .await
+    {
+        Ok(()) | Err(BackendError::NotFound(_)) => Ok(()),
+        Err(e) => {
+            Err(EngineError::from(e)
+                .doing(format!("delete layer version {}", layer.layer_version_arn)))
+        }
+    }
+}
+
+/// Imports by layer version ARN, as the AWS provider does; `ARN,FILE`
+/// also names the signed file it was published from.
+pub async fn import(engine: &Engine, id: &str) -> EngineResult<(LayerVersion, Option<PathBuf>)> {
+    let (arn, file) = match id.split_once(',') {
+        Some((arn, file)) => (arn, Some(PathBuf::from(file))),
+        None => (id, None),
+    };
+    let layer = engine.backend().get_layer_version(arn).await.map_err(|e| {
+        EngineError::from(e).doing(format!(
+            "import layer version {arn:?} (import by layer version ARN)"
+        ))
+    })?;
+    Ok((layer, file))
+}
+
+/// The versions of one of this account's layers.
+pub async fn list(engine: &Engine, layer_name: &str) -> EngineResult<Vec<LayerVersion>> {
+    Ok(engine.backend().list_layer_versions(layer_name).await?)
+}

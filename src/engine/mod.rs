@@ -1,0 +1,129 @@
+//! The engine: one module per resource with its whole behaviour (what it
+//! validates, what it plans, what create/read/update/delete/import/list do,
+//! which changes replace it), plus verification against the planned world.
+//! Front ends translate to and from these use cases; backends do the I/O;
+//! the domain decides.
+
+pub mod code_signing_config;
+mod error;
+pub mod layer_grant;
+pub mod layer_version;
+mod locks;
+pub mod planned;
+pub mod profile_permission;
+mod report;
+pub mod rules;
+pub mod signed_artifact;
+pub mod signing_profile;
+pub mod verification;
+
+use std::sync::Arc;
+
+pub use error::{EngineError, EngineResult, ErrorKind, Failed};
+pub use report::{Finding, Report, Severity};
+
+use crate::backend::local::{LocalBackend, LocalConfig};
+use crate::backend::Backend;
+use crate::domain::identity::Identity;
+use crate::domain::tags::Tags;
+use locks::KeyedLocks;
+use planned::PlannedWorld;
+
+/// A value a plan knows now, or only after apply.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Planned<T> {
+    Known(T),
+    #[default]
+    Unknown,
+}
+
+impl<T> Planned<T> {
+    pub fn known(&self) -> Option<&T> {
+        match self {
+            Planned::Known(value) => Some(value),
+            Planned::Unknown => None,
+        }
+    }
+}
+
+/// Which backend to use, with its settings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BackendConfig {
+    Local(LocalConfig),
+    #[cfg(feature = "aws")]
+    Aws(crate::backend::aws::AwsConfig),
+}
+
+/// The engine over one backend, acting as one account.
+pub struct Engine {
+    backend: Arc<dyn Backend>,
+    locks: KeyedLocks,
+    planned: PlannedWorld,
+    default_tags: Tags,
+}
+
+/// An engine and what connecting it had to say.
+pub struct Connected {
+    pub engine: Engine,
+    pub warnings: Vec<String>,
+}
+
+impl Engine {
+    pub fn new(backend: Arc<dyn Backend>) -> Self {
+        Engine {
+            backend,
+            locks: KeyedLocks::default(),
+            planned: PlannedWorld::default(),
+            default_tags: Tags::new(),
+        }
+    }
+
+    /// Tags every taggable resource gets unless it sets its own value.
+    pub fn with_default_tags(mut self, tags: Tags) -> Self {
+        self.default_tags = tags;
+        self
+    }
+
+    /// Opens the configured backend.
+    pub async fn connect(config: &BackendConfig) -> EngineResult<Connected> {
+        match config {
+            BackendConfig::Local(local) => {
+                let backend = LocalBackend::open(local).map_err(|e| {
+                    EngineError::from(e).doing(format!("the store at {}", local.path.display()))
+                })?;
+                Ok(Connected {
+                    engine: Engine::new(Arc::new(backend)),
+                    warnings: Vec::new(),
+                })
+            }
+            #[cfg(feature = "aws")]
+            BackendConfig::Aws(aws) => {
+                let connected = crate::backend::aws::AwsBackend::connect(aws)
+                    .await
+                    .map_err(|e| EngineError::new(ErrorKind::AccessDenied, e.to_string()))?;
+                Ok(Connected {
+                    engine: Engine::new(Arc::new(connected.backend)),
+                    warnings: connected.warnings,
+                })
+            }
+        }
+    }
+
+    pub fn identity(&self) -> &Identity {
+        self.backend.identity()
+    }
+
+    pub fn default_tags(&self) -> &Tags {
+        &self.default_tags
+    }
+
+    /// The backend, for use cases in this layer.
+    fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
+    }
+
+    /// What this process has planned so far.
+    pub fn planned(&self) -> &PlannedWorld {
+        &self.planned
+    }
+}

@@ -1,0 +1,85 @@
+//! The world as planned: what the resources this process has planned so
+//! far will make of code signing configs and signing profiles once applied.
+//!
+//! Terraform plans a provider configuration's resources in one process,
+//! dependencies first, so a check planned after a change sees it: a policy
+//! flipped to Enforce, a publisher removed, a revocation added. Each plan
+//! step records what it will do here; verification reads through it.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::checks::Policy;
+
+/// A code signing config as planned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlannedPolicy {
+    /// The policy after this run's change.
+    Known(Policy),
+    /// Something it depends on is known only after apply.
+    Unknown { why: String },
+}
+
+/// A signing profile version's revocation as planned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedRevocation {
+    pub profile_name: String,
+    pub reason: String,
+    pub effective_time: DateTime<Utc>,
+}
+
+#[derive(Default)]
+struct World {
+    /// By code signing config ARN.
+    policies: HashMap<String, PlannedPolicy>,
+    /// By signing profile version ARN.
+    revocations: HashMap<String, PlannedRevocation>,
+    /// Profiles (by owner and name) that this run creates: their version
+    /// is known only after apply.
+    new_profiles: HashMap<(String, String), ()>,
+}
+
+/// What this process has planned, shared by every plan step.
+#[derive(Default)]
+pub struct PlannedWorld(Mutex<World>);
+
+impl PlannedWorld {
+    fn with<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
+        match self.0.lock() {
+            Ok(mut world) => f(&mut world),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+
+    pub fn plan_policy(&self, csc_arn: &str, policy: PlannedPolicy) {
+        self.with(|w| w.policies.insert(csc_arn.to_string(), policy));
+    }
+
+    pub fn policy(&self, csc_arn: &str) -> Option<PlannedPolicy> {
+        self.with(|w| w.policies.get(csc_arn).cloned())
+    }
+
+    pub fn plan_revocation(&self, version_arn: &str, revocation: PlannedRevocation) {
+        self.with(|w| w.revocations.insert(version_arn.to_string(), revocation));
+    }
+
+    pub fn revocation(&self, version_arn: &str) -> Option<PlannedRevocation> {
+        self.with(|w| w.revocations.get(version_arn).cloned())
+    }
+
+    pub fn plan_new_profile(&self, owner: &str, name: &str) {
+        self.with(|w| {
+            w.new_profiles
+                .insert((owner.to_string(), name.to_string()), ())
+        });
+    }
+
+    pub fn is_new_profile(&self, owner: &str, name: &str) -> bool {
+        self.with(|w| {
+            w.new_profiles
+                .contains_key(&(owner.to_string(), name.to_string()))
+        })
+    }
+}

@@ -1,0 +1,720 @@
+//! Signed artifacts, whole: one signing job per resource.
+//!
+//! At plan time the source is read (its SHA-384 is part of the plan, so an
+//! edited file re-signs) and all four checks run against each config in
+//! `verify_against`, as planned in this run. Where a new signature fixes a
+//! failure (output altered or deleted, job revoked, expired or inside
+//! `renew_before`), the plan re-signs and says why; where it does not
+//! (profile revoked, not an allowed publisher), the plan errors under
+//! Enforce and warns under Warn. Signing reuses the job its idempotency
+//! token started, verifies the output before returning, and keeps whatever
+//! it made when a later step fails.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::profile_permission::check_profile_exists;
+use super::rules::{FieldRule, Shape};
+use super::verification::{self, PolicyView};
+use super::{Engine, EngineError, EngineResult, ErrorKind, Failed, Planned, Report};
+use crate::backend::{BackendError, Staging, StartSigningJob};
+use crate::domain::arn::CscArn;
+use crate::domain::artifact::{self, ArtifactError};
+use crate::domain::checks::{self, Integrity};
+use crate::domain::facts::ArtifactRef;
+use crate::domain::field::FieldPath;
+use crate::domain::job::{ObjectLocation, SigningJob};
+use crate::domain::names;
+use crate::domain::time::{format_time, parse_duration};
+
+pub mod field {
+    pub const PROFILE_NAME: &str = "profile_name";
+    pub const PROFILE_OWNER: &str = "profile_owner";
+    pub const SOURCE_FILE: &str = "source_file";
+    pub const SOURCE_OBJECT: &str = "source_object";
+    pub const OUTPUT_FILE: &str = "output_file";
+    pub const STAGING: &str = "staging";
+    pub const DESTINATION: &str = "destination";
+    pub const BUCKET: &str = "bucket";
+    pub const KEY: &str = "key";
+    pub const VERSION: &str = "version";
+    pub const PREFIX: &str = "prefix";
+    pub const VERIFY_AGAINST: &str = "verify_against";
+    pub const RENEW_BEFORE: &str = "renew_before";
+    pub const REVOKE_ON_DESTROY: &str = "revoke_on_destroy";
+    pub const TIMEOUTS: &str = "timeouts";
+    pub const CREATE: &str = "create";
+    pub const SOURCE_SHA384: &str = "source_sha384";
+    pub const JOB_ID: &str = "job_id";
+    pub const JOB_ARN: &str = "job_arn";
+    pub const PROFILE_VERSION_ARN: &str = "profile_version_arn";
+    pub const SIGNED_OBJECT: &str = "signed_object";
+    pub const SIGNED_FILE: &str = "signed_file";
+    pub const SIGNED_SHA384: &str = "signed_sha384";
+    pub const OUTPUT_SHA384: &str = "output_sha384";
+    pub const SIGNED_AT: &str = "signed_at";
+    pub const SIGNATURE_EXPIRES_AT: &str = "signature_expires_at";
+}
+use field::*;
+
+/// Changing any of these makes a new signing job. The file paths are
+/// compared by [`plan`] (as paths: `./x` is `x`), the source by its digest.
+pub const REPLACE_ON_CHANGE: &[&str] = &[
+    PROFILE_NAME,
+    PROFILE_OWNER,
+    SOURCE_OBJECT,
+    STAGING,
+    DESTINATION,
+];
+
+/// What a signing job produces; unknown whenever a (re-)sign is planned.
+pub const PRODUCED: &[&str] = &[
+    JOB_ID,
+    JOB_ARN,
+    PROFILE_VERSION_ARN,
+    SIGNED_OBJECT,
+    SIGNED_FILE,
+    SIGNED_SHA384,
+    OUTPUT_SHA384,
+    SIGNED_AT,
+    SIGNATURE_EXPIRES_AT,
+];
+
+pub const RULES: &[FieldRule] = &[
+    FieldRule::text(&[PROFILE_NAME], names::profile_name),
+    FieldRule::text(&[PROFILE_OWNER], names::account_id),
+    FieldRule::each(&[VERIFY_AGAINST], csc_arn_rule),
+    FieldRule::text(&[RENEW_BEFORE], duration_rule),
+    FieldRule::text(&[TIMEOUTS, CREATE], duration_rule),
+];
+
+pub const SHAPE: &[Shape] = &[
+    Shape::ExactlyOne(&[SOURCE_FILE, SOURCE_OBJECT]),
+    // Both may be set: on aws Signer writes to `destination` and the signed
+    // object is then downloaded to `output_file`.
+    Shape::AtLeastOne(&[OUTPUT_FILE, DESTINATION]),
+];
+
+pub fn csc_arn_rule(text: &str) -> Result<(), names::Invalid> {
+    text.parse::<CscArn>()
+        .map(|_| ())
+        .map_err(|e| names::Invalid(format!("{text:?} is not a code signing config ARN: {e}")))
+}
+
+fn duration_rule(text: &str) -> Result<(), names::Invalid> {
+    parse_duration(text).map(|_| ()).map_err(names::Invalid)
+}
+
+/// The output must not overwrite the source.
+pub fn check_paths(source: Option<&Path>, output: Option<&Path>) -> Result<(), EngineError> {
+    match (source, output) {
+        (Some(source), Some(output)) if same_path(source, output) => Err(EngineError::invalid(
+            OUTPUT_FILE,
+            "`output_file` must differ from `source_file`: the source is hashed at every plan, and a signed zip cannot be signed again",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether two paths name the same file (`./x` and `x` do).
+pub fn same_path(a: &Path, b: &Path) -> bool {
+    normalize(a) == normalize(b)
+}
+
+/// A path with `.` steps removed and made absolute against the working
+/// directory, without touching the filesystem (the file may not exist yet).
+pub fn normalize(path: &Path) -> PathBuf {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().map_or_else(|_| path.to_path_buf(), |cwd| cwd.join(path))
+    };
+    let mut out = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// An S3 location: `bucket` and a key prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub bucket: String,
+    pub prefix: String,
+}
+
+/// An artifact as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactSpec {
+    pub profile_name: String,
+    pub profile_owner: Option<String>,
+    pub source: ObjectLocation,
+    pub output_file: Option<PathBuf>,
+    pub staging: Option<Place>,
+    pub destination: Option<Place>,
+    pub verify_against: Vec<String>,
+    pub timeout: std::time::Duration,
+}
+
+/// A signing as the record (Terraform state) keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    pub job: SigningJob,
+    /// SHA-384 of the output as last read; empty when it is missing.
+    pub output_sha384: String,
+}
+
+/// What a plan step of an artifact knows.
+#[derive(Debug, Clone)]
+pub struct ArtifactChange<'a> {
+    /// The signing as recorded (`None`: it is created).
+    pub prior: Option<&'a Signed>,
+    /// `source_sha384` as recorded.
+    pub prior_source_sha384: Option<String>,
+    pub source_file: Planned<Option<PathBuf>>,
+    pub profile_name: Planned<String>,
+    pub profile_owner: Planned<Option<String>>,
+    pub verify_against: Planned<Vec<String>>,
+    pub renew_before: Option<Duration>,
+    /// The output file as recorded and as planned (compared as paths).
+    pub prior_output_file: Option<PathBuf>,
+    pub output_file: Planned<Option<PathBuf>>,
+    /// The configured fields whose change replaces the artifact.
+    pub replacing: Vec<&'static str>,
+}
+
+/// What the plan of an artifact says.
+#[derive(Debug, Default)]
+pub struct ArtifactPlan {
+    pub report: Report,
+    /// The source's digest: known now, or only after apply (`Unknown`), or
+    /// not applicable (`Known(None)`: an S3 source).
+    pub source_sha384: Planned<Option<String>>,
+    /// Why the plan signs anew, beyond changed configuration.
+    pub resign: Vec<&'static str>,
+}
+
+impl ArtifactPlan {
+    /// Whether a new signing job is planned.
+    pub fn signs(&self, change: &ArtifactChange<'_>) -> bool {
+        change.prior.is_none() || !change.replacing.is_empty() || !self.resign.is_empty()
+    }
+}
+
+/// Reads a source file at plan time: its digest, and that it can be signed.
+async fn read_source(path: &Path) -> Result<Option<String>, EngineError> {
+    let owned = path.to_path_buf();
+    let inspected = tokio::task::spawn_blocking(move || artifact::inspect(&owned))
+        .await
+        .map_err(|e| EngineError::new(ErrorKind::Internal, format!("reading the source: {e}")))?;
+    match inspected {
+        Ok(inspection) if inspection.envelope.is_some() => Err(EngineError::invalid(
+            SOURCE_FILE,
+            format!("{}: {}", path.display(), ArtifactError::AlreadySigned),
+        )),
+        Ok(inspection) => Ok(Some(hex::encode(inspection.file_sha384))),
+        Err(ArtifactError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Ok(None)
+        }
+        Err(e) => Err(EngineError::invalid(
+            SOURCE_FILE,
+            format!("{}: {e}", path.display()),
+        )),
+    }
+}
+
+/// Plans an artifact: reads the source, decides whether to sign anew, and
+/// runs the checks the plan can run now.
+pub async fn plan(engine: &Engine, change: &ArtifactChange<'_>) -> ArtifactPlan {
+    let mut out = ArtifactPlan::default();
+    out.source_sha384 = match &change.source_file {
+        Planned::Unknown => Planned::Unknown,
+        Planned::Known(None) => Planned::Known(None),
+        Planned::Known(Some(path)) => match read_source(path).await {
+            Ok(Some(digest)) => Planned::Known(Some(digest)),
+            Ok(None) => {
+                out.report.warning(
+                    Some(FieldPath::field(SOURCE_FILE)),
+                    "Source file does not exist yet",
+                    format!("{} does not exist at plan time. If another resource of this configuration makes it, it is read (and checked) at apply; otherwise apply fails.", path.display()),
+                );
+                Planned::Unknown
+            }
+            Err(e) => {
+                out.report.failure("Cannot sign the source file", &e);
+                return out;
+            }
+        },
+    };
+    if let Some(prior) = change.prior {
+        match (&out.source_sha384, &change.prior_source_sha384) {
+            (Planned::Known(Some(now)), Some(before)) if now != before => {
+                out.resign.push(SOURCE_SHA384)
+            }
+            (Planned::Unknown, _) => out.resign.push(SOURCE_SHA384),
+            _ => {}
+        }
+        let output_moved = match (&change.output_file, &change.prior_output_file) {
+            (Planned::Known(Some(now)), Some(before)) => !same_path(now, before),
+            (Planned::Known(now), before) => now.is_some() != before.is_some(),
+            (Planned::Unknown, _) => true,
+        };
+        if output_moved {
+            out.resign.push(OUTPUT_FILE);
+        }
+        if change.replacing.is_empty() && out.resign.is_empty() {
+            plan_kept_signature(engine, change, prior, &mut out).await;
+        }
+    }
+    if out.signs(change) {
+        plan_new_signature(engine, change, &mut out.report).await;
+    }
+    out
+}
+
+/// The signature stays unless a failure a new one fixes is found.
+async fn plan_kept_signature(
+    engine: &Engine,
+    change: &ArtifactChange<'_>,
+    prior: &Signed,
+    out: &mut ArtifactPlan,
+) {
+    let report = &mut out.report;
+    let expires = prior.job.signature_expires_at;
+    if prior.output_sha384 != prior.job.signed_sha384 {
+        let what = if prior.output_sha384.is_empty() {
+            "was deleted"
+        } else {
+            "was modified after signing"
+        };
+        out.resign.push(OUTPUT_SHA384);
+        report.warning(
+            Some(FieldPath::field(OUTPUT_FILE)),
+            format!("Signed output {what}: re-signing"),
+            format!("The signed output {what}: Lambda's integrity check would reject it in any mode; re-signing from the source."),
+        );
+        return;
+    }
+    if let Some(window) = change.renew_before {
+        if expires - prior.job.signed_at <= window {
+            report.warning(
+                Some(FieldPath::field(RENEW_BEFORE)),
+                "renew_before is longer than the signature validity",
+                "Every new signature from this profile expires within `renew_before`, so every plan re-signs. Shorten `renew_before` or lengthen the profile's `signature_validity`.",
+            );
+        }
+        if expires - Utc::now() <= window {
+            out.resign.push(SIGNATURE_EXPIRES_AT);
+            report.warning(
+                Some(FieldPath::field(RENEW_BEFORE)),
+                "Signature due for renewal: re-signing",
+                format!(
+                    "The signature expires at {}, within `renew_before`; re-signing.",
+                    format_time(expires)
+                ),
+            );
+            return;
+        }
+    }
+    let facts = match verification::facts(
+        engine,
+        &ArtifactRef::SigningJob(prior.job.job_arn.clone()),
+    )
+    .await
+    {
+        Ok(facts) => facts,
+        Err(e) if e.is_not_found() => {
+            // Gone behind Terraform's back: the refresh drops it and the plan signs anew.
+            return;
+        }
+        Err(e) => {
+            report.failure(
+                "Cannot read the artifact's signature",
+                &e.at(FieldPath::field(VERIFY_AGAINST)),
+            );
+            return;
+        }
+    };
+    if let Some(revocation) = &facts.job_revocation {
+        out.resign.push(JOB_ID);
+        report.warning(
+            Some(FieldPath::field(JOB_ID)),
+            "Signature revoked: re-signing",
+            format!("Signing job {} was revoked ({}): Lambda's revocation check would fail; re-signing makes a new signature.", prior.job.job_arn, revocation.reason),
+        );
+        return;
+    }
+    if Utc::now() >= expires {
+        out.resign.push(SIGNATURE_EXPIRES_AT);
+        report.warning(
+            Some(FieldPath::field(SIGNATURE_EXPIRES_AT)),
+            "Signature expired: re-signing",
+            format!("The signature expired at {}: Lambda's expiry check would fail; re-signing makes a new signature.", format_time(expires)),
+        );
+        return;
+    }
+    if let Planned::Known(cscs) = &change.verify_against {
+        verification::against_configs(
+            engine,
+            &facts,
+            cscs,
+            "Signed artifact",
+            &FieldPath::field(VERIFY_AGAINST),
+            report,
+        )
+        .await;
+    }
+}
+
+/// A new signature is planned: what can be said of it now.
+async fn plan_new_signature(engine: &Engine, change: &ArtifactChange<'_>, report: &mut Report) {
+    let (Planned::Known(name), Planned::Known(owner)) =
+        (&change.profile_name, &change.profile_owner)
+    else {
+        report.warning(
+            Some(FieldPath::field(PROFILE_NAME)),
+            "Signing profile known only after apply",
+            "The profile that signs is known only after apply; the checks against `verify_against` run then, before apply returns.",
+        );
+        return;
+    };
+    let owner_account = owner
+        .clone()
+        .unwrap_or_else(|| engine.identity().account_id.clone());
+    check_profile_exists(
+        engine,
+        name,
+        owner.as_deref(),
+        FieldPath::field(PROFILE_NAME),
+        report,
+    )
+    .await;
+    if report.has_errors() {
+        return;
+    }
+    if engine.planned().is_new_profile(&owner_account, name) {
+        if matches!(&change.verify_against, Planned::Known(cscs) if !cscs.is_empty()) {
+            report.warning(
+                Some(FieldPath::field(PROFILE_NAME)),
+                format!("Signing profile {name} is created in this run"),
+                "Its version is known only after apply, so the checks against `verify_against` run then, before apply returns.",
+            );
+        }
+        return;
+    }
+    let profile = match engine
+        .backend()
+        .get_signing_profile(name, owner.as_deref())
+        .await
+    {
+        Ok(profile) => profile,
+        Err(_) => return, // reported by check_profile_exists
+    };
+    if let Some(planned) = engine.planned().revocation(&profile.version_arn) {
+        report.error(
+            Some(FieldPath::field(PROFILE_NAME)),
+            "Signing profile revoked in this run",
+            format!("This run revokes signing profile {} ({}); a revoked profile cannot sign, so the signing would fail at apply.", profile.name, planned.reason),
+        );
+        return;
+    }
+    let Planned::Known(cscs) = &change.verify_against else {
+        return;
+    };
+    let field = FieldPath::field(VERIFY_AGAINST);
+    for csc in cscs {
+        match verification::policy(engine, csc).await {
+            Ok(PolicyView::Known(policy)) if !policy.allows(&profile.version_arn) => {
+                let detail = format!("The artifact would be signed by {}, which {csc} does not list as an allowed publisher.", profile.version_arn);
+                if policy.enforcement() == checks::Enforcement::Enforce {
+                    report.error(
+                        Some(field.clone()),
+                        "Signed artifact: source mismatch check would fail",
+                        format!("{detail} Lambda would reject this deployment (policy Enforce)."),
+                    );
+                } else {
+                    report.warning(
+                        Some(field.clone()),
+                        "Signed artifact: source mismatch check would fail",
+                        format!("{detail} Lambda would deploy it (policy Warn) and log a warning."),
+                    );
+                }
+            }
+            Ok(PolicyView::Known(_)) => {}
+            Ok(PolicyView::Unknown { why }) => report.warning(
+                Some(field.clone()),
+                format!("Signed artifact: checks against {csc} run at apply"),
+                format!("The policy of {csc} is known only after apply ({why})."),
+            ),
+            Err(e) => report.failure(
+                format!("Signed artifact: cannot check against {csc}"),
+                &e.at(field.clone()),
+            ),
+        }
+    }
+}
+
+/// Signs (or finds the job `token` already started), then verifies the
+/// output. Whatever was signed is returned even when verification fails.
+pub async fn create(
+    engine: &Engine,
+    spec: &ArtifactSpec,
+    token: &str,
+) -> Result<Signed, Failed<Signed>> {
+    if let ObjectLocation::File(source) = &spec.source {
+        check_paths(Some(source), spec.output_file.as_deref())?;
+    }
+    if let Some(output) = &spec.output_file {
+        create_parent_dirs(output).await?;
+    }
+    let (destination, download_to) = match (&spec.destination, &spec.output_file) {
+        (Some(place), output) => (
+            ObjectLocation::S3 {
+                bucket: place.bucket.clone(),
+                key: place.prefix.clone(),
+                version: None,
+            },
+            output.clone(),
+        ),
+        (None, Some(output)) => (ObjectLocation::File(output.clone()), Some(output.clone())),
+        (None, None) => {
+            return Err(EngineError::invalid(
+                OUTPUT_FILE,
+                "set `output_file` (where the signed zip is written) or a `destination` block",
+            )
+            .into())
+        }
+    };
+    tracing::info!(profile = %spec.profile_name, "starting signing job");
+    let job = engine
+        .backend()
+        .start_signing_job(StartSigningJob {
+            profile_name: spec.profile_name.clone(),
+            profile_owner: spec.profile_owner.clone(),
+            source: spec.source.clone(),
+            destination,
+            client_request_token: token.to_string(),
+            staging: spec.staging.as_ref().map(|p| Staging {
+                bucket: p.bucket.clone(),
+                prefix: p.prefix.clone(),
+            }),
+            download_to,
+            timeout: spec.timeout,
+        })
+        .await
+        .map_err(|e| sign_error(e, spec))?;
+    tracing::info!(job = %job.job_arn, sha384 = %job.signed_sha384, "signed");
+    let signed = Signed {
+        output_sha384: output_digest(spec.output_file.as_deref(), &job.signed_sha384).await,
+        job,
+    };
+    match verify_signed(engine, &signed, &spec.verify_against).await {
+        Ok(()) => Ok(signed),
+        Err(error) => Err(Failed {
+            made: Some(signed),
+            error,
+        }),
+    }
+}
+
+/// A signing failure, at the field it is about.
+fn sign_error(e: BackendError, spec: &ArtifactSpec) -> EngineError {
+    let error = EngineError::from(e);
+    let error = match error.field.as_ref().map(ToString::to_string).as_deref() {
+        Some("source" | "content") => EngineError {
+            field: Some(FieldPath::field(SOURCE_FILE)),
+            ..error
+        },
+        Some("destination") if spec.destination.is_none() => EngineError {
+            field: Some(FieldPath::field(OUTPUT_FILE)),
+            ..error
+        },
+        _ => error,
+    };
+    let error = if error.kind == ErrorKind::JobFailed && error.field.is_none() {
+        error.at(FieldPath::field(SOURCE_FILE))
+    } else {
+        error
+    };
+    error.doing(format!("sign with profile {}", spec.profile_name))
+}
+
+async fn create_parent_dirs(output: &Path) -> EngineResult<()> {
+    match output.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => {
+            tokio::fs::create_dir_all(parent).await.map_err(|e| {
+                EngineError::invalid(
+                    OUTPUT_FILE,
+                    format!("cannot create {}: {e}", parent.display()),
+                )
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The output as it is now: its SHA-384, or "" when it is missing. An
+/// output in S3 is what the backend read back.
+pub async fn output_digest(output_file: Option<&Path>, signed_sha384: &str) -> String {
+    match output_file {
+        Some(path) => {
+            let owned = path.to_path_buf();
+            tokio::task::spawn_blocking(move || crate::domain::digest::sha384_file(&owned))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .map(hex::encode)
+                .unwrap_or_default()
+        }
+        None => signed_sha384.to_string(),
+    }
+}
+
+/// After signing: an intact signature, and every config passed.
+async fn verify_signed(engine: &Engine, signed: &Signed, cscs: &[String]) -> EngineResult<()> {
+    let job_arn = &signed.job.job_arn;
+    let facts = verification::facts(engine, &ArtifactRef::SigningJob(job_arn.clone())).await?;
+    match facts.signature.as_ref().map(|s| &s.integrity) {
+        Some(Integrity::Valid) => {}
+        Some(Integrity::Invalid { reason }) => {
+            return Err(EngineError {
+                kind: ErrorKind::Rejected,
+                field: Some(FieldPath::field(OUTPUT_FILE)),
+                message: format!("the signed output failed verification: {reason}. The signing job {job_arn} is kept; the next apply re-signs."),
+            })
+        }
+        None => {
+            return Err(EngineError {
+                kind: ErrorKind::Rejected,
+                field: Some(FieldPath::field(OUTPUT_FILE)),
+                message: format!("signing job {job_arn} produced an output without a signature"),
+            })
+        }
+    }
+    let mut report = Report::new();
+    verification::against_configs(
+        engine,
+        &facts,
+        cscs,
+        "Signed artifact",
+        &FieldPath::field(VERIFY_AGAINST),
+        &mut report,
+    )
+    .await;
+    rejection(report)
+}
+
+/// The first error of a report, as a rejection.
+pub(super) fn rejection(report: Report) -> EngineResult<()> {
+    match report
+        .into_iter()
+        .find(|f| f.severity == super::Severity::Error)
+    {
+        None => Ok(()),
+        Some(finding) => Err(EngineError {
+            kind: ErrorKind::Rejected,
+            field: finding.field,
+            message: format!("{}: {}", finding.summary, finding.detail),
+        }),
+    }
+}
+
+/// Re-verifies after an in-place change (only checking settings changed).
+pub async fn update(engine: &Engine, signed: &Signed, cscs: &[String]) -> EngineResult<()> {
+    verify_signed(engine, signed, cscs).await
+}
+
+/// The signing as it is now; gone (`None`) when the job is.
+pub async fn read(
+    engine: &Engine,
+    job_id: &str,
+    output_file: Option<&Path>,
+) -> EngineResult<Option<Signed>> {
+    match engine.backend().describe_signing_job(job_id).await {
+        Ok(job) => Ok(Some(Signed {
+            output_sha384: output_digest(output_file, &job.signed_sha384).await,
+            job,
+        })),
+        Err(BackendError::NotFound(_)) => Ok(None),
+        Err(e) => Err(EngineError::from(e).doing(format!("read signing job {job_id}"))),
+    }
+}
+
+/// Revokes the signature if asked, and removes the output this job wrote
+/// (never a file someone replaced since).
+pub async fn delete(
+    engine: &Engine,
+    signed: &Signed,
+    output_file: Option<&Path>,
+    revoke: bool,
+) -> EngineResult<Vec<String>> {
+    let job_id = &signed.job.job_id;
+    let mut warnings = Vec::new();
+    if revoke {
+        tracing::info!(job = %job_id, "revoking signature on destroy");
+        match engine
+            .backend()
+            .revoke_signature(job_id, "revoked on destroy")
+            .await
+        {
+            Ok(()) | Err(BackendError::NotFound(_)) | Err(BackendError::Conflict(_)) => {}
+            Err(e) => {
+                return Err(
+                    EngineError::from(e).doing(format!("revoke the signature of job {job_id}"))
+                )
+            }
+        }
+    }
+    if let Some(output) = output_file {
+        if output_digest(Some(output), "").await == signed.job.signed_sha384 {
+            if let Err(e) = tokio::fs::remove_file(output).await {
+                warnings.push(format!(
+                    "could not remove the signed output {}: {e}",
+                    output.display()
+                ));
+            }
+        }
+    }
+    Ok(warnings)
+}
+
+/// Imports by job id.
+pub async fn import(engine: &Engine, job_id: &str) -> EngineResult<Signed> {
+    let job = engine
+        .backend()
+        .describe_signing_job(job_id)
+        .await
+        .map_err(|e| {
+            EngineError::from(e).doing(format!("import signing job {job_id:?} (import by job id)"))
+        })?;
+    let output = match &job.signed_object {
+        ObjectLocation::File(path) => Some(path.clone()),
+        ObjectLocation::S3 { .. } => None,
+    };
+    Ok(Signed {
+        output_sha384: output_digest(output.as_deref(), &job.signed_sha384).await,
+        job,
+    })
+}
+
+/// A signing job's view through the checks (for a data source).
+pub async fn checks_of(
+    engine: &Engine,
+    job_arn: &str,
+    csc: Option<&str>,
+    at: DateTime<Utc>,
+) -> EngineResult<Option<checks::Verdict>> {
+    let Some(csc) = csc else { return Ok(None) };
+    let facts = verification::facts(engine, &ArtifactRef::SigningJob(job_arn.to_string())).await?;
+    match verification::policy(engine, csc).await? {
+        PolicyView::Known(policy) => Ok(Some(checks::evaluate(&facts, &policy, at))),
+        PolicyView::Unknown { .. } => Ok(None),
+    }
+}

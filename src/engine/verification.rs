@@ -1,0 +1,315 @@
+//! Verification as Lambda would do it at deploy time, said before: the
+//! facts of an artifact's signature (as the backend establishes them, with
+//! the revocations this run plans), the policy of a code signing config
+//! (as this run plans it), Lambda's four checks, and the findings a plan
+//! reports: an error for each blocking failure, a warning for each failure
+//! Lambda would only log.
+
+use chrono::{DateTime, Utc};
+
+use super::planned::PlannedPolicy;
+use super::{Engine, EngineError, EngineResult, Planned, Report};
+use crate::domain::checks::{
+    self, Enforcement, Facts, Policy, PolicyError, Revocation, Status, Verdict,
+};
+use crate::domain::facts::{self as domain_facts, ArtifactRef};
+use crate::domain::field::FieldPath;
+
+/// The fields of a verification (resource and data source alike).
+pub mod field {
+    pub const CODE_SIGNING_CONFIG_ARN: &str = "code_signing_config_arn";
+    pub const POLICY: &str = "policy";
+    pub const ALLOWED_PUBLISHERS: &str = "allowed_publishers";
+    pub const UNTRUSTED_ARTIFACT_ON_DEPLOYMENT: &str = "untrusted_artifact_on_deployment";
+    pub const ARTIFACT: &str = "artifact";
+    pub const NAME: &str = "name";
+    pub const SIGNED_FILE: &str = "signed_file";
+    pub const SIGNING_JOB_ARN: &str = "signing_job_arn";
+    pub const LAYER_VERSION_ARN: &str = "layer_version_arn";
+    pub const AT: &str = "at";
+    pub const ALLOWED: &str = "allowed";
+    pub const CHECKS: &str = "checks";
+    pub const CHECK: &str = "check";
+    pub const STATUS: &str = "status";
+    pub const BLOCKING: &str = "blocking";
+    pub const REASON: &str = "reason";
+}
+use field::*;
+
+/// The ways an artifact can be named, one per artifact.
+pub const ARTIFACT_SOURCES: &[&str] = &[SIGNED_FILE, SIGNING_JOB_ARN, LAYER_VERSION_ARN];
+
+/// A policy as the plan sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyView {
+    Known(Policy),
+    /// Known only after apply.
+    Unknown {
+        why: String,
+    },
+}
+
+/// Builds an inline policy; each broken rule is an error at its element.
+pub fn inline_policy(
+    publishers: &[String],
+    enforcement: Enforcement,
+    at: FieldPath,
+) -> Result<Policy, Vec<EngineError>> {
+    Policy::new(publishers, enforcement)
+        .map_err(|errors| errors.iter().map(|e| policy_error(e, at.clone())).collect())
+}
+
+/// One broken allowed-publishers rule, at its element when it has one.
+pub fn policy_error(error: &PolicyError, list: FieldPath) -> EngineError {
+    let field = match error.index() {
+        Some(index) => list.index(index),
+        None => list,
+    };
+    EngineError::invalid(field, error.to_string())
+}
+
+/// The policy of a code signing config: as this run plans it, else as
+/// stored. A stored config that breaks the rules is an error.
+pub async fn policy(engine: &Engine, csc_arn: &str) -> EngineResult<PolicyView> {
+    if let Some(planned) = engine.planned().policy(csc_arn) {
+        return Ok(match planned {
+            PlannedPolicy::Known(policy) => PolicyView::Known(policy),
+            PlannedPolicy::Unknown { why } => PolicyView::Unknown { why },
+        });
+    }
+    let csc = engine
+        .backend()
+        .get_code_signing_config(csc_arn)
+        .await
+        .map_err(|e| EngineError::from(e).doing(format!("read code signing config {csc_arn}")))?;
+    csc.policy().map(PolicyView::Known).map_err(|errors| {
+        let reasons: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        EngineError::new(
+            super::ErrorKind::Internal,
+            format!(
+                "code signing config {csc_arn} is invalid: {}",
+                reasons.join("; ")
+            ),
+        )
+    })
+}
+
+/// The facts of an artifact's signature, with the revocations this run
+/// plans for the profile version that made it.
+pub async fn facts(engine: &Engine, artifact: &ArtifactRef) -> EngineResult<Facts> {
+    let evidence = engine
+        .backend()
+        .signature_evidence(artifact)
+        .await
+        .map_err(|e| EngineError::from(e).doing(format!("read the signature of {artifact}")))?;
+    let mut facts = domain_facts::facts(&evidence);
+    with_planned_revocation(engine, &mut facts);
+    Ok(facts)
+}
+
+/// Overlays a planned revocation of the signing profile version, when it
+/// revokes more than the recorded one.
+fn with_planned_revocation(engine: &Engine, facts: &mut Facts) {
+    let Some(signature) = &facts.signature else {
+        return;
+    };
+    let Some(planned) = engine.planned().revocation(&signature.profile_version_arn) else {
+        return;
+    };
+    let earlier = facts
+        .profile_revocation
+        .as_ref()
+        .is_none_or(|r| planned.effective_time < r.effective_time);
+    if earlier {
+        facts.profile_revocation = Some(Revocation {
+            effective_time: planned.effective_time,
+            recorded_at: planned.effective_time.min(Utc::now()),
+            reason: format!("{} (planned in this run)", planned.reason),
+        });
+    }
+}
+
+/// One finding per failed check: an error when it blocks deployment, a
+/// warning when Lambda would deploy anyway (`Warn`).
+pub fn report_verdict(
+    verdict: &Verdict,
+    subject: &str,
+    against: &str,
+    field: &FieldPath,
+    report: &mut Report,
+) {
+    for result in &verdict.results {
+        let Status::Failed { blocking } = result.status else {
+            continue;
+        };
+        let summary = format!("{subject}: {} check failed", result.check);
+        let detail = format!("{}\n\nChecked against {against}.", result.reason);
+        if blocking {
+            report.error(
+                Some(field.clone()),
+                summary,
+                format!("{detail} Lambda would reject this deployment."),
+            );
+        } else {
+            report.warning(
+                Some(field.clone()),
+                summary,
+                format!("{detail} Lambda would deploy it (policy Warn) and log a warning."),
+            );
+        }
+    }
+}
+
+/// Checks one artifact, whose facts were read once, against each config in
+/// `cscs`, as planned. Findings point at `field`.
+pub async fn against_configs(
+    engine: &Engine,
+    facts: &Facts,
+    cscs: &[String],
+    subject: &str,
+    field: &FieldPath,
+    report: &mut Report,
+) {
+    for csc in cscs {
+        match policy(engine, csc).await {
+            Ok(PolicyView::Known(policy)) => {
+                let verdict = checks::evaluate(facts, &policy, Utc::now());
+                report_verdict(&verdict, subject, csc, field, report);
+            }
+            Ok(PolicyView::Unknown { why }) => report.warning(
+                Some(field.clone()),
+                format!("{subject}: checks against {csc} run at apply"),
+                format!("The policy of {csc} is known only after apply ({why}), so whether Lambda would accept this artifact is checked then, before anything depends on it."),
+            ),
+            Err(e) => report.failure(format!("{subject}: cannot check against {csc}"), &e),
+        }
+    }
+}
+
+/// One artifact of a verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactSpec {
+    pub name: String,
+    /// `None`: the reference is known only after apply.
+    pub source: Planned<ArtifactRef>,
+}
+
+/// A verification: artifacts (function code and layers) under one policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationSpec {
+    pub policy: Planned<PolicySource>,
+    pub artifacts: Vec<ArtifactSpec>,
+    pub at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicySource {
+    CodeSigningConfig(String),
+    Inline(Policy),
+}
+
+/// The verdict on one artifact (`None`: not known until apply, or unreadable).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactResult {
+    pub verdict: Option<Verdict>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerificationOutcome {
+    pub report: Report,
+    pub results: Vec<ArtifactResult>,
+    /// Whether Lambda would accept every artifact (`None`: not known yet).
+    pub allowed: Option<bool>,
+}
+
+/// Evaluates a verification as the plan sees the world.
+pub async fn verify(engine: &Engine, spec: &VerificationSpec) -> VerificationOutcome {
+    let mut out = VerificationOutcome {
+        results: vec![ArtifactResult { verdict: None }; spec.artifacts.len()],
+        ..VerificationOutcome::default()
+    };
+    let (policy, against, policy_field) = match &spec.policy {
+        Planned::Unknown => {
+            out.report.warning(
+                Some(FieldPath::field(CODE_SIGNING_CONFIG_ARN)),
+                "Verification runs at apply",
+                "The code signing config is known only after apply; the checks run then, before anything that depends on this verification.",
+            );
+            return out;
+        }
+        Planned::Known(PolicySource::Inline(policy)) => (
+            PolicyView::Known(policy.clone()),
+            "the inline policy".to_string(),
+            FieldPath::field(POLICY),
+        ),
+        Planned::Known(PolicySource::CodeSigningConfig(arn)) => {
+            let field = FieldPath::field(CODE_SIGNING_CONFIG_ARN);
+            match policy(engine, arn).await {
+                Ok(view) => (view, arn.clone(), field),
+                Err(e) => {
+                    out.report
+                        .failure("Cannot read the code signing config", &e.at(field));
+                    out.allowed = Some(false);
+                    return out;
+                }
+            }
+        }
+    };
+    let policy = match policy {
+        PolicyView::Known(policy) => policy,
+        PolicyView::Unknown { why } => {
+            out.report.warning(
+                Some(policy_field),
+                "Verification runs at apply",
+                format!("The policy of {against} is known only after apply ({why}); the checks run then."),
+            );
+            return out;
+        }
+    };
+    let at = spec.at.unwrap_or_else(Utc::now);
+    let (mut rejected, mut pending) = (false, false);
+    for (index, artifact) in spec.artifacts.iter().enumerate() {
+        let Planned::Known(source) = &artifact.source else {
+            out.report.warning(
+                Some(FieldPath::field(ARTIFACT).index(index)),
+                format!("Artifact {:?} is checked at apply", artifact.name),
+                "Its reference is known only after apply; the checks run then.",
+            );
+            pending = true;
+            continue;
+        };
+        let (source_field, subject) = match source {
+            ArtifactRef::SignedFile(_) => (SIGNED_FILE, format!("Artifact {:?}", artifact.name)),
+            ArtifactRef::SigningJob(_) => {
+                (SIGNING_JOB_ARN, format!("Artifact {:?}", artifact.name))
+            }
+            ArtifactRef::LayerVersion(_) => {
+                (LAYER_VERSION_ARN, format!("Layer {:?}", artifact.name))
+            }
+        };
+        let field = FieldPath::field(ARTIFACT).index(index).then(source_field);
+        match facts(engine, source).await {
+            Ok(facts) => {
+                let verdict = checks::evaluate(&facts, &policy, at);
+                report_verdict(&verdict, &subject, &against, &field, &mut out.report);
+                rejected |= !verdict.allowed;
+                out.results[index].verdict = Some(verdict);
+            }
+            Err(e) => {
+                out.report.failure(
+                    format!("{subject}: cannot read its signature"),
+                    &e.at(field),
+                );
+                rejected = true;
+            }
+        }
+    }
+    out.allowed = if rejected {
+        Some(false)
+    } else if pending {
+        None
+    } else {
+        Some(true)
+    };
+    out
+}
