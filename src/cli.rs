@@ -74,6 +74,16 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Serve Lambda's Invoke API in front of the CloudFormation handlers, so
+    /// `cfn test --endpoint http://ADDR` runs AWS's contract tests offline.
+    #[command(name = "cfn-invoke")]
+    CfnInvoke {
+        /// Address to listen on, such as 127.0.0.1:3001 (port 0: any free port).
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+        #[command(flatten)]
+        backend: crate::cfn::invoke::BackendArgs,
+    },
 }
 
 #[derive(clap::Args)]
@@ -139,6 +149,7 @@ pub fn run() -> ExitCode {
             json,
             files,
         }) => block_on(verify(store, csc, at, json, files)),
+        Some(Command::CfnInvoke { listen, backend }) => crate::cfn::invoke::run(listen, backend),
     }
 }
 

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod backend;
+pub mod cfn;
 pub mod cli;
 pub mod domain;
 pub mod engine;

@@ -1,5 +1,7 @@
 //! Started by Terraform (go-plugin's magic cookie is set), the binary serves
-//! the provider over gRPC; started by a person or a pipeline, it is a CLI.
+//! the provider over gRPC; started by Lambda (`AWS_LAMBDA_RUNTIME_API` set)
+//! it is the CloudFormation handler; started by a person or a pipeline, it
+//! is a CLI.
 
 #![forbid(unsafe_code)]
 
@@ -9,6 +11,10 @@ use lambdasign::tf::plugin::server::{self, PluginEnv, MAGIC_COOKIE_KEY};
 use lambdasign::tf::provider::LambdaSign;
 
 fn main() -> ExitCode {
+    // As `bootstrap` on Lambda's provided.al2023: the CloudFormation handler.
+    if std::env::var_os(lambdasign::cfn::runtime::RUNTIME_API).is_some() {
+        return lambdasign::cfn::runtime::run();
+    }
     if std::env::var_os(MAGIC_COOKIE_KEY).is_none() {
         return lambdasign::cli::run();
     }

@@ -55,7 +55,9 @@ pub struct StartSigningJob {
     pub staging: Option<Staging>,
     /// aws: where the signed object is downloaded to (streamed, hashed).
     pub download_to: Option<PathBuf>,
-    /// How long to wait for the job to finish (aws).
+    /// How long to wait for the job to finish (aws). Zero does not wait:
+    /// the job is returned as Signer describes it, possibly `InProgress`
+    /// (CloudFormation's handlers poll through callbacks instead).
     pub timeout: std::time::Duration,
 }
 

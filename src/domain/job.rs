@@ -73,3 +73,46 @@ impl SigningJob {
         self.revocation.is_some()
     }
 }
+
+/// The signing job that wrote an S3 object, by Signer's naming of what it
+/// writes: the destination prefix, the job id (a UUID), then `.zip`.
+/// `None` when the key cannot be a signing job's output.
+pub fn job_id_of_signed_key(key: &str) -> Option<&str> {
+    let stem = key.strip_suffix(".zip")?;
+    let cut = stem.len().checked_sub(UUID_LEN)?;
+    let id = stem.get(cut..)?;
+    is_uuid(id).then_some(id)
+}
+
+const UUID_LEN: usize = 36;
+
+fn is_uuid(text: &str) -> bool {
+    text.len() == UUID_LEN
+        && text.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_objects_name_their_job() {
+        let id = "0f2b8a9e-1c3d-4e5f-8a7b-6c5d4e3f2a1b";
+        assert_eq!(job_id_of_signed_key(&format!("signed/{id}.zip")), Some(id));
+        assert_eq!(job_id_of_signed_key(&format!("{id}.zip")), Some(id));
+        assert_eq!(
+            job_id_of_signed_key(&format!("signed/{id}")),
+            None,
+            "no .zip"
+        );
+        assert_eq!(job_id_of_signed_key("signed/fn.zip"), None);
+        assert_eq!(job_id_of_signed_key("x.zip"), None);
+        assert_eq!(
+            job_id_of_signed_key("signed/0f2b8a9e_1c3d-4e5f-8a7b-6c5d4e3f2a1b.zip"),
+            None
+        );
+    }
+}

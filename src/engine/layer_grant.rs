@@ -185,6 +185,17 @@ pub async fn delete(
     })
 }
 
+/// Every grant of one layer version (none when it has no policy).
+pub async fn list(engine: &Engine, layer: &str, version: i64) -> EngineResult<Vec<LayerStatement>> {
+    let name = layer_name(layer);
+    match engine.backend().get_layer_policy(&name, version).await {
+        Ok(policy) => Ok(policy.statements),
+        Err(BackendError::NotFound(_)) => Ok(Vec::new()),
+        Err(e) => Err(EngineError::from(e)
+            .doing(format!("read the policy of layer {name} version {version}"))),
+    }
+}
+
 /// An import ID `layer_name,version_number,statement_id`, parsed.
 pub fn parse_import_id(id: &str) -> EngineResult<(String, i64, String)> {
     let parts: Vec<&str> = id.split(',').collect();

@@ -256,17 +256,61 @@ async fn verify_content(
     Ok(())
 }
 
-/// Verifies local content, then publishes. Content in S3 is verified
-/// through the published version; a version that then fails is returned
-/// with the error, so it is not orphaned.
+/// Content in S3 written by a signing job of this account is checked
+/// before publishing (integrity, and each config), from the job's record.
+/// Content that cannot be tied to a job here is checked after publishing,
+/// from what Lambda records of its signature.
+async fn verify_object(
+    engine: &Engine,
+    bucket: &str,
+    key: &str,
+    cscs: &[String],
+) -> EngineResult<()> {
+    let field = FieldPath::field(SIGNED_OBJECT);
+    let facts = match super::deployment::attribute(engine, bucket, key)
+        .await
+        .map_err(|e| e.at(field.clone()))?
+    {
+        super::deployment::Attribution::Job(facts) => facts,
+        super::deployment::Attribution::Unattributed(_) => return Ok(()),
+    };
+    let mut report = Report::new();
+    if let Some(Integrity::Invalid { reason }) = facts.signature.as_ref().map(|s| &s.integrity) {
+        report.error(
+            Some(field),
+            "Layer content failed the integrity check",
+            format!("{reason}. Lambda rejects functions that use a layer whose signature does not verify, whatever the policy."),
+        );
+    }
+    verification::against_configs(
+        engine,
+        &facts,
+        cscs,
+        "Layer",
+        &FieldPath::field(VERIFY_AGAINST),
+        &mut report,
+    )
+    .await;
+    rejection(report)
+}
+
+/// Verifies the content, then publishes: local content and S3 content a
+/// signing job of this account wrote are verified before publishing; other
+/// S3 content through the published version, and a version that then fails
+/// is returned with the error, so it is not orphaned.
 pub async fn create(
     engine: &Engine,
     spec: &LayerSpec,
 ) -> Result<LayerVersion, Failed<LayerVersion>> {
-    if let ObjectLocation::File(path) = &spec.content {
-        let mut report = Report::new();
-        verify_content(engine, path, &spec.verify_against, &mut report).await?;
-        rejection(report)?;
+    match &spec.content {
+        ObjectLocation::File(path) => {
+            let mut report = Report::new();
+            verify_content(engine, path, &spec.verify_against, &mut report).await?;
+            rejection(report)?;
+        }
+        ObjectLocation::S3 { bucket, key, .. } => {
+            verify_object(engine, bucket, key, &spec.verify_against).await?;
+        }
     }
     tracing::info!(layer = %spec.layer_name, "publishing layer version");
     let layer = engine

@@ -5,6 +5,7 @@
 //! the domain decides.
 
 pub mod code_signing_config;
+pub mod deployment;
 mod error;
 pub mod layer_grant;
 pub mod layer_version;

@@ -24,7 +24,7 @@ use crate::domain::artifact::{self, ArtifactError};
 use crate::domain::checks::{self, Integrity};
 use crate::domain::facts::ArtifactRef;
 use crate::domain::field::FieldPath;
-use crate::domain::job::{ObjectLocation, SigningJob};
+use crate::domain::job::{JobStatus, ObjectLocation, SigningJob};
 use crate::domain::names;
 use crate::domain::time::{format_time, parse_duration};
 
@@ -461,6 +461,16 @@ async fn plan_new_signature(engine: &Engine, change: &ArtifactChange<'_>, report
     }
 }
 
+/// Where a signing stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signing {
+    /// Signed and verified.
+    Done(Signed),
+    /// The job is still running (only with a zero `timeout`): ask again
+    /// with the same token.
+    Running(SigningJob),
+}
+
 /// Signs (or finds the job `token` already started), then verifies the
 /// output. Whatever was signed is returned even when verification fails.
 pub async fn create(
@@ -468,6 +478,24 @@ pub async fn create(
     spec: &ArtifactSpec,
     token: &str,
 ) -> Result<Signed, Failed<Signed>> {
+    match sign(engine, spec, token).await? {
+        Signing::Done(signed) => Ok(signed),
+        Signing::Running(job) => Err(EngineError::new(
+            ErrorKind::NotStabilized,
+            format!("signing job {} is still in progress", job.job_id),
+        )
+        .into()),
+    }
+}
+
+/// As [`create`], but a `spec.timeout` of zero does not wait for the job:
+/// a job still running is returned as [`Signing::Running`], and calling
+/// again with the same token picks it up (the token makes re-entry safe).
+pub async fn sign(
+    engine: &Engine,
+    spec: &ArtifactSpec,
+    token: &str,
+) -> Result<Signing, Failed<Signed>> {
     if let ObjectLocation::File(source) = &spec.source {
         check_paths(Some(source), spec.output_file.as_deref())?;
     }
@@ -510,13 +538,17 @@ pub async fn create(
         })
         .await
         .map_err(|e| sign_error(e, spec))?;
+    if job.status == JobStatus::InProgress {
+        tracing::info!(job = %job.job_arn, "signing job in progress");
+        return Ok(Signing::Running(job));
+    }
     tracing::info!(job = %job.job_arn, sha384 = %job.signed_sha384, "signed");
     let signed = Signed {
         output_sha384: output_digest(spec.output_file.as_deref(), &job.signed_sha384).await,
         job,
     };
     match verify_signed(engine, &signed, &spec.verify_against).await {
-        Ok(()) => Ok(signed),
+        Ok(()) => Ok(Signing::Done(signed)),
         Err(error) => Err(Failed {
             made: Some(signed),
             error,
@@ -702,6 +734,23 @@ pub async fn import(engine: &Engine, job_id: &str) -> EngineResult<Signed> {
         output_sha384: output_digest(output.as_deref(), &job.signed_sha384).await,
         job,
     })
+}
+
+/// The artifacts this account signed into S3 that still stand: succeeded
+/// jobs whose signature is not revoked (a revoked signature is how a
+/// signed artifact is deleted where jobs cannot be).
+pub async fn list(engine: &Engine) -> EngineResult<Vec<SigningJob>> {
+    Ok(engine
+        .backend()
+        .list_signing_jobs(crate::backend::JobFilter::default())
+        .await?
+        .into_iter()
+        .filter(|job| {
+            job.status == JobStatus::Succeeded
+                && !job.is_revoked()
+                && matches!(job.signed_object, ObjectLocation::S3 { .. })
+        })
+        .collect())
 }
 
 /// A signing job's view through the checks (for a data source).

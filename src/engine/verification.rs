@@ -97,6 +97,14 @@ pub async fn policy(engine: &Engine, csc_arn: &str) -> EngineResult<PolicyView> 
 /// The facts of an artifact's signature, with the revocations this run
 /// plans for the profile version that made it.
 pub async fn facts(engine: &Engine, artifact: &ArtifactRef) -> EngineResult<Facts> {
+    Ok(evidence_and_facts(engine, artifact).await?.1)
+}
+
+/// The evidence a backend found for an artifact, and the facts from it.
+pub(super) async fn evidence_and_facts(
+    engine: &Engine,
+    artifact: &ArtifactRef,
+) -> EngineResult<(domain_facts::Evidence, Facts)> {
     let evidence = engine
         .backend()
         .signature_evidence(artifact)
@@ -104,7 +112,7 @@ pub async fn facts(engine: &Engine, artifact: &ArtifactRef) -> EngineResult<Fact
         .map_err(|e| EngineError::from(e).doing(format!("read the signature of {artifact}")))?;
     let mut facts = domain_facts::facts(&evidence);
     with_planned_revocation(engine, &mut facts);
-    Ok(facts)
+    Ok((evidence, facts))
 }
 
 /// Overlays a planned revocation of the signing profile version, when it

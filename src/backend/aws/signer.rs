@@ -506,6 +506,10 @@ impl AwsBackend {
             })?;
         let job_id = out.job_id().unwrap_or_default().to_string();
         let mut job = self.wait_for_job(&job_id, request.timeout).await?;
+        if job.status != JobStatus::Succeeded {
+            // Only with a zero timeout: the caller asks again later.
+            return Ok(job);
+        }
         let ObjectLocation::S3 { bucket, key, .. } = &job.signed_object else {
             return Ok(job);
         };
@@ -518,7 +522,8 @@ impl AwsBackend {
 
     /// Polls DescribeSigningJob with exponential backoff until the job
     /// succeeds (the job), fails (`JobFailed` with Signer's reason) or
-    /// `timeout` passes.
+    /// `timeout` passes. A zero timeout describes the job once and returns
+    /// it as it is, still in progress or not.
     async fn wait_for_job(
         &self,
         job_id: &str,
@@ -543,6 +548,9 @@ impl AwsBackend {
                 JobStatus::InProgress => {}
             }
             let elapsed = started.elapsed();
+            if timeout.is_zero() {
+                return Ok(job);
+            }
             if elapsed >= timeout {
                 return Err(BackendError::Internal(format!(
                     "signing job {job_id} still in progress after {}s (timeouts.create); it may still finish: import it by job id, or raise the timeout",

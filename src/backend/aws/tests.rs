@@ -311,6 +311,26 @@ async fn a_job_still_running_at_the_timeout_is_an_error() {
 }
 
 #[tokio::test]
+async fn a_zero_timeout_returns_the_job_still_running() {
+    let start = mock!(Signer::start_signing_job).then_http_response(|| {
+        json(
+            200,
+            &format!(r#"{{"jobId":"{JOB}","jobOwner":"{ACCOUNT}"}}"#),
+        )
+    });
+    let describe = mock!(Signer::describe_signing_job)
+        .then_http_response(|| json(200, &describe_job("InProgress", None)));
+    // No S3 rule: a job still running has no signed object to hash yet.
+    let backend = backend(signer(&[&start, &describe]), lambda(&[]), s3(&[]));
+    let mut request = s3_request("dst", None);
+    request.timeout = Duration::ZERO;
+    let job = backend.start_signing_job(request).await.unwrap();
+    assert_eq!(job.status, JobStatus::InProgress);
+    assert_eq!(job.job_id, JOB);
+    assert_eq!(describe.num_calls(), 1, "described once, no waiting");
+}
+
+#[tokio::test]
 async fn a_file_destination_without_staging_is_refused_before_any_call() {
     let backend = backend(signer(&[]), lambda(&[]), s3(&[]));
     let mut request = s3_request("dst", None);

@@ -1,0 +1,127 @@
+//! `LambdaSign::Lambda::LayerGrant` over `engine::layer_grant`: one
+//! statement of a layer version's policy; every property is create-only.
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::cfn::model::{Builder, Naming, Reader};
+use crate::cfn::resource::{gone, identifier, Call, Handled, Outcome, ResourceType, TypeDef};
+use crate::domain::field::FieldPath;
+use crate::domain::layer::LayerStatement;
+use crate::engine::layer_grant::{self as engine, field::*, GrantSpec};
+use crate::engine::EngineError;
+
+pub static DEF: TypeDef = TypeDef {
+    type_name: "LambdaSign::Lambda::LayerGrant",
+    folder: "layer-grant",
+    schema: include_str!("../../../cloudformation/layer-grant/lambdasign-lambda-layergrant.json"),
+    naming: Naming::PLAIN,
+    fields: &[
+        LAYER_NAME,
+        VERSION_NUMBER,
+        PRINCIPAL,
+        ORGANIZATION_ID,
+        STATEMENT_ID,
+    ],
+    replace_on_change: engine::REPLACE_ON_CHANGE,
+    rules: engine::RULES,
+    shape: engine::SHAPE,
+};
+
+pub struct LayerGrantType;
+
+/// The layer (as the template names it: a name or an ARN) and version.
+fn version_of(model: &Reader<'_>) -> Result<(String, i64), EngineError> {
+    let layer = model.required_text(LAYER_NAME)?;
+    let version = model
+        .integer(VERSION_NUMBER)?
+        .ok_or_else(|| EngineError::invalid(VERSION_NUMBER, "is required"))?;
+    Ok((layer, version))
+}
+
+fn model_of(layer: &str, version: i64, statement: &LayerStatement) -> Value {
+    Builder::model(DEF.naming)
+        .text(LAYER_NAME, layer)
+        .integer(VERSION_NUMBER, version)
+        .text(PRINCIPAL, &statement.principal)
+        .opt_text(ORGANIZATION_ID, statement.organization_id.clone())
+        .text(STATEMENT_ID, &statement.statement_id)
+        .build()
+}
+
+async fn current(
+    call: &Call<'_>,
+    model: &Reader<'_>,
+) -> Result<(String, i64, LayerStatement), EngineError> {
+    let layer = identifier(model, LAYER_NAME)?;
+    let version = model.integer(VERSION_NUMBER)?.ok_or_else(|| {
+        EngineError::not_found("the model names no resource: it has no VersionNumber")
+    })?;
+    let statement_id = identifier(model, STATEMENT_ID)?;
+    let statement = engine::read(call.engine, &layer, version, &statement_id)
+        .await?
+        .ok_or_else(|| {
+            gone(format!(
+                "grant {statement_id:?} of layer {layer} version {version}"
+            ))
+        })?;
+    Ok((layer, version, statement))
+}
+
+#[async_trait]
+impl ResourceType for LayerGrantType {
+    fn def(&self) -> &'static TypeDef {
+        &DEF
+    }
+
+    async fn create(&self, call: &Call<'_>) -> Handled {
+        let model = call.model(DEF.naming)?;
+        let (layer, version) = version_of(&model)?;
+        let spec = GrantSpec {
+            layer: layer.clone(),
+            version,
+            principal: model.required_text(PRINCIPAL)?,
+            organization_id: model.text(ORGANIZATION_ID)?,
+            statement_id: model.required_text(STATEMENT_ID)?,
+        };
+        engine::check_organization(Some(&spec.principal), spec.organization_id.as_deref())?;
+        let statement = engine::create(call.engine, &spec).await?;
+        Ok(Outcome::Model(model_of(&layer, version, &statement)))
+    }
+
+    async fn read(&self, call: &Call<'_>) -> Handled {
+        let model = call.model(DEF.naming)?;
+        let (layer, version, statement) = current(call, &model).await?;
+        Ok(Outcome::Model(model_of(&layer, version, &statement)))
+    }
+
+    async fn update(&self, _call: &Call<'_>) -> Handled {
+        Err(EngineError::invalid(
+            FieldPath::root(),
+            "every property is create-only",
+        ))
+    }
+
+    async fn delete(&self, call: &Call<'_>) -> Handled {
+        let model = call.model(DEF.naming)?;
+        let (layer, version, statement) = current(call, &model).await?;
+        engine::delete(call.engine, &layer, version, &statement.statement_id).await?;
+        Ok(Outcome::Deleted)
+    }
+
+    /// The grants of the layer version the request names.
+    async fn list(&self, call: &Call<'_>) -> Handled {
+        let model = call.model(DEF.naming)?;
+        let (layer, version) = version_of(&model).map_err(|e| EngineError {
+            message: format!("{} (LIST is scoped to one layer version)", e.message),
+            ..e
+        })?;
+        let statements = engine::list(call.engine, &layer, version).await?;
+        Ok(Outcome::Listed(
+            statements
+                .iter()
+                .map(|s| model_of(&layer, version, s))
+                .collect(),
+        ))
+    }
+}

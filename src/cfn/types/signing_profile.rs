@@ -1,0 +1,324 @@
+//! `LambdaSign::Signer::SigningProfile` over `engine::signing_profile`.
+//! A canceled profile is gone (READ and DELETE answer NotFound, LIST skips
+//! it): Signer keeps it visible, but it can neither sign nor be managed.
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::cfn::convert;
+use crate::cfn::model::{Builder, Naming, Reader};
+use crate::cfn::resource::{gone, identifier, Call, Handled, Outcome, ResourceType, TypeDef};
+use crate::domain::arn::ProfileArn;
+use crate::domain::field::FieldPath;
+use crate::domain::profile::{ProfileStatus, SignatureValidity, SigningProfile, LAMBDA_PLATFORM};
+use crate::domain::tags;
+use crate::domain::time::{format_time, parse_time, same_time_or};
+use crate::engine::signing_profile::{
+    self as engine, field::*, Naming as ProfileNaming, ProfileChange, ProfileSpec, RevocationSpec,
+};
+use crate::engine::{Engine, EngineError, Planned};
+
+pub static DEF: TypeDef = TypeDef {
+    type_name: "LambdaSign::Signer::SigningProfile",
+    folder: "signing-profile",
+    schema: include_str!(
+        "../../../cloudformation/signing-profile/lambdasign-signer-signingprofile.json"
+    ),
+    naming: Naming::PLAIN,
+    fields: &[
+        NAME,
+        NAME_PREFIX,
+        PLATFORM_ID,
+        SIGNATURE_VALIDITY,
+        SIGNING_MATERIAL,
+        SIGNING_PARAMETERS,
+        TAGS,
+        REVOCATION,
+        ARN,
+        VERSION,
+        VERSION_ARN,
+        STATUS,
+        PLATFORM_DISPLAY_NAME,
+        REVOCATION_RECORD,
+    ],
+    replace_on_change: engine::REPLACE_ON_CHANGE,
+    rules: engine::RULES,
+    shape: engine::SHAPE,
+};
+
+pub struct SigningProfileType;
+
+fn validity(model: &Reader<'_>) -> Result<SignatureValidity, EngineError> {
+    let Some(validity) = model.object(SIGNATURE_VALIDITY)? else {
+        return Ok(SignatureValidity::default());
+    };
+    let at = FieldPath::field(SIGNATURE_VALIDITY);
+    let value = validity
+        .integer(VALUE)?
+        .and_then(|v| u32::try_from(v).ok())
+        .ok_or_else(|| {
+            EngineError::invalid(
+                at.clone().then(VALUE),
+                "is required: a whole number of at least 1",
+            )
+        })?;
+    let unit = validity.required_text(TYPE)?.parse().map_err(
+        |e: crate::domain::profile::ParseValidityUnitError| {
+            EngineError::invalid(at.clone().then(TYPE), e.to_string())
+        },
+    )?;
+    let validity = SignatureValidity { value, unit };
+    validity
+        .check()
+        .map_err(|e| EngineError::invalid(at, e.to_string()))?;
+    Ok(validity)
+}
+
+fn revocation(model: &Reader<'_>) -> Result<Option<RevocationSpec>, EngineError> {
+    let Some(revocation) = model.object(REVOCATION)? else {
+        return Ok(None);
+    };
+    let at = FieldPath::field(REVOCATION).then(EFFECTIVE_TIME);
+    Ok(Some(RevocationSpec {
+        reason: revocation.required_text(REASON)?,
+        effective_time: parse_time(&revocation.required_text(EFFECTIVE_TIME)?)
+            .map_err(|e| EngineError::invalid(at, e))?,
+    }))
+}
+
+/// A name prefix from the template's logical id, as CloudFormation names
+/// what it names: letters, digits and `_`, then `_`.
+fn prefix_from(logical_id: Option<&str>) -> Option<String> {
+    let cleaned: String = logical_id?
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(37)
+        .collect();
+    (!cleaned.is_empty()).then(|| format!("{cleaned}_"))
+}
+
+fn spec(model: &Reader<'_>, logical_id: Option<&str>) -> Result<ProfileSpec, EngineError> {
+    let naming = match (model.text(NAME)?, model.text(NAME_PREFIX)?) {
+        (Some(name), _) => ProfileNaming::Fixed(name),
+        (None, Some(prefix)) => ProfileNaming::Prefix(Some(prefix)),
+        (None, None) => ProfileNaming::Prefix(prefix_from(logical_id)),
+    };
+    Ok(ProfileSpec {
+        naming,
+        platform_id: model
+            .text(PLATFORM_ID)?
+            .unwrap_or_else(|| LAMBDA_PLATFORM.to_string()),
+        validity: validity(model)?,
+        certificate_arn: match model.object(SIGNING_MATERIAL)? {
+            Some(material) => Some(material.required_text(CERTIFICATE_ARN)?),
+            None => None,
+        },
+        signing_parameters: model.text_map(SIGNING_PARAMETERS)?,
+        tags: model.tags(TAGS)?,
+        revocation: revocation(model)?,
+    })
+}
+
+/// The model of a profile; `base` (the request's model) supplies what only
+/// the template knows and the user's own spellings.
+fn model_of(engine: &Engine, profile: &SigningProfile, base: Option<&Reader<'_>>) -> Value {
+    let configured = base.and_then(|b| b.tags(TAGS).ok()).unwrap_or_default();
+    let own = tags::own(engine.default_tags(), &profile.tags, &configured);
+    let spelled_time = base
+        .and_then(|b| b.object(REVOCATION).ok().flatten())
+        .and_then(|r| r.text(EFFECTIVE_TIME).ok().flatten());
+    let prefix = base.and_then(|b| b.text(NAME_PREFIX).ok().flatten());
+    let mut model = Builder::model(DEF.naming)
+        .text(NAME, &profile.name)
+        .opt_text(NAME_PREFIX, prefix)
+        .text(PLATFORM_ID, &profile.platform_id)
+        .text(PLATFORM_DISPLAY_NAME, profile.platform_display_name())
+        .object(
+            SIGNATURE_VALIDITY,
+            Builder::nested()
+                .integer(VALUE, i64::from(profile.validity.value))
+                .text(TYPE, profile.validity.unit.as_str()),
+        )
+        .text_map(SIGNING_PARAMETERS, &profile.signing_parameters)
+        .tags(
+            TAGS,
+            &own,
+            !configured.is_empty() || base.is_some_and(|b| b.has(TAGS)),
+        )
+        .text(ARN, &profile.arn)
+        .text(VERSION, &profile.version)
+        .text(VERSION_ARN, &profile.version_arn)
+        .text(STATUS, profile.status.as_str());
+    if let Some(arn) = &profile.certificate_arn {
+        model = model.object(
+            SIGNING_MATERIAL,
+            Builder::nested().text(CERTIFICATE_ARN, arn),
+        );
+    }
+    if let Some(r) = &profile.revocation {
+        model = model
+            .object(
+                REVOCATION,
+                Builder::nested().text(REASON, &r.reason).text(
+                    EFFECTIVE_TIME,
+                    same_time_or(spelled_time.as_deref(), r.effective_time),
+                ),
+            )
+            .object(
+                REVOCATION_RECORD,
+                Builder::nested()
+                    .text(REVOCATION_EFFECTIVE_FROM, format_time(r.effective_time))
+                    .text(REVOKED_AT, format_time(r.revoked_at))
+                    .opt_text(REVOKED_BY, r.revoked_by.clone()),
+            );
+    }
+    model.build()
+}
+
+/// The profile a model names: by `Name`, else by the name in `Arn`.
+fn name_of(model: &Reader<'_>) -> Result<String, EngineError> {
+    if let Some(name) = model.text(NAME)? {
+        return Ok(name);
+    }
+    let arn = identifier(model, ARN)?;
+    arn.parse::<ProfileArn>()
+        .map(|arn| arn.name().to_string())
+        .map_err(|e| EngineError::invalid(FieldPath::field(ARN), format!("{arn:?}: {e}")))
+}
+
+/// Signer cancels only Active profiles: a revoked profile CloudFormation
+/// deletes keeps its status (and its revocation) and is marked with this
+/// tag instead, after which it reads as gone.
+const DELETED_TAG: (&str, &str) = ("lambdasign:cloudformation", "deleted");
+
+fn deleted(profile: &SigningProfile) -> bool {
+    profile.tags.get(DELETED_TAG.0).map(String::as_str) == Some(DELETED_TAG.1)
+}
+
+async fn current(engine: &Engine, model: &Reader<'_>) -> Result<SigningProfile, EngineError> {
+    let name = name_of(model)?;
+    engine::read(engine, &name)
+        .await?
+        .filter(|profile| !deleted(profile))
+        .ok_or_else(|| gone(format!("signing profile {name}")))
+}
+
+#[async_trait]
+impl ResourceType for SigningProfileType {
+    fn def(&self) -> &'static TypeDef {
+        &DEF
+    }
+
+    async fn create(&self, call: &Call<'_>) -> Handled {
+        let model = call.model(DEF.naming)?;
+        let spec = spec(&model, call.logical_id)?;
+        engine::check_platform(
+            call.engine,
+            &spec.platform_id,
+            spec.certificate_arn.is_some(),
+        )?;
+        match engine::create(call.engine, &spec).await {
+            Ok(profile) => Ok(Outcome::Model(model_of(
+                call.engine,
+                &profile,
+                Some(&model),
+            ))),
+            Err(failed) => {
+                // Nothing half-made stays behind: CloudFormation does not
+                // delete what a failed CREATE made.
+                if let Some(profile) = failed.made {
+                    let _ = engine::delete(call.engine, &profile.name).await;
+                }
+                Err(failed.error)
+            }
+        }
+    }
+
+    async fn read(&self, call: &Call<'_>) -> Handled {
+        let model = call.model(DEF.naming)?;
+        let profile = current(call.engine, &model).await?;
+        Ok(Outcome::Model(model_of(
+            call.engine,
+            &profile,
+            Some(&model),
+        )))
+    }
+
+    async fn update(&self, call: &Call<'_>) -> Handled {
+        let model = call.model(DEF.naming)?;
+        let prior = current(call.engine, &model).await?;
+        let spec = spec(&model, call.logical_id)?;
+        let change = ProfileChange {
+            prior: Some(&prior),
+            prior_revocation: prior.revocation.as_ref().map(|r| RevocationSpec {
+                reason: r.reason.clone(),
+                effective_time: r.effective_time,
+            }),
+            fixed_name: None,
+            platform_id: Planned::Known(prior.platform_id.clone()),
+            certificate_arn: prior.certificate_arn.clone().map(Planned::Known),
+            replacing: Vec::new(),
+            revocation: Planned::Known(spec.revocation.clone()),
+        };
+        let plan = engine::plan(call.engine, &change).await;
+        convert::refuse(plan.report)?;
+        let profile = engine::update(call.engine, &prior, &spec)
+            .await
+            .map_err(|failed| failed.error)?;
+        Ok(Outcome::Model(model_of(
+            call.engine,
+            &profile,
+            Some(&model),
+        )))
+    }
+
+    async fn delete(&self, call: &Call<'_>) -> Handled {
+        let model = call.model(DEF.naming)?;
+        let profile = current(call.engine, &model).await?;
+        if profile.status == ProfileStatus::Revoked {
+            let mut tags = profile.tags.clone();
+            tags.insert(DELETED_TAG.0.to_string(), DELETED_TAG.1.to_string());
+            let spec = ProfileSpec {
+                tags,
+                revocation: None,
+                ..ProfileSpec::default()
+            };
+            engine::update(call.engine, &profile, &spec)
+                .await
+                .map_err(|failed| failed.error)?;
+        }
+        engine::delete(call.engine, &profile.name).await?;
+        Ok(Outcome::Deleted)
+    }
+
+    async fn list(&self, call: &Call<'_>) -> Handled {
+        let profiles = engine::list(call.engine).await?;
+        Ok(Outcome::Listed(
+            profiles
+                .iter()
+                .filter(|p| !deleted(p))
+                .map(|p| model_of(call.engine, p, None))
+                .collect(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_names_start_from_the_logical_id() {
+        assert_eq!(
+            prefix_from(Some("Release-Signer")).as_deref(),
+            Some("ReleaseSigner_")
+        );
+        assert_eq!(prefix_from(Some("---")), None);
+        let long = "A".repeat(80);
+        let prefix = prefix_from(Some(&long)).unwrap();
+        assert!(
+            crate::domain::names::profile_name_prefix(&prefix).is_ok(),
+            "{prefix}"
+        );
+    }
+}

@@ -1,0 +1,337 @@
+//! A Lambda function deployment checked as Lambda checks it at deploy time:
+//! the function's code and each of its layers, under the function's code
+//! signing config, through the four checks. CloudFormation's
+//! pre-deployment hook asks this before Lambda is called.
+//!
+//! Function code in S3 is attributed to the signing job that wrote it by
+//! Signer's naming of its output (`<prefix><job id>.zip`) and the job's own
+//! record of where it wrote. An object that cannot be attributed carries no
+//! signature these checks can see: it is judged unsigned (a source mismatch),
+//! and the verdict says why.
+
+use chrono::{DateTime, Utc};
+
+use super::verification::{self, PolicyView};
+use super::{Engine, EngineError, EngineResult, ErrorKind};
+use crate::domain::arn::JobArn;
+use crate::domain::checks::{self, Enforcement, Facts, Verdict};
+use crate::domain::facts::{ArtifactRef, Evidence};
+use crate::domain::field::FieldPath;
+use crate::domain::job::{self, ObjectLocation};
+
+/// The fields a deployment names, for errors.
+pub mod field {
+    pub const CODE_SIGNING_CONFIG_ARN: &str = "code_signing_config_arn";
+    pub const CODE: &str = "code";
+    pub const LAYERS: &str = "layers";
+}
+
+/// A function's code, as a deployment names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FunctionCode {
+    /// A zip in S3.
+    Object {
+        bucket: String,
+        key: String,
+        version: Option<String>,
+    },
+    /// Code inlined in the request (no signature can travel with it).
+    Inline,
+    /// A container image: Lambda does not code-sign images.
+    Image(String),
+}
+
+/// What a deployment would put in front of Lambda.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    pub code_signing_config_arn: String,
+    pub code: FunctionCode,
+    /// Layer version ARNs, in order.
+    pub layers: Vec<String>,
+}
+
+/// What the checks say of one artifact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactVerdict {
+    /// `code`, or `layer <arn>`.
+    pub name: String,
+    /// `None`: not checked (a container image), or it cannot be deployed at
+    /// all (`problem`).
+    pub verdict: Option<Verdict>,
+    /// Why the artifact counts as unsigned, or why it was not checked.
+    pub note: Option<String>,
+    /// A reason the deployment fails whatever the checks say (a layer that
+    /// does not exist).
+    pub problem: Option<String>,
+}
+
+impl ArtifactVerdict {
+    /// Whether Lambda would refuse the deployment because of this artifact.
+    pub fn blocks(&self) -> bool {
+        self.problem.is_some() || self.verdict.as_ref().is_some_and(|v| !v.allowed)
+    }
+}
+
+/// The deployment's verdict: one entry for the code, one per layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentVerdict {
+    pub code_signing_config_arn: String,
+    pub enforcement: Enforcement,
+    pub artifacts: Vec<ArtifactVerdict>,
+}
+
+impl DeploymentVerdict {
+    pub fn allowed(&self) -> bool {
+        !self.artifacts.iter().any(ArtifactVerdict::blocks)
+    }
+
+    /// One sentence per blocking failure: integrity always, the other
+    /// checks under Enforce.
+    pub fn blocking(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for artifact in &self.artifacts {
+            if let Some(problem) = &artifact.problem {
+                out.push(format!("{}: {problem}", artifact.name));
+            }
+            if let Some(verdict) = &artifact.verdict {
+                for result in verdict.blocking() {
+                    out.push(self.sentence(artifact, &result.check.to_string(), &result.reason));
+                }
+            }
+        }
+        out
+    }
+
+    /// One sentence per failure Lambda would only log (Warn).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for artifact in &self.artifacts {
+            if let Some(verdict) = &artifact.verdict {
+                for result in verdict.warnings() {
+                    out.push(self.sentence(artifact, &result.check.to_string(), &result.reason));
+                }
+            } else if let Some(note) = &artifact.note {
+                out.push(format!("{}: not checked: {note}", artifact.name));
+            }
+        }
+        out
+    }
+
+    fn sentence(&self, artifact: &ArtifactVerdict, check: &str, reason: &str) -> String {
+        let note = artifact
+            .note
+            .as_ref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        format!("{}: {check} check failed: {reason}{note}", artifact.name)
+    }
+}
+
+/// Checks a deployment against its code signing config as of `at`.
+/// A config that cannot be read is an error (NotFound when it does not
+/// exist); a layer that does not exist is a blocking problem.
+pub async fn check(
+    engine: &Engine,
+    deployment: &Deployment,
+    at: DateTime<Utc>,
+) -> EngineResult<DeploymentVerdict> {
+    let csc = &deployment.code_signing_config_arn;
+    let policy = match verification::policy(engine, csc)
+        .await
+        .map_err(|e| e.at(FieldPath::field(field::CODE_SIGNING_CONFIG_ARN)))?
+    {
+        PolicyView::Known(policy) => policy,
+        PolicyView::Unknown { why } => {
+            return Err(EngineError::new(
+                ErrorKind::NotStabilized,
+                format!("the policy of {csc} is not known yet ({why})"),
+            ))
+        }
+    };
+    let mut artifacts = Vec::with_capacity(1 + deployment.layers.len());
+    let (facts, note) = match &deployment.code {
+        FunctionCode::Object { bucket, key, .. } => object_facts(engine, bucket, key).await?,
+        FunctionCode::Inline => (
+            Some(Facts::default()),
+            Some("inline code (ZipFile) carries no signature".to_string()),
+        ),
+        FunctionCode::Image(uri) => (
+            None,
+            Some(format!(
+                "{uri} is a container image; Lambda does not apply code signing to images"
+            )),
+        ),
+    };
+    artifacts.push(ArtifactVerdict {
+        name: match &deployment.code {
+            FunctionCode::Object {
+                bucket,
+                key,
+                version,
+            } => format!(
+                "code s3://{bucket}/{key}{}",
+                version
+                    .as_ref()
+                    .map(|v| format!(" (version {v})"))
+                    .unwrap_or_default()
+            ),
+            _ => "code".to_string(),
+        },
+        verdict: facts.map(|facts| checks::evaluate(&facts, &policy, at)),
+        note,
+        problem: None,
+    });
+    for arn in &deployment.layers {
+        let name = format!("layer {arn}");
+        match verification::facts(engine, &ArtifactRef::LayerVersion(arn.clone())).await {
+            Ok(facts) => artifacts.push(ArtifactVerdict {
+                name,
+                verdict: Some(checks::evaluate(&facts, &policy, at)),
+                note: None,
+                problem: None,
+            }),
+            Err(e) if e.is_not_found() => artifacts.push(ArtifactVerdict {
+                name,
+                verdict: None,
+                note: None,
+                problem: Some(format!(
+                    "the layer version does not exist or is not shared with this account ({})",
+                    e.message
+                )),
+            }),
+            Err(e) => return Err(e.at(FieldPath::field(field::LAYERS))),
+        }
+    }
+    Ok(DeploymentVerdict {
+        code_signing_config_arn: csc.clone(),
+        enforcement: policy.enforcement(),
+        artifacts,
+    })
+}
+
+/// Whether a zip in S3 can be tied to the signing job that wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attribution {
+    /// Written by a signing job of this account: the facts of its signature.
+    Job(Box<Facts>),
+    /// Not attributable: it carries no signature these checks can see.
+    Unattributed(String),
+}
+
+/// The facts of a zip in S3, through the signing job that wrote it.
+pub async fn attribute(engine: &Engine, bucket: &str, key: &str) -> EngineResult<Attribution> {
+    let location = format!("s3://{bucket}/{key}");
+    let Some(job_id) = job::job_id_of_signed_key(key) else {
+        return Ok(Attribution::Unattributed(format!(
+            "{location} is not named as Signer names what a signing job writes (<prefix><job id>.zip)"
+        )));
+    };
+    let identity = engine.identity();
+    let job_arn = JobArn::new_in_partition(
+        identity.partition,
+        &identity.region,
+        &identity.account_id,
+        job_id,
+    )
+    .map_err(|e| EngineError::new(ErrorKind::Internal, e.to_string()))?;
+    let (evidence, facts) = match verification::evidence_and_facts(
+        engine,
+        &ArtifactRef::SigningJob(job_arn.to_string()),
+    )
+    .await
+    {
+        Ok(found) => found,
+        Err(e) if e.is_not_found() => {
+            return Ok(Attribution::Unattributed(format!(
+                "signing job {job_id} is not known to account {}",
+                identity.account_id
+            )))
+        }
+        Err(e) => return Err(e),
+    };
+    let wrote_it = match &evidence {
+        Evidence::Signed(signed) => signed.job.found().is_some_and(|job| {
+            matches!(&job.signed_object, ObjectLocation::S3 { bucket: b, key: k, .. } if b == bucket && k == key)
+        }),
+        Evidence::Unsigned => false,
+    };
+    if !wrote_it {
+        return Ok(Attribution::Unattributed(format!(
+            "signing job {job_id} did not write {location}"
+        )));
+    }
+    Ok(Attribution::Job(Box::new(facts)))
+}
+
+/// The facts of function code in S3 (unsigned when not attributable, with
+/// the reason as a note).
+async fn object_facts(
+    engine: &Engine,
+    bucket: &str,
+    key: &str,
+) -> EngineResult<(Option<Facts>, Option<String>)> {
+    match attribute(engine, bucket, key)
+        .await
+        .map_err(|e| e.at(FieldPath::field(field::CODE)))?
+    {
+        Attribution::Job(facts) => Ok((Some(*facts), None)),
+        Attribution::Unattributed(why) => Ok((Some(Facts::default()), Some(why))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::checks::{Check, CheckResult, Status};
+
+    fn verdict(check: Check, blocking: bool) -> Verdict {
+        Verdict {
+            results: vec![CheckResult {
+                check,
+                status: Status::Failed { blocking },
+                reason: "because".into(),
+            }],
+            allowed: !blocking,
+        }
+    }
+
+    #[test]
+    fn blocking_failures_and_warnings_are_told_apart() {
+        let outcome = DeploymentVerdict {
+            code_signing_config_arn: "csc".into(),
+            enforcement: Enforcement::Warn,
+            artifacts: vec![
+                ArtifactVerdict {
+                    name: "code".into(),
+                    verdict: Some(verdict(Check::SourceMismatch, false)),
+                    note: Some("unsigned".into()),
+                    problem: None,
+                },
+                ArtifactVerdict {
+                    name: "layer a".into(),
+                    verdict: Some(verdict(Check::Integrity, true)),
+                    note: None,
+                    problem: None,
+                },
+                ArtifactVerdict {
+                    name: "layer b".into(),
+                    verdict: None,
+                    note: None,
+                    problem: Some("does not exist".into()),
+                },
+            ],
+        };
+        assert!(!outcome.allowed());
+        assert_eq!(
+            outcome.blocking(),
+            vec![
+                "layer a: integrity check failed: because".to_string(),
+                "layer b: does not exist".to_string()
+            ]
+        );
+        assert_eq!(
+            outcome.warnings(),
+            vec!["code: source mismatch check failed: because (unsigned)".to_string()]
+        );
+    }
+}

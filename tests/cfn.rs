@@ -1,0 +1,570 @@
+//! The CloudFormation front end, tested with AWS's own contract tests:
+//! `cfn test` (cloudformation-cli, from target/cfn-venv) against
+//! `terraform-provider-lambdasign cfn-invoke --store DIR`, for every
+//! resource type whose contract tests can run on the local backend, and for
+//! the hook. `cfn test` asks AWS STS for credentials before it invokes
+//! anything; `cloudformation/tools/cfn_offline.py` stubs exactly those calls
+//! (and CloudFormation's export and type look-ups): the invocations
+//! themselves are real HTTP requests to the handlers.
+//!
+//! Dependencies a type's inputs name (`{{LambdaSignTest...}}`, as
+//! CloudFormation exports would) are made first through the engine on the
+//! same store: profiles, code signing configs, signed layer versions.
+//!
+//! Not run here, because their inputs are S3 objects and the local backend
+//! has no S3 yet: `LambdaSign::Signer::SignedArtifact` and
+//! `LambdaSign::Lambda::LayerVersion` (see `s3_types_are_refused_on_the_local_backend`).
+//!
+//! Needs `LAMBDASIGN_CFN_PYTHON` (scripts/test.sh sets it to
+//! target/cfn-venv/bin/python); without it these tests fail, never pass.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use lambdasign::backend::local::LocalConfig;
+use lambdasign::backend::requests::DEFAULT_SIGNING_TIMEOUT;
+use lambdasign::cfn::target::Target;
+use lambdasign::domain::checks::Enforcement;
+use lambdasign::domain::job::ObjectLocation;
+use lambdasign::engine::code_signing_config::{self, CscSpec};
+use lambdasign::engine::layer_version::{self, LayerSpec};
+use lambdasign::engine::signed_artifact::{self, ArtifactSpec};
+use lambdasign::engine::signing_profile::{self, Naming, ProfileSpec};
+use lambdasign::engine::{BackendConfig, Engine};
+use serde_json::{json, Value};
+
+const ACCOUNT: &str = "123456789012";
+const REGION: &str = "us-east-1";
+
+fn python() -> PathBuf {
+    let Some(python) = std::env::var_os("LAMBDASIGN_CFN_PYTHON") else {
+        panic!("LAMBDASIGN_CFN_PYTHON is not set: run scripts/test.sh, or set it to the python of target/cfn-venv (scripts/cfn-venv.sh makes it)");
+    };
+    PathBuf::from(python)
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+async fn engine(store: &Path) -> Engine {
+    Engine::connect(&BackendConfig::Local(LocalConfig {
+        path: store.to_path_buf(),
+        account_id: ACCOUNT.into(),
+        region: REGION.into(),
+    }))
+    .await
+    .expect("open the store")
+    .engine
+}
+
+/// A signed layer version of `profile`, published from a fresh zip.
+async fn signed_layer(
+    engine: &Engine,
+    dir: &Path,
+    profile: &str,
+    layer: &str,
+) -> (String, PathBuf) {
+    let source = dir.join(format!("{layer}.zip"));
+    common::fixtures::write_zip(&source, "python/lib.py", layer.as_bytes());
+    let output = dir.join(format!("{layer}.signed.zip"));
+    signed_artifact::create(
+        engine,
+        &ArtifactSpec {
+            profile_name: profile.into(),
+            profile_owner: None,
+            source: ObjectLocation::File(source),
+            output_file: Some(output.clone()),
+            staging: None,
+            destination: None,
+            verify_against: Vec::new(),
+            timeout: DEFAULT_SIGNING_TIMEOUT,
+        },
+        &format!("seed-{layer}"),
+    )
+    .await
+    .expect("sign the layer");
+    let published = layer_version::create(
+        engine,
+        &LayerSpec {
+            layer_name: layer.into(),
+            content: ObjectLocation::File(output.clone()),
+            compatible_runtimes: vec!["python3.12".into()],
+            compatible_architectures: Vec::new(),
+            description: String::new(),
+            license_info: None,
+            verify_against: Vec::new(),
+        },
+    )
+    .await
+    .expect("publish the layer");
+    (published.layer_version_arn, output)
+}
+
+/// What the inputs' `{{LambdaSignTest...}}` placeholders name, made in the
+/// store through the engine.
+async fn seed(store: &Path, work: &Path) -> BTreeMap<String, String> {
+    let engine = engine(store).await;
+    let profile = |name: &str| ProfileSpec {
+        naming: Naming::Fixed(name.into()),
+        ..ProfileSpec::default()
+    };
+    let trusted = signing_profile::create(&engine, &profile("contract_trusted"))
+        .await
+        .expect("profile");
+    let other = signing_profile::create(&engine, &profile("contract_other"))
+        .await
+        .expect("profile");
+    let csc = |enforcement| CscSpec {
+        allowed_publishers: vec![trusted.version_arn.clone()],
+        enforcement,
+        description: String::new(),
+        tags: Default::default(),
+    };
+    let warn = code_signing_config::create(&engine, &csc(Enforcement::Warn))
+        .await
+        .expect("csc");
+    let enforce = code_signing_config::create(&engine, &csc(Enforcement::Enforce))
+        .await
+        .expect("csc");
+    let (signed, _) = signed_layer(&engine, work, &trusted.name, "contract-seed-layer").await;
+    let (foreign, _) = signed_layer(&engine, work, &other.name, "contract-foreign-layer").await;
+    let (tampered, _) = signed_layer(&engine, work, &trusted.name, "contract-tampered-layer").await;
+    tamper_layer_content(store, "contract-tampered-layer");
+    BTreeMap::from([
+        ("LambdaSignTestProfileName".into(), trusted.name.clone()),
+        (
+            "LambdaSignTestProfileVersionArn".into(),
+            trusted.version_arn.clone(),
+        ),
+        (
+            "LambdaSignTestOtherProfileVersionArn".into(),
+            other.version_arn.clone(),
+        ),
+        ("LambdaSignTestWarnCsc".into(), warn.arn),
+        ("LambdaSignTestEnforceCsc".into(), enforce.arn),
+        (
+            "LambdaSignTestLayerName".into(),
+            "contract-seed-layer".into(),
+        ),
+        ("LambdaSignTestSignedLayerArn".into(), signed),
+        ("LambdaSignTestForeignLayerArn".into(), foreign),
+        ("LambdaSignTestTamperedLayerArn".into(), tampered),
+    ])
+}
+
+/// Changes a byte of the copy of a layer's content the store keeps, as an
+/// attacker with access to it would: its signature no longer verifies.
+fn tamper_layer_content(store: &Path, layer: &str) {
+    let dir = store.join("layers").join(ACCOUNT).join(REGION).join(layer);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    let file = files.last().expect("the stored layer content");
+    let mut bytes = std::fs::read(file).unwrap();
+    // The first entry's data starts after its 30-byte local header and name.
+    let at = 30 + "python/lib.py".len();
+    bytes[at] ^= 0x20;
+    std::fs::write(file, bytes).unwrap();
+}
+
+/// `cfn-invoke --store DIR` on a free port; stopped when dropped.
+struct Invoke {
+    child: Child,
+    url: String,
+}
+
+impl Invoke {
+    fn start(store: &Path) -> Invoke {
+        let mut child = Command::new(common::BINARY)
+            .args(["cfn-invoke", "--listen", "127.0.0.1:0", "--store"])
+            .arg(store)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start cfn-invoke");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("cfn-invoke's first line");
+        let url = line
+            .trim()
+            .strip_prefix("cfn-invoke listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        Invoke { child, url }
+    }
+}
+
+impl Drop for Invoke {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Pytest's closing counts.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Counts {
+    passed: usize,
+    failed: usize,
+    errors: usize,
+    skipped: usize,
+}
+
+fn counts(output: &str) -> Option<Counts> {
+    // The closing line: `=== 13 passed, 9 deselected in 1.23s ===`.
+    let line = output
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('=') && l.contains(" in ") && l.trim_end().ends_with('='))?;
+    let mut counts = Counts::default();
+    let words: Vec<&str> = line
+        .split(|c: char| c == ',' || c == '=' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect();
+    for pair in words.windows(2) {
+        let Ok(n) = pair[0].parse::<usize>() else {
+            continue;
+        };
+        match pair[1] {
+            "passed" => counts.passed = n,
+            "failed" => counts.failed = n,
+            "error" | "errors" => counts.errors = n,
+            "skipped" => counts.skipped = n,
+            _ => {}
+        }
+    }
+    Some(counts)
+}
+
+/// Runs `cfn test` for a project against the handlers; returns the counts
+/// and the whole output.
+fn cfn_test(
+    project: &str,
+    url: &str,
+    exports: &BTreeMap<String, String>,
+    work: &Path,
+) -> (Counts, String) {
+    let copy = work.join(project);
+    copy_dir(&repo().join("cloudformation").join(project), &copy);
+    let exports_file = work.join(format!("{project}-exports.json"));
+    std::fs::write(&exports_file, serde_json::to_string(exports).unwrap()).unwrap();
+    let output = Command::new(python())
+        .arg(repo().join("cloudformation/tools/cfn_offline.py"))
+        .args([
+            "test",
+            "--endpoint",
+            url,
+            "--region",
+            REGION,
+            "--enforce-timeout",
+            "60",
+        ])
+        .args([
+            "--",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "log_cli=false",
+            "-rfEs",
+        ])
+        .current_dir(&copy)
+        .env("CFN_OFFLINE_EXPORTS", &exports_file)
+        .env("HOME", work)
+        .output()
+        .expect("run cfn test");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let counts = counts(&text).unwrap_or_else(|| panic!("no pytest summary in:\n{text}"));
+    (counts, text)
+}
+
+fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(80)..].join("\n")
+}
+
+/// Seeds a store, starts the handlers and runs the project's contract tests.
+fn contract(project: &str) -> (Counts, String) {
+    let work = tempfile::tempdir().unwrap();
+    let store = work.path().join("store");
+    let runtime = common::fixtures::runtime();
+    let exports = runtime.block_on(seed(&store, work.path()));
+    let invoke = Invoke::start(&store);
+    cfn_test(project, &invoke.url, &exports, work.path())
+}
+
+fn assert_all_passed(project: &str, passed: usize, skipped: usize) {
+    let (counts, text) = contract(project);
+    assert_eq!(
+        counts,
+        Counts {
+            passed,
+            skipped,
+            ..Counts::default()
+        },
+        "cfn test {project}:\n{}",
+        tail(&text)
+    );
+}
+
+#[test]
+fn signing_profile_passes_the_contract_tests() {
+    // Skipped: create_create and delete_create, since the primary identifier
+    // (Arn) is read-only.
+    assert_all_passed("signing-profile", 13, 2);
+}
+
+#[test]
+fn profile_permission_passes_the_contract_tests() {
+    // No update handler: every update test is deselected. Skipped:
+    // create_taggable (not taggable).
+    assert_all_passed("profile-permission", 9, 1);
+}
+
+#[test]
+fn code_signing_config_passes_the_contract_tests() {
+    // Skipped: create_create and delete_create (read-only Arn).
+    assert_all_passed("code-signing-config", 13, 2);
+}
+
+#[test]
+fn layer_grant_passes_the_contract_tests() {
+    // No update handler; skipped: create_taggable.
+    assert_all_passed("layer-grant", 9, 1);
+}
+
+#[test]
+fn deployment_hook_passes_the_contract_tests() {
+    // pre-create and pre-update, success and failure, and the suite's own
+    // sanity check; skipped: the unsupported-target tests, which need a
+    // wildcard target name (this hook names exactly AWS::Lambda::Function).
+    let (counts, text) = contract("deployment-hook");
+    assert_eq!(
+        counts,
+        Counts {
+            passed: 5,
+            skipped: 2,
+            ..Counts::default()
+        },
+        "cfn test deployment-hook:\n{}",
+        tail(&text)
+    );
+}
+
+// --- Direct invocations: what the contract tests do not assert ---------------
+
+async fn invoke(target: &Target, request: Value) -> Value {
+    lambdasign::cfn::handle(target, request).await
+}
+
+fn request(type_name: &str, action: &str, properties: Value) -> Value {
+    json!({
+        "action": action, "resourceType": type_name, "region": REGION, "awsAccountId": ACCOUNT,
+        "bearerToken": "0f2b8a9e-1c3d-4e5f-8a7b-6c5d4e3f2a1b",
+        "requestData": {"callerCredentials": {"accessKeyId": "AKIDEXAMPLE", "secretAccessKey": "x"},
+                        "logicalResourceId": "Profile", "resourceProperties": properties}
+    })
+}
+
+#[test]
+fn bad_input_is_invalid_request_naming_the_property_and_creates_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    let store = work.path().join("store");
+    let target = Target::Local {
+        store: store.clone(),
+    };
+    let runtime = common::fixtures::runtime();
+    runtime.block_on(async {
+        let cases = [
+            (
+                "LambdaSign::Signer::SigningProfile",
+                json!({"Name": "release_signer", "SignatureValidity": {"Value": 136, "Type": "MONTHS"}}),
+                "SignatureValidity",
+            ),
+            (
+                "LambdaSign::Signer::SigningProfile",
+                json!({"Name": "release signer"}),
+                "Name",
+            ),
+            (
+                "LambdaSign::Signer::SigningProfile",
+                json!({"Name": "release_signer", "Tags": [{"Key": "aws:x", "Value": "v"}]}),
+                "Tags[\"aws:x\"]",
+            ),
+            (
+                "LambdaSign::Signer::SigningProfile",
+                json!({"Name": "release_signer", "Revocation": {"Reason": "r", "EffectiveTime": "2999-01-01T00:00:00Z"}}),
+                "Revocation.EffectiveTime",
+            ),
+            (
+                "LambdaSign::Signer::SigningProfile",
+                json!({"Name": "release_signer", "Colour": "blue"}),
+                "Colour",
+            ),
+            (
+                "LambdaSign::Lambda::CodeSigningConfig",
+                json!({"AllowedPublishers": ["arn:aws:signer:us-east-1:123456789012:/signing-profiles/p"]}),
+                "AllowedPublishers[0]",
+            ),
+            (
+                "LambdaSign::Lambda::CodeSigningConfig",
+                json!({"AllowedPublishers": [], "UntrustedArtifactOnDeployment": "enforce"}),
+                "UntrustedArtifactOnDeployment",
+            ),
+            (
+                "LambdaSign::Signer::ProfilePermission",
+                json!({"ProfileName": "p1", "Action": "signer:StartSigningJob", "Principal": "nobody"}),
+                "Principal",
+            ),
+            (
+                "LambdaSign::Lambda::LayerGrant",
+                json!({"LayerName": "l", "VersionNumber": 0, "Principal": "*", "StatementId": "s"}),
+                "VersionNumber",
+            ),
+            (
+                "LambdaSign::Signer::SignedArtifact",
+                json!({"ProfileName": "p1", "Source": {"Bucket": "b"}, "Destination": {"Bucket": "b"}}),
+                "Source.Key",
+            ),
+            (
+                "LambdaSign::Lambda::LayerVersion",
+                json!({"LayerName": "l", "SignedObject": {"Bucket": "b", "Key": "k"}, "CompatibleArchitectures": ["sparc"]}),
+                "CompatibleArchitectures[0]",
+            ),
+        ];
+        for (type_name, properties, property) in cases {
+            let event = invoke(&target, request(type_name, "CREATE", properties.clone())).await;
+            assert_eq!(event["status"], "FAILED", "{type_name} {properties}: {event}");
+            assert_eq!(event["errorCode"], "InvalidRequest", "{type_name} {properties}: {event}");
+            let message = event["message"].as_str().unwrap_or_default();
+            assert!(
+                message.contains(property),
+                "{type_name} {properties}: the message does not name {property}: {message}"
+            );
+        }
+        let engine = engine(&store).await;
+        assert!(
+            signing_profile::list(&engine).await.unwrap().is_empty(),
+            "nothing was created"
+        );
+        assert!(code_signing_config::list(&engine).await.unwrap().is_empty());
+    });
+}
+
+#[test]
+fn operating_on_what_is_gone_is_not_found() {
+    let work = tempfile::tempdir().unwrap();
+    let store = work.path().join("store");
+    let target = Target::Local { store };
+    let runtime = common::fixtures::runtime();
+    runtime.block_on(async {
+        let created = invoke(
+            &target,
+            request("LambdaSign::Signer::SigningProfile", "CREATE", json!({"NamePrefix": "gone_"})),
+        )
+        .await;
+        assert_eq!(created["status"], "SUCCESS", "{created}");
+        let model = created["resourceModel"].clone();
+        let deleted = invoke(&target, request("LambdaSign::Signer::SigningProfile", "DELETE", model.clone())).await;
+        assert_eq!(deleted, json!({"status": "SUCCESS"}), "no model on DELETE");
+        for action in ["DELETE", "READ", "UPDATE"] {
+            let event = invoke(&target, request("LambdaSign::Signer::SigningProfile", action, model.clone())).await;
+            assert_eq!(event["status"], "FAILED", "{action}: {event}");
+            assert_eq!(event["errorCode"], "NotFound", "{action}: {event}");
+        }
+        let listed = invoke(&target, request("LambdaSign::Signer::SigningProfile", "LIST", json!({}))).await;
+        assert_eq!(listed, json!({"status": "SUCCESS", "resourceModels": []}));
+        let csc = json!({"Arn": "arn:aws:lambda:us-east-1:123456789012:code-signing-config:csc-0123456789abcdef0"});
+        let event = invoke(&target, request("LambdaSign::Lambda::CodeSigningConfig", "DELETE", csc)).await;
+        assert_eq!(event["errorCode"], "NotFound", "{event}");
+    });
+}
+
+#[test]
+fn a_revoked_profile_is_gone_once_deleted() {
+    let work = tempfile::tempdir().unwrap();
+    let target = Target::Local {
+        store: work.path().join("store"),
+    };
+    let runtime = common::fixtures::runtime();
+    runtime.block_on(async {
+        let created = invoke(
+            &target,
+            request(
+                "LambdaSign::Signer::SigningProfile",
+                "CREATE",
+                json!({"NamePrefix": "revoked_", "Revocation": {"Reason": "key leaked", "EffectiveTime": "2024-01-01T00:00:00Z"}}),
+            ),
+        )
+        .await;
+        assert_eq!(created["resourceModel"]["Status"], "Revoked", "{created}");
+        let model = created["resourceModel"].clone();
+        let deleted = invoke(&target, request("LambdaSign::Signer::SigningProfile", "DELETE", model.clone())).await;
+        assert_eq!(deleted["status"], "SUCCESS", "{deleted}");
+        let read = invoke(&target, request("LambdaSign::Signer::SigningProfile", "READ", model)).await;
+        assert_eq!(read["errorCode"], "NotFound", "{read}");
+    });
+}
+
+#[test]
+fn s3_types_are_refused_on_the_local_backend() {
+    // Until the local store emulates S3, signing from and publishing S3
+    // objects needs the aws backend; the local backend says so, at the
+    // property, and makes nothing.
+    let work = tempfile::tempdir().unwrap();
+    let store = work.path().join("store");
+    let runtime = common::fixtures::runtime();
+    let exports = runtime.block_on(seed(&store, work.path()));
+    let target = Target::Local { store };
+    runtime.block_on(async {
+        let artifact = invoke(
+            &target,
+            request(
+                "LambdaSign::Signer::SignedArtifact",
+                "CREATE",
+                json!({"ProfileName": exports["LambdaSignTestProfileName"],
+                       "Source": {"Bucket": "artifacts", "Key": "unsigned/f.zip", "Version": "v1"},
+                       "Destination": {"Bucket": "artifacts", "Prefix": "signed/"}}),
+            ),
+        )
+        .await;
+        assert_eq!(artifact["errorCode"], "InvalidRequest", "{artifact}");
+        assert!(artifact["message"].as_str().unwrap().starts_with("Source"), "{artifact}");
+        let layer = invoke(
+            &target,
+            request(
+                "LambdaSign::Lambda::LayerVersion",
+                "CREATE",
+                json!({"LayerName": "s3-layer", "SignedObject": {"Bucket": "artifacts", "Key": "signed/l.zip"}}),
+            ),
+        )
+        .await;
+        assert_eq!(layer["errorCode"], "InvalidRequest", "{layer}");
+        assert!(layer["message"].as_str().unwrap().starts_with("SignedObject"), "{layer}");
+    });
+}
