@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 venv=target/cfn-venv
 tools=cloudformation/tools
 stamp="$venv/.lambdasign-stamp"
-want="$(cat "$tools/requirements.txt" "$tools/constraints.txt" "$tools"/lambdasign-cfn-plugin/pyproject.toml "$tools"/lambdasign-cfn-plugin/src/lambdasign_cfn_plugin/__init__.py | sha256sum | cut -d' ' -f1)"
+want="$(cat "$tools/requirements.txt" "$tools/constraints.txt" "$tools"/lambdasign-cfn-plugin/pyproject.toml "$tools"/lambdasign-cfn-plugin/src/lambdasign_cfn_plugin/*.py | sha256sum | cut -d' ' -f1)"
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   command -v python3 >/dev/null || { echo "error: python3 (with venv) is needed for the CloudFormation tooling" >&2; exit 2; }
   rm -rf "$venv"

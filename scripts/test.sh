@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, unit and property
-# tests, the protocol tests, and the end-to-end tests that drive the real
-# `terraform` binary (offline, TLS on) against a debug build of the provider.
+# tests, the protocol tests, the end-to-end tests that drive the real
+# `terraform` binary (offline, TLS on) against a debug build of the provider,
+# AWS's CloudFormation contract tests against the handlers, and the
+# CloudFormation packages (cfn validate, submit layout, GLIBC check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +22,16 @@ if ! "$venv/bin/python" -c 'import sys, moto, moto.server; sys.exit(0 if moto.__
 fi
 export LAMBDASIGN_MOTO_PYTHON="$PWD/$venv/bin/python"
 
+# The CloudFormation tests run AWS's contract tests (cloudformation-cli's
+# `cfn test`), cfn-lint and jsonschema from this venv; they fail (never pass
+# silently) without LAMBDASIGN_CFN_PYTHON.
+echo "==> CloudFormation tooling venv (target/cfn-venv)"
+LAMBDASIGN_CFN_PYTHON="$(scripts/cfn-venv.sh)"
+export LAMBDASIGN_CFN_PYTHON
+for tool in objdump objcopy; do
+  command -v "$tool" >/dev/null || { echo "error: $tool (binutils) is needed to check the CloudFormation handler binary" >&2; exit 2; }
+done
+
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy (all targets, warnings are errors)"
@@ -28,3 +40,6 @@ echo "==> cargo test"
 cargo test --locked --lib --bins --tests
 echo "==> benches compile"
 cargo bench --locked --no-run
+echo "==> CloudFormation packages (cfn validate, submit layout, GLIBC <= 2.34) from the debug build"
+objcopy --strip-debug target/debug/terraform-provider-lambdasign target/cfn-bootstrap-debug
+scripts/cfn-package.sh --binary target/cfn-bootstrap-debug --out target/cfn-package-test

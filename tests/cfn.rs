@@ -568,3 +568,114 @@ fn s3_types_are_refused_on_the_local_backend() {
         assert!(layer["message"].as_str().unwrap().starts_with("SignedObject"), "{layer}");
     });
 }
+
+// --- Templates: cfn-lint with our schemas, and plain JSON Schema -------------
+
+/// Our schemas in one directory, as `cfn-lint --registry-schemas` reads them.
+fn registry_schemas(work: &Path) -> PathBuf {
+    let dir = work.join("registry-schemas");
+    std::fs::create_dir_all(&dir).unwrap();
+    for project in std::fs::read_dir(repo().join("cloudformation")).unwrap() {
+        let project = project.unwrap().path();
+        for file in std::fs::read_dir(&project).unwrap() {
+            let file = file.unwrap().path();
+            let name = file.file_name().unwrap().to_string_lossy().to_string();
+            if name.starts_with("lambdasign-") && name.ends_with(".json") {
+                std::fs::copy(&file, dir.join(name)).unwrap();
+            }
+        }
+    }
+    dir
+}
+
+fn tool(script: &str, args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let output = Command::new(python())
+        .arg(repo().join("cloudformation/tools").join(script))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("run the tool");
+    (
+        output.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+fn examples() -> Vec<PathBuf> {
+    ["platform.yaml", "policy.yaml", "stacksets.yaml"]
+        .iter()
+        .map(|name| repo().join("examples/cloudformation").join(name))
+        .collect()
+}
+
+#[test]
+fn the_rollout_templates_lint_clean_against_our_schemas() {
+    let work = tempfile::tempdir().unwrap();
+    let schemas = registry_schemas(work.path());
+    let templates = examples();
+    let mut args: Vec<&std::ffi::OsStr> = vec![
+        "--registry-schemas".as_ref(),
+        schemas.as_os_str(),
+        "--".as_ref(),
+    ];
+    args.extend(templates.iter().map(|t| t.as_os_str()));
+    let (code, text) = tool("cfn_lint_registry.py", &args);
+    assert_eq!(code, Some(0), "cfn-lint:\n{text}");
+    let mut args: Vec<&std::ffi::OsStr> = vec!["--schemas".as_ref(), schemas.as_os_str()];
+    args.extend(templates.iter().map(|t| t.as_os_str()));
+    let (code, text) = tool("check_template_types.py", &args);
+    assert_eq!(code, Some(0), "JSON Schema check:\n{text}");
+    let projects = repo().join("cloudformation");
+    let mut args: Vec<&std::ffi::OsStr> = vec!["--projects".as_ref(), projects.as_os_str()];
+    args.extend(templates.iter().map(|t| t.as_os_str()));
+    let (code, text) = tool("check_execution_roles.py", &args);
+    assert_eq!(code, Some(0), "execution roles:\n{text}");
+}
+
+#[test]
+fn misuse_of_our_types_is_caught_by_both_template_checks() {
+    let work = tempfile::tempdir().unwrap();
+    let schemas = registry_schemas(work.path());
+    let misuse = repo().join("cloudformation/tools/testdata/misuse.yaml");
+    let (code, lint) = tool(
+        "cfn_lint_registry.py",
+        &[
+            "--registry-schemas".as_ref(),
+            schemas.as_os_str(),
+            "--".as_ref(),
+            misuse.as_os_str(),
+        ],
+    );
+    assert_ne!(code, Some(0), "{lint}");
+    for rule in ["E3031", "E3002", "E3030", "E3003", "E3034", "E6101"] {
+        assert!(
+            lint.contains(rule),
+            "cfn-lint did not report {rule}:\n{lint}"
+        );
+    }
+    let (code, checked) = tool(
+        "check_template_types.py",
+        &[
+            "--schemas".as_ref(),
+            schemas.as_os_str(),
+            misuse.as_os_str(),
+        ],
+    );
+    assert_eq!(code, Some(1), "{checked}");
+    for finding in [
+        "Profile/Properties/Arn: read-only property set in template",
+        "'Colour' was unexpected",
+        "UntrustedArtifactOnDeployment: 'Block' is not one of",
+        "'StatementId' is a required property",
+        "GetAtt Profile.SigningKey: not an attribute",
+    ] {
+        assert!(
+            checked.contains(finding),
+            "not reported: {finding}\n{checked}"
+        );
+    }
+}

@@ -1,17 +1,17 @@
 //! The CloudFormation front end: registry resource types and a
 //! pre-deployment hook over the same engine as the Terraform plugin.
 //!
-//! - [`protocol`]: HandlerRequest/ProgressEvent and the hook's request and
-//!   response, exactly as cloudformation-cli's plugins define them.
-//! - [`model`]: resource models (PascalCase engine fields) and the engine's
-//!   field rules applied to them.
-//! - [`convert`]: the one place engine errors become HandlerErrorCodes.
-//! - [`resource`]: what every type shares, and the dispatcher.
-//! - [`types`]: one thin adapter per resource type.
-//! - [`hook`]: `LambdaSign::CodeSigning::DeploymentHook`.
-//! - [`target`]: the backend a request runs on, as the request's caller.
-//! - [`runtime`]: the Lambda runtime loop (`bootstrap` on provided.al2023).
-//! - [`invoke`]: `cfn-invoke`, Lambda's Invoke API in front of the handlers.
+//! - [`protocol`] holds HandlerRequest/ProgressEvent and the hook's request
+//!   and response, exactly as cloudformation-cli's plugins define them;
+//! - [`model`] reads and builds resource models (PascalCase engine fields)
+//!   and applies the engine's field rules to them;
+//! - [`convert`] is the one place engine errors become HandlerErrorCodes;
+//! - [`resource`] is what every type shares, with the dispatcher;
+//! - [`types`] has one thin adapter per resource type;
+//! - [`hook`] is `LambdaSign::CodeSigning::DeploymentHook`;
+//! - [`target`] makes the backend a request runs on, as its caller;
+//! - [`runtime`] is the Lambda runtime loop (`bootstrap` on provided.al2023);
+//! - [`invoke`] is `cfn-invoke`, Lambda's Invoke API before the handlers.
 //!
 //! Every answer is a ProgressEvent (or a HookProgressEvent): no error ever
 //! escapes as a Lambda function error, which `cfn test` and CloudFormation

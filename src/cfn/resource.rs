@@ -188,8 +188,8 @@ pub async fn dispatch(resource: &dyn ResourceType, call: &Call<'_>) -> ProgressE
         );
     }
     if matches!(call.action, Action::Create | Action::Update) {
-        if let Err(event) = validate(def, &facts, call) {
-            return event;
+        if let Some(refusal) = validate(def, &facts, call) {
+            return refusal;
         }
     }
     if call.action == Action::Update {
@@ -228,13 +228,14 @@ pub async fn dispatch(resource: &dyn ResourceType, call: &Call<'_>) -> ProgressE
 /// Everything the model must satisfy before an adapter sees it: known
 /// properties, the engine's field rules and shape, the schema's required
 /// properties.
-fn validate(def: &TypeDef, facts: &SchemaFacts, call: &Call<'_>) -> Result<(), ProgressEvent> {
-    let model = call
-        .model(def.naming)
-        .map_err(|e| convert::failed(&e, &def.naming))?;
+fn validate(def: &TypeDef, facts: &SchemaFacts, call: &Call<'_>) -> Option<ProgressEvent> {
+    let model = match call.model(def.naming) {
+        Ok(model) => model,
+        Err(e) => return Some(convert::failed(&e, &def.naming)),
+    };
     let unknown = model.unknown(def.fields);
     if !unknown.is_empty() {
-        return Err(ProgressEvent::failed(
+        return Some(ProgressEvent::failed(
             HandlerErrorCode::InvalidRequest,
             format!(
                 "{}: not a property of {} (its properties: {})",
@@ -267,10 +268,7 @@ fn validate(def: &TypeDef, facts: &SchemaFacts, call: &Call<'_>) -> Result<(), P
             }
         }
     }
-    if !errors.is_empty() {
-        return Err(convert::invalid(&errors, &def.naming));
-    }
-    Ok(())
+    (!errors.is_empty()).then(|| convert::invalid(&errors, &def.naming))
 }
 
 /// An identifier of the resource a READ, UPDATE or DELETE names: a model
