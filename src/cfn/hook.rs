@@ -13,7 +13,7 @@ use super::model::Naming;
 use super::protocol::{HandlerErrorCode, HookProgressEvent, HookRequest};
 use super::target::{Caller, Target};
 use crate::engine::deployment::{self, Deployment, FunctionCode};
-use crate::engine::ErrorKind;
+use crate::engine::{Engine, ErrorKind};
 
 pub const TYPE_NAME: &str = "LambdaSign::CodeSigning::DeploymentHook";
 /// The cloudformation-cli project folder under `cloudformation/`.
@@ -26,6 +26,28 @@ pub const TARGET: &str = "AWS::Lambda::Function";
 /// The hook's answer to one invocation.
 pub async fn handle(target: &Target, request: HookRequest) -> HookProgressEvent {
     let token = request.client_request_token.clone();
+    let check = match prepare(request).await {
+        Ok(check) => check,
+        Err(answer) => return answer,
+    };
+    match target.engine(&check.caller).await {
+        Ok(engine) => judge(&engine, check).await,
+        Err(e) => HookProgressEvent::failed(convert::connect_error_code(&e), e.to_string(), token),
+    }
+}
+
+/// A deployment the engine has to judge, and who asks.
+pub struct Check {
+    caller: Caller,
+    deployment: Deployment,
+    token: Option<String>,
+}
+
+/// Everything decided before the engine is asked: the target (first, as
+/// the contract tests require), the invocation point, the function's
+/// properties, and whether there is anything for Lambda to check at all.
+pub async fn prepare(request: HookRequest) -> Result<Check, HookProgressEvent> {
+    let token = request.client_request_token.clone();
     let fail = |code: HandlerErrorCode, message: String| {
         HookProgressEvent::failed(code, message, token.clone())
     };
@@ -34,24 +56,23 @@ pub async fn handle(target: &Target, request: HookRequest) -> HookProgressEvent 
         .as_deref()
         .is_some_and(|name| name != TYPE_NAME)
     {
-        return fail(
+        return Err(fail(
             HandlerErrorCode::InvalidRequest,
             format!(
                 "this handler serves the hook {TYPE_NAME}, not {:?}",
                 request.hook_type_name
             ),
-        );
+        ));
     }
     let data = request.request_data.clone().unwrap_or_default();
-    // Before anything else: the contract tests check it comes first.
     if data.target_name.as_deref() != Some(TARGET) {
-        return fail(
+        return Err(fail(
             HandlerErrorCode::UnsupportedTarget,
             format!(
                 "{TYPE_NAME} checks only {TARGET}, not {}",
                 data.target_name.as_deref().unwrap_or("an unnamed target")
             ),
-        );
+        ));
     }
     let point = request
         .action_invocation_point
@@ -61,65 +82,70 @@ pub async fn handle(target: &Target, request: HookRequest) -> HookProgressEvent 
         "CREATE_PRE_PROVISION" => false,
         "UPDATE_PRE_PROVISION" => true,
         "DELETE_PRE_PROVISION" => {
-            return HookProgressEvent::success(
+            return Err(HookProgressEvent::success(
                 Some("deleting a function deploys nothing: nothing to check".into()),
                 token,
-            )
+            ))
         }
         other => {
-            return fail(
+            return Err(fail(
                 HandlerErrorCode::InvalidRequest,
                 format!("unknown actionInvocationPoint {other:?}"),
-            )
+            ))
         }
     };
-    let target_model = match target_model(&data).await {
-        Ok(model) => model,
-        Err(message) => return fail(HandlerErrorCode::InvalidRequest, message),
-    };
-    let properties = &target_model["resourceProperties"];
-    let function = match Function::read(properties) {
-        Ok(function) => function,
-        Err(message) => return fail(HandlerErrorCode::InvalidRequest, message),
-    };
+    let target_model = target_model(&data)
+        .await
+        .map_err(|message| fail(HandlerErrorCode::InvalidRequest, message))?;
+    let function = Function::read(&target_model["resourceProperties"])
+        .map_err(|message| fail(HandlerErrorCode::InvalidRequest, message))?;
     if updating {
         let previous = Function::read(&target_model["previousResourceProperties"]).ok();
         if previous.as_ref() == Some(&function) {
-            return HookProgressEvent::success(
+            return Err(HookProgressEvent::success(
                 Some("code, layers and code signing config are unchanged: Lambda does not check them again".into()),
                 token,
-            );
+            ));
         }
     }
-    let require = require_code_signing_config(request.hook_model.as_ref());
     let Some(csc) = function.code_signing_config_arn.clone() else {
-        if require {
-            return fail(
+        if require_code_signing_config(request.hook_model.as_ref()) {
+            return Err(fail(
                 HandlerErrorCode::NonCompliant,
                 "CodeSigningConfigArn: the function has no code signing config, and this hook's configuration (RequireCodeSigningConfig) requires one".into(),
-            );
+            ));
         }
-        return HookProgressEvent::success(
+        return Err(HookProgressEvent::success(
             Some("the function has no code signing config: Lambda checks no signatures".into()),
             token,
-        );
+        ));
     };
-    let caller = Caller {
-        account_id: request.aws_account_id.clone(),
-        region: None,
-        credentials: data.caller_credentials.clone(),
-        stack_tags: Default::default(),
+    Ok(Check {
+        caller: Caller {
+            account_id: request.aws_account_id.clone(),
+            region: None,
+            credentials: data.caller_credentials.clone(),
+            stack_tags: Default::default(),
+        },
+        deployment: Deployment {
+            code_signing_config_arn: csc,
+            code: function.code,
+            layers: function.layers,
+        },
+        token,
+    })
+}
+
+/// The engine's verdict on the deployment, as the hook answers it.
+pub async fn judge(engine: &Engine, check: Check) -> HookProgressEvent {
+    let Check {
+        deployment, token, ..
+    } = check;
+    let fail = |code: HandlerErrorCode, message: String| {
+        HookProgressEvent::failed(code, message, token.clone())
     };
-    let engine = match target.engine(&caller).await {
-        Ok(engine) => engine,
-        Err(e) => return fail(convert::connect_error_code(&e), e.to_string()),
-    };
-    let deployment = Deployment {
-        code_signing_config_arn: csc.clone(),
-        code: function.code.clone(),
-        layers: function.layers.clone(),
-    };
-    let verdict = match deployment::check(&engine, &deployment, Utc::now()).await {
+    let csc = deployment.code_signing_config_arn.clone();
+    let verdict = match deployment::check(engine, &deployment, Utc::now()).await {
         Ok(verdict) => verdict,
         // A config that does not exist fails CreateFunction too.
         Err(e) if e.kind == ErrorKind::NotFound => {

@@ -17,10 +17,13 @@
 //! escapes as a Lambda function error, which `cfn test` and CloudFormation
 //! would only see as a broken handler.
 
+#[cfg(all(test, feature = "aws"))]
+mod aws_tests;
 pub mod convert;
 pub mod hook;
 pub mod invoke;
 pub mod model;
+mod permissions_tests;
 pub mod protocol;
 pub mod resource;
 pub mod runtime;

@@ -28,7 +28,7 @@ pub mod s3;
 pub mod signer;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::HashMap;
 use std::sync::Mutex;

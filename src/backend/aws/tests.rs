@@ -4,7 +4,9 @@
 //! shaped as the service models say: Signer's restJson1 members in
 //! camelCase with epoch-seconds timestamps, Lambda's in PascalCase with
 //! ISO-8601 strings, error codes in `x-amzn-errortype` as the services send
-//! them. The SDK's own deserializers and retry strategy run on them.
+//! them. The SDK's own deserializers and retry strategy run on them. The
+//! mocks and response bodies are shared with the front ends' tests of the
+//! aws path (`cfn`).
 
 use std::time::Duration;
 
@@ -28,15 +30,15 @@ async fn facts_of(backend: &AwsBackend, artifact: &ArtifactRef) -> BackendResult
     ))
 }
 
-const ACCOUNT: &str = "111111111111";
-const JOB: &str = "2b7a3c9e-4f1d-4a57-9d1c-0c6f3e8a1b2d";
-const PROFILE_VERSION_ARN: &str =
+pub(crate) const ACCOUNT: &str = "111111111111";
+pub(crate) const JOB: &str = "2b7a3c9e-4f1d-4a57-9d1c-0c6f3e8a1b2d";
+pub(crate) const PROFILE_VERSION_ARN: &str =
     "arn:aws:signer:us-east-1:111111111111:/signing-profiles/app/ABCDE12345";
-const JOB_ARN: &str =
+pub(crate) const JOB_ARN: &str =
     "arn:aws:signer:us-east-1:111111111111:/signing-jobs/2b7a3c9e-4f1d-4a57-9d1c-0c6f3e8a1b2d";
-const SIGNED: &[u8] = b"signed zip bytes";
+pub(crate) const SIGNED: &[u8] = b"signed zip bytes";
 
-fn json(status: u16, body: &str) -> HttpResponse {
+pub(crate) fn json(status: u16, body: &str) -> HttpResponse {
     let status = StatusCode::try_from(status).expect("status");
     let mut response = HttpResponse::new(status, SdkBody::from(body.to_string()));
     response
@@ -46,7 +48,7 @@ fn json(status: u16, body: &str) -> HttpResponse {
 }
 
 /// An error as the services send it: the code in `x-amzn-errortype`.
-fn error(status: u16, code: &'static str, message: &str) -> HttpResponse {
+pub(crate) fn error(status: u16, code: &'static str, message: &str) -> HttpResponse {
     let mut response = json(status, &format!(r#"{{"message":"{message}"}}"#));
     response.headers_mut().insert("x-amzn-errortype", code);
     response
@@ -58,22 +60,22 @@ fn retry() -> aws_sdk_signer::config::retry::RetryConfig {
         .with_initial_backoff(Duration::from_millis(1))
 }
 
-fn signer(rules: &[&Rule]) -> Signer {
+pub(crate) fn signer(rules: &[&Rule]) -> Signer {
     mock_client!(aws_sdk_signer, RuleMode::MatchAny, rules, |b| b
         .retry_config(retry()))
 }
 
-fn lambda(rules: &[&Rule]) -> Lambda {
+pub(crate) fn lambda(rules: &[&Rule]) -> Lambda {
     mock_client!(aws_sdk_lambda, RuleMode::MatchAny, rules, |b| b
         .retry_config(retry()))
 }
 
-fn s3(rules: &[&Rule]) -> S3 {
+pub(crate) fn s3(rules: &[&Rule]) -> S3 {
     mock_client!(aws_sdk_s3, RuleMode::MatchAny, rules, |b| b
         .retry_config(retry()))
 }
 
-fn backend(signer: Signer, lambda: Lambda, s3: S3) -> AwsBackend {
+pub(crate) fn backend(signer: Signer, lambda: Lambda, s3: S3) -> AwsBackend {
     let sts: aws_sdk_sts::Client = mock_client!(aws_sdk_sts, RuleMode::MatchAny, &[]);
     AwsBackend::new(
         Identity {
@@ -96,7 +98,7 @@ fn backend(signer: Signer, lambda: Lambda, s3: S3) -> AwsBackend {
 
 /// DescribeSigningJob as Signer answers it (epoch-seconds timestamps; the
 /// `SHA384` hash algorithm is not in the SDK's enum).
-fn describe_job(status: &str, revocation: Option<&str>) -> String {
+pub(crate) fn describe_job(status: &str, revocation: Option<&str>) -> String {
     let revocation = revocation
         .map(|r| format!(r#","revocationRecord":{{"reason":"{r}","revokedAt":1714570000,"revokedBy":"arn:aws:iam::111111111111:user/sec"}}"#))
         .unwrap_or_default();
@@ -119,7 +121,7 @@ fn describe_job(status: &str, revocation: Option<&str>) -> String {
     )
 }
 
-fn get_profile(revoked: bool) -> String {
+pub(crate) fn get_profile(revoked: bool) -> String {
     let revocation = if revoked {
         r#","revocationRecord":{"revocationEffectiveFrom":1714560000,"revokedAt":1714571000,"revokedBy":"arn:aws:iam::111111111111:user/sec"},"statusReason":"key compromised""#
     } else {
@@ -136,7 +138,7 @@ fn get_profile(revoked: bool) -> String {
     )
 }
 
-fn head_exists() -> Rule {
+pub(crate) fn head_exists() -> Rule {
     mock!(S3::head_object)
         .sequence()
         .http_response(|| {
@@ -149,7 +151,7 @@ fn head_exists() -> Rule {
         .build()
 }
 
-fn head_missing() -> Rule {
+pub(crate) fn head_missing() -> Rule {
     mock!(S3::head_object)
         .sequence()
         .http_status(404, None)
@@ -157,7 +159,7 @@ fn head_missing() -> Rule {
         .build()
 }
 
-fn get_signed() -> Rule {
+pub(crate) fn get_signed() -> Rule {
     mock!(S3::get_object)
         .sequence()
         .http_response(|| {
@@ -535,10 +537,10 @@ async fn signature_revocation_maps_not_found() {
     );
 }
 
-const CSC_ARN: &str =
+pub(crate) const CSC_ARN: &str =
     "arn:aws:lambda:us-east-1:111111111111:code-signing-config:csc-0a1b2c3d4e5f6a7b8";
 
-fn csc_json() -> String {
+pub(crate) fn csc_json() -> String {
     format!(
         r#"{{"CodeSigningConfig":{{"CodeSigningConfigId":"csc-0a1b2c3d4e5f6a7b8","CodeSigningConfigArn":"{CSC_ARN}",
         "Description":"payments","AllowedPublishers":{{"SigningProfileVersionArns":["{PROFILE_VERSION_ARN}"]}},
