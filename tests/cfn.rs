@@ -183,9 +183,34 @@ struct Invoke {
 
 impl Invoke {
     fn start(store: &Path) -> Invoke {
+        Invoke::start_with(&["--store", store.to_str().expect("a UTF-8 path")])
+    }
+}
+
+impl Invoke {
+    /// One invocation through the Invoke API, as `cfn test` sends it.
+    fn invoke(&self, payload: &Value) -> Value {
+        let address = self.url.trim_start_matches("http://");
+        let body = payload.to_string();
+        let mut stream = std::net::TcpStream::connect(address).expect("connect to cfn-invoke");
+        use std::io::{Read, Write};
+        write!(
+            stream,
+            "POST /2015-03-31/functions/TypeFunction/invocations HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+    }
+
+    fn start_with(args: &[&str]) -> Invoke {
         let mut child = Command::new(common::BINARY)
-            .args(["cfn-invoke", "--listen", "127.0.0.1:0", "--store"])
-            .arg(store)
+            .args(["cfn-invoke", "--listen", "127.0.0.1:0"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -678,4 +703,51 @@ fn misuse_of_our_types_is_caught_by_both_template_checks() {
             "not reported: {finding}\n{checked}"
         );
     }
+}
+
+#[test]
+fn cfn_invoke_with_an_endpoint_runs_the_handlers_on_the_aws_backend() {
+    // moto implements Signer's profile calls: enough to see a request's
+    // caller credentials, account and region drive the aws backend through
+    // `--endpoint` (the path `serve` will take for every type).
+    let moto = common::moto::Moto::start();
+    let invoke = Invoke::start_with(&["--endpoint", &moto.endpoint()]);
+    let name = "cfn_endpoint_profile";
+    let created = invoke.invoke(&request(
+        "LambdaSign::Signer::SigningProfile",
+        "CREATE",
+        json!({"Name": name, "Tags": [{"Key": "team", "Value": "platform"}]}),
+    ));
+    assert_eq!(created["status"], "SUCCESS", "{created}");
+    let model = created["resourceModel"].clone();
+    assert_eq!(
+        model["Arn"],
+        format!("arn:aws:signer:us-east-1:{ACCOUNT}:/signing-profiles/{name}")
+    );
+    let read = invoke.invoke(&request(
+        "LambdaSign::Signer::SigningProfile",
+        "READ",
+        model.clone(),
+    ));
+    assert_eq!(read["resourceModel"]["Version"], model["Version"], "{read}");
+    let deleted = invoke.invoke(&request(
+        "LambdaSign::Signer::SigningProfile",
+        "DELETE",
+        model.clone(),
+    ));
+    assert_eq!(deleted, json!({"status": "SUCCESS"}));
+    let gone = invoke.invoke(&request(
+        "LambdaSign::Signer::SigningProfile",
+        "READ",
+        model,
+    ));
+    assert_eq!(gone["errorCode"], "NotFound", "{gone}");
+    let mut anonymous = request(
+        "LambdaSign::Signer::SigningProfile",
+        "READ",
+        json!({"Name": name}),
+    );
+    anonymous["requestData"]["callerCredentials"] = Value::Null;
+    let refused = invoke.invoke(&anonymous);
+    assert_eq!(refused["errorCode"], "InvalidCredentials", "{refused}");
 }
