@@ -201,3 +201,32 @@ fn create_only_lists_are_rewritten_in_place() {
     );
     assert_eq!(with_create_only(&out, &[]), text);
 }
+
+#[test]
+fn every_type_is_documented_property_by_property() {
+    let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/cloudformation");
+    let mut missing = Vec::new();
+    for t in types::all() {
+        let def = t.def();
+        let page = docs.join(format!("{}.md", def.folder));
+        let text = std::fs::read_to_string(&page).unwrap_or_default();
+        if !text.contains(def.type_name) {
+            missing.push(format!(
+                "{}: no page naming {}",
+                page.display(),
+                def.type_name
+            ));
+        }
+        for property in def.facts().unwrap().properties {
+            if !text.contains(&format!("`{property}")) {
+                missing.push(format!("{}: {property} is not documented", page.display()));
+            }
+        }
+    }
+    let hook = std::fs::read_to_string(docs.join(format!("{}.md", super::hook::FOLDER)))
+        .unwrap_or_default();
+    if !hook.contains("RequireCodeSigningConfig") {
+        missing.push("the hook's page does not document its configuration".into());
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
