@@ -2,6 +2,9 @@
 //! `AWS_LAMBDA_RUNTIME_API` set), driven through a Runtime API served here:
 //! `GET /2018-06-01/runtime/invocation/next` hands it one event at a time,
 //! `POST .../{id}/response` takes its answer. One request per action.
+//!
+//! `LAMBDASIGN_CFN_BOOTSTRAP` names another binary to run instead of this
+//! build's (such as the `bootstrap` of a package `scripts/cfn-package.sh` made).
 
 mod common;
 
@@ -83,6 +86,11 @@ async fn error(
     answer(&api, &id, "error", &body).await
 }
 
+fn bootstrap() -> std::path::PathBuf {
+    std::env::var_os("LAMBDASIGN_CFN_BOOTSTRAP")
+        .map_or_else(|| common::BINARY.into(), std::path::PathBuf::from)
+}
+
 struct Lambda {
     events: mpsc::Sender<(String, Value)>,
     answers: Answers,
@@ -109,7 +117,7 @@ impl Lambda {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
-        let child = Command::new(common::BINARY)
+        let child = Command::new(bootstrap())
             .env_clear()
             .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
             .env("AWS_LAMBDA_FUNCTION_NAME", "TypeFunction")
@@ -238,7 +246,7 @@ async fn bootstrap_answers_each_action_through_the_runtime_api() {
 #[test]
 fn outside_lambda_the_runtime_refuses_to_start_without_panicking() {
     // AWS_LAMBDA_RUNTIME_API alone does not make a Lambda environment.
-    let output = Command::new(common::BINARY)
+    let output = Command::new(bootstrap())
         .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
         .output()

@@ -213,3 +213,43 @@ async fn the_hook_judges_code_no_signing_job_wrote_as_unsigned() {
     );
     assert!(message.contains("not named as Signer names"), "{message}");
 }
+
+#[tokio::test]
+async fn a_layer_signed_by_a_revoked_profile_is_refused_before_it_is_published() {
+    let describe = mock!(Signer::describe_signing_job)
+        .then_http_response(|| json(200, &describe_job("Succeeded", None)));
+    let profile =
+        mock!(Signer::get_signing_profile).then_http_response(|| json(200, &get_profile(true)));
+    let publish = mock!(Lambda::publish_layer_version).then_http_response(|| json(500, "{}"));
+    let [get_csc, tags] = csc_rules();
+    let head = head_exists();
+    let engine = Engine::new(Arc::new(backend(
+        signer(&[&describe, &profile]),
+        lambda(&[&get_csc, &tags, &publish]),
+        s3(&[&head]),
+    )));
+    let desired = json!({
+        "LayerName": "shared",
+        "SignedObject": {"Bucket": "dst", "Key": format!("signed/{JOB}.zip")},
+        "VerifyAgainst": [CSC_ARN]
+    });
+    let call = Call {
+        engine: &engine,
+        action: Action::Create,
+        desired: &desired,
+        previous: None,
+        context: None,
+        token: TOKEN,
+        logical_id: Some("Layer"),
+    };
+    let event = dispatch(&super::types::layer_version::LayerVersionType, &call).await;
+    assert_eq!(
+        event.error_code,
+        Some(HandlerErrorCode::InvalidRequest),
+        "{event:?}"
+    );
+    let message = event.message.unwrap_or_default();
+    assert!(message.starts_with("VerifyAgainst"), "{message}");
+    assert!(message.contains("revocation check failed"), "{message}");
+    assert_eq!(publish.num_calls(), 0, "nothing was published");
+}

@@ -175,6 +175,21 @@ pub enum HandlerErrorCode {
     Unknown,
 }
 
+/// Longest message a resource event carries (service errors can be long).
+pub const MAX_MESSAGE: usize = 4096;
+/// Longest message a hook event carries: CloudFormation keeps at most 1024
+/// characters of a hook's status reason.
+pub const MAX_HOOK_MESSAGE: usize = 1024;
+
+/// `text`, cut to at most `max` characters (marked with `...`).
+pub fn clip(text: String, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text;
+    }
+    let kept: String = text.chars().take(max.saturating_sub(3)).collect();
+    format!("{kept}...")
+}
+
 /// A resource handler's answer. Unset keys are omitted, never `null`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -246,7 +261,7 @@ impl ProgressEvent {
     pub fn failed(code: HandlerErrorCode, message: impl Into<String>) -> Self {
         ProgressEvent {
             error_code: Some(code),
-            message: Some(message.into()),
+            message: Some(clip(message.into(), MAX_MESSAGE)),
             ..Self::with_status(OperationStatus::Failed)
         }
     }
@@ -324,7 +339,7 @@ impl HookProgressEvent {
         HookProgressEvent {
             hook_status: HookStatus::Success,
             error_code: None,
-            message,
+            message: message.map(|m| clip(m, MAX_HOOK_MESSAGE)),
             client_request_token: token,
         }
     }
@@ -337,7 +352,7 @@ impl HookProgressEvent {
         HookProgressEvent {
             hook_status: HookStatus::Failed,
             error_code: Some(code),
-            message: Some(message.into()),
+            message: Some(clip(message.into(), MAX_HOOK_MESSAGE)),
             client_request_token: token,
         }
     }
@@ -486,6 +501,18 @@ mod tests {
             .unwrap(),
             json!({"hookStatus": "FAILED", "errorCode": "NonCompliant", "message": "why"})
         );
+    }
+
+    #[test]
+    fn long_messages_are_clipped_to_what_cloudformation_keeps() {
+        let long = "x".repeat(5000);
+        let event = HookProgressEvent::failed(HandlerErrorCode::NonCompliant, long.clone(), None);
+        let message = event.message.unwrap();
+        assert_eq!(message.chars().count(), MAX_HOOK_MESSAGE);
+        assert!(message.ends_with("..."));
+        let event = ProgressEvent::failed(HandlerErrorCode::InternalFailure, long);
+        assert_eq!(event.message.unwrap().chars().count(), MAX_MESSAGE);
+        assert_eq!(clip("short".into(), 10), "short");
     }
 
     #[test]

@@ -132,6 +132,9 @@ impl Call<'_> {
 pub enum Outcome {
     /// The resource as it now is.
     Model(Value),
+    /// The resource as it now is, with what its plan warned about (such as
+    /// the functions a tightened config would block), as the message.
+    Noted(Value, Vec<String>),
     /// Not finished: call again with `context` after `delay` seconds.
     InProgress {
         model: Value,
@@ -196,7 +199,7 @@ pub async fn dispatch(resource: &dyn ResourceType, call: &Call<'_>) -> ProgressE
         // What exists decides: NotFound before anything else, then whether
         // a create-only property would change.
         match resource.read(call).await {
-            Ok(Outcome::Model(current)) => {
+            Ok(Outcome::Model(current) | Outcome::Noted(current, _)) => {
                 if let Some(event) = changed_create_only(&facts, call.desired, &current) {
                     return event;
                 }
@@ -214,6 +217,11 @@ pub async fn dispatch(resource: &dyn ResourceType, call: &Call<'_>) -> ProgressE
     };
     match outcome {
         Ok(Outcome::Model(model)) => ProgressEvent::success(model),
+        Ok(Outcome::Noted(model, notes)) if notes.is_empty() => ProgressEvent::success(model),
+        Ok(Outcome::Noted(model, notes)) => ProgressEvent {
+            message: Some(notes.join("; ")),
+            ..ProgressEvent::success(model)
+        },
         Ok(Outcome::InProgress {
             model,
             context,

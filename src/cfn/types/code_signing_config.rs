@@ -127,9 +127,12 @@ impl ResourceType for CodeSigningConfigType {
             allowed_publishers: Planned::Known(spec.allowed_publishers.clone()),
             enforcement: Planned::Known(spec.enforcement),
         };
-        convert::refuse(engine::plan(call.engine, &change).await)?;
+        let notes = convert::refuse(engine::plan(call.engine, &change).await)?;
         let csc = engine::update(call.engine, &prior.arn, &spec).await?;
-        Ok(Outcome::Model(model_of(call.engine, &csc, Some(&model))))
+        Ok(Outcome::Noted(
+            model_of(call.engine, &csc, Some(&model)),
+            notes,
+        ))
     }
 
     async fn delete(&self, call: &Call<'_>) -> Handled {

@@ -170,8 +170,8 @@ impl ResourceType for LayerVersionType {
             replacing: Vec::new(),
         };
         let plan = engine::plan(call.engine, &change).await;
-        convert::refuse(plan.report)?;
-        Ok(Outcome::Model(model_of(&layer, Some(&model))))
+        let notes = convert::refuse(plan.report)?;
+        Ok(Outcome::Noted(model_of(&layer, Some(&model)), notes))
     }
 
     async fn delete(&self, call: &Call<'_>) -> Handled {

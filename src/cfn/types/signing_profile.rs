@@ -261,15 +261,14 @@ impl ResourceType for SigningProfileType {
             revocation: Planned::Known(spec.revocation.clone()),
         };
         let plan = engine::plan(call.engine, &change).await;
-        convert::refuse(plan.report)?;
+        let notes = convert::refuse(plan.report)?;
         let profile = engine::update(call.engine, &prior, &spec)
             .await
             .map_err(|failed| failed.error)?;
-        Ok(Outcome::Model(model_of(
-            call.engine,
-            &profile,
-            Some(&model),
-        )))
+        Ok(Outcome::Noted(
+            model_of(call.engine, &profile, Some(&model)),
+            notes,
+        ))
     }
 
     async fn delete(&self, call: &Call<'_>) -> Handled {
