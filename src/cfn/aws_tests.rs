@@ -106,6 +106,10 @@ async fn a_signing_job_is_in_progress_until_signer_finishes_and_reentry_never_si
         json!({"Bucket": "dst", "Prefix": "signed/"})
     );
     assert_eq!(model["Source"], desired["Source"]);
+    assert!(
+        model.get("VerifyAgainst").is_none(),
+        "write-only: Signer does not record it"
+    );
     assert_eq!(
         start.num_calls(),
         2,

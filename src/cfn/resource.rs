@@ -38,6 +38,9 @@ pub struct SchemaFacts {
     pub properties: Vec<String>,
     pub required: Vec<String>,
     pub read_only: Vec<String>,
+    /// What AWS does not give back (such as which configs an artifact is
+    /// checked against): never in a finished model.
+    pub write_only: Vec<String>,
     pub create_only: Vec<String>,
     pub primary_identifier: Vec<String>,
     pub handlers: Vec<String>,
@@ -77,6 +80,7 @@ impl TypeDef {
                 })
                 .unwrap_or_default(),
             read_only: pointer_names(&schema, "readOnlyProperties"),
+            write_only: pointer_names(&schema, "writeOnlyProperties"),
             create_only: pointer_names(&schema, "createOnlyProperties"),
             primary_identifier: pointer_names(&schema, "primaryIdentifier"),
             handlers: names("handlers"),
@@ -216,11 +220,13 @@ pub async fn dispatch(resource: &dyn ResourceType, call: &Call<'_>) -> ProgressE
         Action::List => resource.list(call).await,
     };
     match outcome {
-        Ok(Outcome::Model(model)) => ProgressEvent::success(model),
-        Ok(Outcome::Noted(model, notes)) if notes.is_empty() => ProgressEvent::success(model),
+        Ok(Outcome::Model(model)) => ProgressEvent::success(without(model, &facts.write_only)),
+        Ok(Outcome::Noted(model, notes)) if notes.is_empty() => {
+            ProgressEvent::success(without(model, &facts.write_only))
+        }
         Ok(Outcome::Noted(model, notes)) => ProgressEvent {
             message: Some(notes.join("; ")),
-            ..ProgressEvent::success(model)
+            ..ProgressEvent::success(without(model, &facts.write_only))
         },
         Ok(Outcome::InProgress {
             model,
@@ -228,7 +234,12 @@ pub async fn dispatch(resource: &dyn ResourceType, call: &Call<'_>) -> ProgressE
             delay,
         }) => ProgressEvent::in_progress(model, context, delay),
         Ok(Outcome::Deleted) => ProgressEvent::deleted(),
-        Ok(Outcome::Listed(models)) => ProgressEvent::listed(models),
+        Ok(Outcome::Listed(models)) => ProgressEvent::listed(
+            models
+                .into_iter()
+                .map(|m| without(m, &facts.write_only))
+                .collect(),
+        ),
         Err(e) => convert::failed(&e, &def.naming),
     }
 }
@@ -293,6 +304,17 @@ pub fn identifier(
     })
 }
 
+/// A finished model holds no write-only property (IN_PROGRESS models keep
+/// them: they are the next call's desired state).
+fn without(mut model: Value, write_only: &[String]) -> Value {
+    if let Value::Object(map) = &mut model {
+        for property in write_only {
+            map.remove(property);
+        }
+    }
+    model
+}
+
 /// NotUpdatable when the request sets a create-only property to another
 /// value than the resource has. A property the request leaves out may have
 /// been generated (a Name from its NamePrefix): only a value set counts.
@@ -304,6 +326,8 @@ fn changed_create_only(
     let changed: Vec<&str> = facts
         .create_only
         .iter()
+        // What AWS does not give back cannot be compared.
+        .filter(|p| !facts.write_only.contains(p))
         .filter(|p| {
             desired
                 .get(p.as_str())
