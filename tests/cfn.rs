@@ -290,9 +290,11 @@ fn cfn_test(
     url: &str,
     exports: &BTreeMap<String, String>,
     work: &Path,
+    edit: impl FnOnce(&Path),
 ) -> (Counts, String) {
     let copy = work.join(project);
     copy_dir(&repo().join("cloudformation").join(project), &copy);
+    edit(&copy);
     let exports_file = work.join(format!("{project}-exports.json"));
     std::fs::write(&exports_file, serde_json::to_string(exports).unwrap()).unwrap();
     let output = Command::new(python())
@@ -335,12 +337,17 @@ fn tail(text: &str) -> String {
 
 /// Seeds a store, starts the handlers and runs the project's contract tests.
 fn contract(project: &str) -> (Counts, String) {
+    contract_edited(project, |_| {})
+}
+
+/// As [`contract`], on a copy of the project that `edit` changed first.
+fn contract_edited(project: &str, edit: impl FnOnce(&Path)) -> (Counts, String) {
     let work = tempfile::tempdir().unwrap();
     let store = work.path().join("store");
     let runtime = common::fixtures::runtime();
     let exports = runtime.block_on(seed(&store, work.path()));
     let invoke = Invoke::start(&store);
-    cfn_test(project, &invoke.url, &exports, work.path())
+    cfn_test(project, &invoke.url, &exports, work.path(), edit)
 }
 
 fn assert_all_passed(project: &str, passed: usize, skipped: usize) {
@@ -397,6 +404,41 @@ fn deployment_hook_passes_the_contract_tests() {
             ..Counts::default()
         },
         "cfn test deployment-hook:\n{}",
+        tail(&text)
+    );
+}
+
+#[test]
+fn deployment_hook_refuses_other_targets_in_the_wildcard_contract_tests() {
+    // The unsupported-target contract tests run only for a wildcard target
+    // name: with `AWS::Lambda::Func*` (which matches only the function type)
+    // they send random other targets, which must be FAILED UnsupportedTarget.
+    let (counts, text) = contract_edited("deployment-hook", |copy| {
+        let path = copy.join("lambdasign-codesigning-deploymenthook.json");
+        let mut schema: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for handler in ["preCreate", "preUpdate"] {
+            schema["handlers"][handler]["targetNames"] = json!(["AWS::Lambda::Func*"]);
+        }
+        std::fs::write(&path, schema.to_string()).unwrap();
+        // A wildcard is expanded over the target info (offline: this file).
+        let function: Value = serde_json::from_str(
+            &std::fs::read_to_string(copy.join("target-schemas/aws-lambda-function.json")).unwrap(),
+        )
+        .unwrap();
+        let info = json!({"AWS::Lambda::Function": {
+            "TypeName": "AWS::Lambda::Function", "TargetName": "AWS::Lambda::Function",
+            "TargetType": "RESOURCE", "Schema": function,
+            "IsCfnRegistrySupportedType": true, "SchemaFileAvailable": true}});
+        std::fs::write(copy.join("target-info.json"), info.to_string()).unwrap();
+    });
+    assert_eq!(
+        counts,
+        Counts {
+            passed: 7,
+            ..Counts::default()
+        },
+        "cfn test deployment-hook (wildcard):\n{}",
         tail(&text)
     );
 }
