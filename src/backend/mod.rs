@@ -117,6 +117,10 @@ pub enum BackendError {
     /// The signing job ran and failed; the status reason says why.
     #[error("signing job failed: {0}")]
     JobFailed(String),
+    /// The local store does not exist (at the path named): nothing can be
+    /// read from it, and it is not an empty world either.
+    #[error("the store at {0} does not exist; did `path` change?")]
+    NoStore(String),
     /// The service asked to slow down, and the retries ran out.
     #[error("throttled: {0}")]
     Throttled(String),
@@ -133,6 +137,12 @@ impl BackendError {
 
     pub fn is_not_found(&self) -> bool {
         matches!(self, BackendError::NotFound(_))
+    }
+
+    /// Whether what was looked up is absent, with no store to hold it at all
+    /// counted as absent (plan-time look-ups; never a refresh).
+    pub fn is_absent(&self) -> bool {
+        matches!(self, BackendError::NotFound(_) | BackendError::NoStore(_))
     }
 }
 

@@ -117,6 +117,7 @@ impl From<BackendError> for EngineError {
             BackendError::InUse { .. } => ErrorKind::InUse,
             BackendError::JobFailed(_) => ErrorKind::JobFailed,
             BackendError::Throttled(_) => ErrorKind::Throttled,
+            BackendError::NoStore(_) => ErrorKind::Internal,
             BackendError::Internal(_) => ErrorKind::Internal,
         };
         EngineError::new(kind, e.to_string())

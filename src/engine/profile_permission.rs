@@ -113,7 +113,7 @@ pub(super) async fn check_profile_exists(
                 profile.status.as_str()
             ),
         ),
-        Err(BackendError::NotFound(_)) => report.error(
+        Err(e) if e.is_absent() => report.error(
             Some(field),
             "Signing profile not found",
             format!("Signing profile {name:?} does not exist in account {owner_account}. If this configuration creates it, refer to it (for example `lambdasign_signing_profile.NAME.name`) so that Terraform creates it first."),

@@ -274,6 +274,7 @@ pub async fn plan(engine: &Engine, change: &ArtifactChange<'_>) -> ArtifactPlan 
         }
     }
     if out.signs(change) {
+        tracing::debug!(resign = ?out.resign, replacing = ?change.replacing, "planning a signing job");
         plan_new_signature(engine, change, &mut out.report).await;
     }
     out
@@ -342,6 +343,16 @@ async fn plan_kept_signature(
             return;
         }
     };
+    if let Some(Integrity::Invalid { reason }) = facts.signature.as_ref().map(|s| &s.integrity) {
+        // Also without a refresh (`-refresh=false`): the plan reads the signature itself.
+        out.resign.push(OUTPUT_SHA384);
+        report.warning(
+            Some(FieldPath::field(OUTPUT_FILE)),
+            "Signed output fails the integrity check: re-signing",
+            format!("{reason}: Lambda's integrity check would reject it in any mode; re-signing from the source."),
+        );
+        return;
+    }
     if let Some(revocation) = &facts.job_revocation {
         out.resign.push(JOB_ID);
         report.warning(
@@ -375,6 +386,25 @@ async fn plan_kept_signature(
 
 /// A new signature is planned: what can be said of it now.
 async fn plan_new_signature(engine: &Engine, change: &ArtifactChange<'_>, report: &mut Report) {
+    let field = FieldPath::field(VERIFY_AGAINST);
+    // The configs must exist whoever signs: read each one as planned.
+    let mut policies = Vec::new();
+    if let Planned::Known(cscs) = &change.verify_against {
+        for csc in cscs {
+            match verification::policy(engine, csc).await {
+                Ok(PolicyView::Known(policy)) => policies.push((csc, policy)),
+                Ok(PolicyView::Unknown { why }) => report.warning(
+                    Some(field.clone()),
+                    format!("Signed artifact: checks against {csc} run at apply"),
+                    format!("The policy of {csc} is known only after apply ({why})."),
+                ),
+                Err(e) => report.failure(
+                    format!("Signed artifact: cannot check against {csc}"),
+                    &e.at(field.clone()),
+                ),
+            }
+        }
+    }
     let (Planned::Known(name), Planned::Known(owner)) =
         (&change.profile_name, &change.profile_owner)
     else {
@@ -400,7 +430,7 @@ async fn plan_new_signature(engine: &Engine, change: &ArtifactChange<'_>, report
         return;
     }
     if engine.planned().is_new_profile(&owner_account, name) {
-        if matches!(&change.verify_against, Planned::Known(cscs) if !cscs.is_empty()) {
+        if !policies.is_empty() {
             report.warning(
                 Some(FieldPath::field(PROFILE_NAME)),
                 format!("Signing profile {name} is created in this run"),
@@ -409,13 +439,12 @@ async fn plan_new_signature(engine: &Engine, change: &ArtifactChange<'_>, report
         }
         return;
     }
-    let profile = match engine
+    let Ok(profile) = engine
         .backend()
         .get_signing_profile(name, owner.as_deref())
         .await
-    {
-        Ok(profile) => profile,
-        Err(_) => return, // reported by check_profile_exists
+    else {
+        return; // reported by check_profile_exists
     };
     if let Some(planned) = engine.planned().revocation(&profile.version_arn) {
         report.error(
@@ -425,38 +454,26 @@ async fn plan_new_signature(engine: &Engine, change: &ArtifactChange<'_>, report
         );
         return;
     }
-    let Planned::Known(cscs) = &change.verify_against else {
-        return;
-    };
-    let field = FieldPath::field(VERIFY_AGAINST);
-    for csc in cscs {
-        match verification::policy(engine, csc).await {
-            Ok(PolicyView::Known(policy)) if !policy.allows(&profile.version_arn) => {
-                let detail = format!("The artifact would be signed by {}, which {csc} does not list as an allowed publisher.", profile.version_arn);
-                if policy.enforcement() == checks::Enforcement::Enforce {
-                    report.error(
-                        Some(field.clone()),
-                        "Signed artifact: source mismatch check would fail",
-                        format!("{detail} Lambda would reject this deployment (policy Enforce)."),
-                    );
-                } else {
-                    report.warning(
-                        Some(field.clone()),
-                        "Signed artifact: source mismatch check would fail",
-                        format!("{detail} Lambda would deploy it (policy Warn) and log a warning."),
-                    );
-                }
-            }
-            Ok(PolicyView::Known(_)) => {}
-            Ok(PolicyView::Unknown { why }) => report.warning(
+    for (csc, policy) in policies {
+        if policy.allows(&profile.version_arn) {
+            continue;
+        }
+        let detail = format!(
+            "The artifact would be signed by {}, which {csc} does not list as an allowed publisher.",
+            profile.version_arn
+        );
+        if policy.enforcement() == checks::Enforcement::Enforce {
+            report.error(
                 Some(field.clone()),
-                format!("Signed artifact: checks against {csc} run at apply"),
-                format!("The policy of {csc} is known only after apply ({why})."),
-            ),
-            Err(e) => report.failure(
-                format!("Signed artifact: cannot check against {csc}"),
-                &e.at(field.clone()),
-            ),
+                "Signed artifact: source mismatch check would fail",
+                format!("{detail} Lambda would reject this deployment (policy Enforce)."),
+            );
+        } else {
+            report.warning(
+                Some(field.clone()),
+                "Signed artifact: source mismatch check would fail",
+                format!("{detail} Lambda would deploy it (policy Warn) and log a warning."),
+            );
         }
     }
 }

@@ -253,7 +253,7 @@ async fn plan_create(engine: &Engine, change: &ProfileChange<'_>, report: &mut R
                 existing.status.as_str()
             ),
         ),
-        Err(BackendError::NotFound(_)) => {}
+        Err(e) if e.is_absent() => {}
         Err(e) => report.warning(
             Some(FieldPath::field(NAME)),
             "Could not check the profile name",

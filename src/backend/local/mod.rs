@@ -88,33 +88,68 @@ impl Default for LocalConfig {
 /// The embedded backend acting as one account in one region.
 pub struct LocalBackend {
     identity: Identity,
-    store: Arc<Store>,
+    store: Arc<StoreSlot>,
+}
+
+/// The store, opened on first use. Reading a store that does not exist is
+/// `NoStore` (never an empty world); only a write creates it, so a plan
+/// never makes a store as a side effect.
+struct StoreSlot {
+    dir: PathBuf,
+    open: std::sync::Mutex<Option<Arc<Store>>>,
+}
+
+impl StoreSlot {
+    fn get(&self, create: bool) -> BackendResult<Arc<Store>> {
+        let mut open = match self.open.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(store) = open.as_ref() {
+            return Ok(Arc::clone(store));
+        }
+        if !create && !self.dir.join(DB_FILE).exists() {
+            return Err(BackendError::NoStore(self.dir.display().to_string()));
+        }
+        let store = Arc::new(Store::open(&self.dir)?);
+        *open = Some(Arc::clone(&store));
+        Ok(store)
+    }
 }
 
 impl std::fmt::Debug for LocalBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LocalBackend")
             .field("identity", &self.identity)
-            .field("path", &self.store.dir())
+            .field("path", &self.store.dir)
             .finish()
     }
 }
 
 impl LocalBackend {
-    /// Opens (creating if needed) the store in directory `path` (mode 0700,
-    /// database file mode 0600) and acts as `account_id` in `region`.
+    /// The store in directory `path`, acting as `account_id` in `region`.
+    /// An existing store is opened (and checked) now; a missing one is
+    /// created (directory mode 0700, database file mode 0600) by the first
+    /// write, never by a read.
     pub fn open(config: &LocalConfig) -> BackendResult<LocalBackend> {
         names::account_id(&config.account_id)
             .map_err(|e| BackendError::invalid("account_id", e.0))?;
         names::region(&config.region).map_err(|e| BackendError::invalid("region", e.0))?;
-        Ok(LocalBackend {
+        let backend = LocalBackend {
             identity: Identity {
                 partition: Identity::partition_of(&config.region),
                 account_id: config.account_id.clone(),
                 region: config.region.clone(),
             },
-            store: Arc::new(Store::open(&config.path)?),
-        })
+            store: Arc::new(StoreSlot {
+                dir: config.path.clone(),
+                open: std::sync::Mutex::new(None),
+            }),
+        };
+        match backend.store.get(false) {
+            Ok(_) | Err(BackendError::NoStore(_)) => Ok(backend),
+            Err(e) => Err(e),
+        }
     }
 
     /// The same store, acting as another account (or region).
@@ -133,7 +168,7 @@ impl LocalBackend {
 
     /// The store directory.
     pub fn path(&self) -> &Path {
-        self.store.dir()
+        &self.store.dir
     }
 
     /// Emulates a Lambda function of this account using a code signing
@@ -141,23 +176,45 @@ impl LocalBackend {
     /// Blocks for one short transaction.
     pub fn bind_function(&self, function_name: &str, csc_arn: &str) -> BackendResult<()> {
         self.store
+            .get(true)?
             .write(|tx| csc::bind_function(tx, &self.identity, function_name, csc_arn))
     }
 
     /// Detaches a function's code signing config; `false` if it had none.
     pub fn unbind_function(&self, function_name: &str) -> BackendResult<bool> {
         self.store
+            .get(true)?
             .write(|tx| csc::unbind_function(tx, &self.identity, function_name))
     }
 
+    /// Runs a call that creates something on a blocking thread, creating
+    /// the store if needed.
+    async fn run_creating<T, F>(&self, f: F) -> BackendResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store, &Identity) -> BackendResult<T> + Send + 'static,
+    {
+        self.on_store(true, f).await
+    }
+
+    /// Runs a call on existing objects on a blocking thread; a missing
+    /// store is `NoStore`, never a fresh, empty one.
     async fn run<T, F>(&self, f: F) -> BackendResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Store, &Identity) -> BackendResult<T> + Send + 'static,
     {
-        let store = Arc::clone(&self.store);
+        self.on_store(false, f).await
+    }
+
+    async fn on_store<T, F>(&self, create: bool, f: F) -> BackendResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store, &Identity) -> BackendResult<T> + Send + 'static,
+    {
+        let slot = Arc::clone(&self.store);
         let identity = self.identity.clone();
-        tokio::task::spawn_blocking(move || f(&store, &identity))
+        tokio::task::spawn_blocking(move || f(&*slot.get(create)?, &identity))
             .await
             .map_err(|e| BackendError::Internal(format!("local store task failed: {e}")))?
     }
@@ -177,7 +234,7 @@ impl Backend for LocalBackend {
         &self,
         request: PutSigningProfile,
     ) -> BackendResult<SigningProfile> {
-        self.run(move |s, id| s.write(|tx| profiles::put(tx, id, &request, Utc::now())))
+        self.run_creating(move |s, id| s.write(|tx| profiles::put(tx, id, &request, Utc::now())))
             .await
     }
 
@@ -254,7 +311,7 @@ impl Backend for LocalBackend {
     }
 
     async fn start_signing_job(&self, request: StartSigningJob) -> BackendResult<SigningJob> {
-        self.run(move |s, id| s.write(|tx| jobs::start(tx, id, &request, Utc::now()))?)
+        self.run_creating(move |s, id| s.write(|tx| jobs::start(tx, id, &request, Utc::now()))?)
             .await
     }
 
@@ -281,7 +338,7 @@ impl Backend for LocalBackend {
         &self,
         request: CodeSigningConfigInput,
     ) -> BackendResult<CodeSigningConfig> {
-        self.run(move |s, id| s.write(|tx| csc::create(tx, id, &request, Utc::now())))
+        self.run_creating(move |s, id| s.write(|tx| csc::create(tx, id, &request, Utc::now())))
             .await
     }
 
@@ -342,7 +399,7 @@ impl Backend for LocalBackend {
         &self,
         request: PublishLayerVersion,
     ) -> BackendResult<LayerVersion> {
-        self.run(move |s, id| layers::publish(s, id, &request, Utc::now()))
+        self.run_creating(move |s, id| layers::publish(s, id, &request, Utc::now()))
             .await
     }
 

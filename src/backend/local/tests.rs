@@ -160,9 +160,18 @@ async fn store_directory_and_files_are_private() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("nested").join("store");
     let b = backend(&dir, A);
+    assert!(
+        !dir.exists(),
+        "opening makes no store: the first write does"
+    );
+    assert!(matches!(
+        b.get_signing_profile("p1", None).await,
+        Err(BackendError::NoStore(_))
+    ));
+    assert!(!dir.exists(), "a read makes no store");
+    b.put_signing_profile(profile_request("p1")).await.unwrap();
     assert_eq!(mode(&dir), 0o700);
     assert_eq!(mode(&dir.join(DB_FILE)), 0o600);
-    b.put_signing_profile(profile_request("p1")).await.unwrap();
     let (_, signed, _) = signed_artifact(&b, tmp.path(), "p1", "t1").await;
     let layer = b
         .publish_layer_version(layer_request("lib", &signed))
