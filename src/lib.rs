@@ -10,6 +10,7 @@
 //! - front ends that only translate: [`tf`] (the Terraform plugin) and [`cli`].
 
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod backend;
 pub mod cli;

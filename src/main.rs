@@ -2,6 +2,7 @@
 //! the provider over gRPC; started by a person or a pipeline, it is a CLI.
 
 #![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::ExitCode;
 
