@@ -223,7 +223,14 @@ async fn a_planned_revocation_is_seen_by_the_checks_planned_after_it_with_its_bl
     let config = csc::create(&e, &csc_spec(&[&p], Enforcement::Enforce))
         .await
         .expect("csc");
-    let signed = sign(&e, tmp.path(), "signer_one", "fn", &[config.arn.clone()]).await;
+    let signed = sign(
+        &e,
+        tmp.path(),
+        "signer_one",
+        "fn",
+        std::slice::from_ref(&config.arn),
+    )
+    .await;
 
     let change = ProfileChange {
         prior: Some(&p),
@@ -292,7 +299,14 @@ async fn a_planned_policy_is_what_later_checks_see() {
     let config = csc::create(&e, &csc_spec(&[&trusted], Enforcement::Warn))
         .await
         .expect("csc");
-    sign(&e, tmp.path(), "other", "fn", &[config.arn.clone()]).await;
+    sign(
+        &e,
+        tmp.path(),
+        "other",
+        "fn",
+        std::slice::from_ref(&config.arn),
+    )
+    .await;
 
     let spec = VerificationSpec {
         policy: Planned::Known(PolicySource::CodeSigningConfig(config.arn.clone())),
