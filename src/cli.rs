@@ -87,6 +87,10 @@ struct StoreArgs {
     /// The region to act in.
     #[arg(long, default_value = LocalConfig::DEFAULT_REGION)]
     region: String,
+    /// File holding the store key that seals signing keys at rest (32 random
+    /// bytes as 64 hex digits or base64); default: $LAMBDASIGN_STORE_KEY.
+    #[arg(long)]
+    key_file: Option<PathBuf>,
 }
 
 impl StoreArgs {
@@ -97,11 +101,15 @@ impl StoreArgs {
             path: self.store.clone(),
             account_id: self.account.clone(),
             region: self.region.clone(),
+            key_file: self.key_file.clone(),
         });
-        Engine::connect(&config)
+        let connected = Engine::connect(&config)
             .await
-            .map(|connected| connected.engine)
-            .map_err(|e| format!("cannot open the store {}: {e}", self.store.display()))
+            .map_err(|e| format!("cannot open the store {}: {e}", self.store.display()))?;
+        for warning in &connected.warnings {
+            eprintln!("terraform-provider-lambdasign: warning: {warning}");
+        }
+        Ok(connected.engine)
     }
 }
 

@@ -15,16 +15,20 @@
 //! - Signature (job) revocations are final: the same reason again is a
 //!   no-op, another reason is a `Conflict`.
 //! - A `client_request_token` reused with other parameters is a `Conflict`;
-//!   reused for a failed job it returns that job's `JobFailed` again.
+//!   reused for a finished job it returns that job.
 //! - Other accounts' profiles are readable; other accounts' code signing
 //!   configs are `AccessDenied`; other accounts' layer versions need a
 //!   grant (else `AccessDenied`). Organizations are not modeled: `*`
 //!   restricted to an organization grants every account.
 //! - A layer version without statements has no policy (`NotFound`), and
 //!   deleting a missing layer version succeeds, both as in Lambda.
-//! - Private keys live only in the store file; no returned record has a key.
-//! - Signing runs inside the job's write transaction (token check, signature
-//!   and record are atomic across processes); other writers wait meanwhile.
+//! - Private keys live only in the store file, sealed under a store key
+//!   from outside the store when one is given (`sealing`); no returned
+//!   record has a key.
+//! - A signing job is reserved and finished in two short transactions and
+//!   signed between them, outside the write lock; a job whose signing
+//!   process died is taken over by the next call with its token (`jobs`).
+//!   A failed job's token is retired, so a retry signs anew.
 //! - `signature_evidence` reports what the bytes say (checked against the
 //!   profile version's key) and the job and profile records the signature
 //!   names, `Missing` when this store has none.
@@ -35,6 +39,7 @@ mod ids;
 mod jobs;
 mod layers;
 mod profiles;
+mod sealing;
 mod store;
 
 #[cfg(test)]
@@ -58,6 +63,7 @@ use crate::domain::profile::SigningProfile;
 use crate::domain::tags::Tags;
 use store::Store;
 
+pub use sealing::STORE_KEY_ENV;
 pub use store::DB_FILE;
 
 /// Where the embedded store lives, and the account and region it acts as.
@@ -66,6 +72,9 @@ pub struct LocalConfig {
     pub path: PathBuf,
     pub account_id: String,
     pub region: String,
+    /// The file holding the store key that seals private keys at rest;
+    /// `None`: the key in `LAMBDASIGN_STORE_KEY`, if set (see `sealing`).
+    pub key_file: Option<PathBuf>,
 }
 
 impl LocalConfig {
@@ -81,6 +90,7 @@ impl Default for LocalConfig {
             path: PathBuf::from(Self::DEFAULT_PATH),
             account_id: names::EXAMPLE_ACCOUNT.to_string(),
             region: Self::DEFAULT_REGION.to_string(),
+            key_file: None,
         }
     }
 }
@@ -89,6 +99,7 @@ impl Default for LocalConfig {
 pub struct LocalBackend {
     identity: Identity,
     store: Arc<Store>,
+    warnings: Vec<String>,
 }
 
 impl std::fmt::Debug for LocalBackend {
@@ -102,18 +113,25 @@ impl std::fmt::Debug for LocalBackend {
 
 impl LocalBackend {
     /// Opens (creating if needed) the store in directory `path` (mode 0700,
-    /// database file mode 0600) and acts as `account_id` in `region`.
+    /// database file mode 0600) and acts as `account_id` in `region`. What
+    /// opening found worth a warning is in [`Self::warnings`].
     pub fn open(config: &LocalConfig) -> BackendResult<LocalBackend> {
         names::account_id(&config.account_id)
             .map_err(|e| BackendError::invalid("account_id", e.0))?;
         names::region(&config.region).map_err(|e| BackendError::invalid("region", e.0))?;
+        let mut key_warnings = Vec::new();
+        let key = sealing::StoreKey::configured(config.key_file.as_deref(), &mut key_warnings)?;
+        let store = Store::open(&config.path, key)?;
+        let mut warnings = key_warnings;
+        warnings.extend_from_slice(store.warnings());
         Ok(LocalBackend {
+            warnings,
             identity: Identity {
                 partition: Identity::partition_of(&config.region),
                 account_id: config.account_id.clone(),
                 region: config.region.clone(),
             },
-            store: Arc::new(Store::open(&config.path)?),
+            store: Arc::new(store),
         })
     }
 
@@ -128,7 +146,14 @@ impl LocalBackend {
                 region: region.to_string(),
             },
             store: Arc::clone(&self.store),
+            warnings: Vec::new(),
         })
+    }
+
+    /// What opening the store found worth a warning (its permissions, a
+    /// key file others can read, keys sealed for the first time).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The store directory.
@@ -177,8 +202,10 @@ impl Backend for LocalBackend {
         &self,
         request: PutSigningProfile,
     ) -> BackendResult<SigningProfile> {
-        self.run(move |s, id| s.write(|tx| profiles::put(tx, id, &request, Utc::now())))
-            .await
+        self.run(move |s, id| {
+            s.write(|tx| profiles::put(tx, s.at_rest(), id, &request, Utc::now()))
+        })
+        .await
     }
 
     async fn get_signing_profile(
@@ -254,7 +281,7 @@ impl Backend for LocalBackend {
     }
 
     async fn start_signing_job(&self, request: StartSigningJob) -> BackendResult<SigningJob> {
-        self.run(move |s, id| s.write(|tx| jobs::start(tx, id, &request, Utc::now()))?)
+        self.run(move |s, id| jobs::start(s, id, &request, Utc::now()))
             .await
     }
 
