@@ -205,6 +205,17 @@ pub fn inspect(path: &Path) -> Result<Inspection, ArtifactError> {
     })
 }
 
+/// The envelope of the artifact at `path`, reading only its tail (the
+/// content is not hashed: this says whose signature the file carries, not
+/// whether it is intact).
+pub fn read_envelope(path: &Path) -> Result<Option<Envelope>, ArtifactError> {
+    let io_err = io_context(path);
+    let mut file = open_regular(path).map_err(&io_err)?;
+    let file_len = file.metadata().map_err(&io_err)?.len();
+    let tail = read_tail(&mut file, file_len).map_err(&io_err)?;
+    Ok(parse_tail(&tail, file_len)?.envelope)
+}
+
 /// Signs the zip at `input` into `output` (which may be the same path).
 ///
 /// Refuses a zip that already carries an `LSIG` envelope
