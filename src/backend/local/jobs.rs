@@ -193,7 +193,7 @@ struct Work {
 /// What the reserving transaction decided.
 enum Reserved {
     /// The token's job is finished: returned as it is.
-    Finished(SigningJob),
+    Finished(Box<SigningJob>),
     /// This process signs (a new job, or one whose writer died).
     Sign(Box<Work>),
     /// Another live process is signing this token's job.
@@ -271,7 +271,7 @@ pub fn start(
     let deadline = Instant::now() + request.timeout;
     let work = loop {
         match store.write(|tx| reserve(tx, store, id, request, now))? {
-            Reserved::Finished(job) => return Ok(job),
+            Reserved::Finished(job) => return Ok(*job),
             Reserved::Sign(work) => break work,
             Reserved::Busy(job_id) if Instant::now() >= deadline => {
                 return Err(BackendError::Conflict(format!(
@@ -365,7 +365,7 @@ fn reserve(
             )));
         }
         match job.status {
-            JobStatus::Succeeded => return Ok(Reserved::Finished(job)),
+            JobStatus::Succeeded => return Ok(Reserved::Finished(Box::new(job))),
             JobStatus::InProgress => {
                 return match try_lock_writer(store, &job.job_id)? {
                     // Its writer died: this process completes the job.
