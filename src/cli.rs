@@ -87,6 +87,10 @@ struct StoreArgs {
     /// The region to act in.
     #[arg(long, default_value = LocalConfig::DEFAULT_REGION)]
     region: String,
+    /// File holding the store key that seals signing keys at rest (32 random
+    /// bytes as 64 hex digits or base64); default: $LAMBDASIGN_STORE_KEY.
+    #[arg(long)]
+    key_file: Option<PathBuf>,
 }
 
 impl StoreArgs {
@@ -97,11 +101,15 @@ impl StoreArgs {
             path: self.store.clone(),
             account_id: self.account.clone(),
             region: self.region.clone(),
+            key_file: self.key_file.clone(),
         });
-        Engine::connect(&config)
+        let connected = Engine::connect(&config)
             .await
-            .map(|connected| connected.engine)
-            .map_err(|e| format!("cannot open the store {}: {e}", self.store.display()))
+            .map_err(|e| format!("cannot open the store {}: {e}", self.store.display()))?;
+        for warning in &connected.warnings {
+            eprintln!("terraform-provider-lambdasign: warning: {warning}");
+        }
+        Ok(connected.engine)
     }
 }
 
@@ -171,16 +179,26 @@ async fn sign(
     let spec = ArtifactSpec {
         profile_name: profile,
         profile_owner,
-        source: ObjectLocation::File(input),
+        source: ObjectLocation::File(input.clone()),
         output_file: Some(output.clone()),
         staging: None,
         destination: None,
         verify_against: Vec::new(),
         timeout: crate::backend::DEFAULT_SIGNING_TIMEOUT,
     };
-    match signed_artifact::create(&engine, &spec, &names::random_suffix(32)).await {
-        Ok(signed) => {
-            let job = signed.job;
+    // Hashed first: the token names the content, so signing the same input
+    // into the same output again (after a crash, say) finds the same job.
+    let source_sha384 = match sha384_file(&input) {
+        Ok(digest) => hex::encode(digest),
+        Err(e) => return usage_error(&format!("{}: {e}", input.display())),
+    };
+    let token = signed_artifact::signing_token(&spec, &source_sha384, None);
+    match signed_artifact::create(&engine, &spec, &token, None).await {
+        Ok(created) => {
+            for warning in &created.warnings {
+                eprintln!("terraform-provider-lambdasign: warning: {warning}");
+            }
+            let job = created.signed.job;
             println!(
                 "signed {} with {}",
                 output.display(),

@@ -34,6 +34,7 @@ fn engine(dir: &Path, account: &str) -> Engine {
         path: dir.join("store"),
         account_id: account.into(),
         region: "us-east-1".into(),
+        key_file: None,
     })
     .expect("open store");
     Engine::new(Arc::new(backend))
@@ -59,9 +60,10 @@ async fn sign(engine: &Engine, dir: &Path, profile: &str, name: &str, cscs: &[St
         verify_against: cscs.to_vec(),
         timeout: std::time::Duration::from_secs(10),
     };
-    artifact::create(engine, &spec, &format!("token-{name}"))
+    artifact::create(engine, &spec, &format!("token-{name}"), None)
         .await
         .expect("signed")
+        .signed
 }
 
 fn csc_spec(publishers: &[&SigningProfile], enforcement: Enforcement) -> CscSpec {
@@ -496,6 +498,7 @@ async fn a_code_signing_config_in_use_is_not_deleted_and_names_its_users() {
             path: tmp.path().join("store"),
             account_id: A.into(),
             region: "us-east-1".into(),
+            key_file: None,
         })
         .expect("store"),
     );

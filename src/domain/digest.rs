@@ -60,9 +60,10 @@ pub fn sha384_reader(mut reader: impl Read) -> std::io::Result<[u8; 48]> {
     Ok(hasher.finalize())
 }
 
-/// SHA-384 of a file's contents.
+/// SHA-384 of a regular file's contents (anything else is refused before
+/// it is opened: see `files::open_regular`).
 pub fn sha384_file(path: &Path) -> std::io::Result<[u8; 48]> {
-    sha384_reader(std::fs::File::open(path)?)
+    sha384_reader(super::files::open_regular(path)?)
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //!   [`tags`], [`identity`];
 //! - rules: [`names`] (every naming rule once), [`arn`] (typed Signer and
 //!   Lambda ARNs), [`time`], [`field`] (where a bad value is);
-//! - signing: [`digest`], [`keys`], [`envelope`], [`artifact`];
+//! - signing: [`digest`], [`keys`], [`envelope`], [`artifact`], and
+//!   [`files`] (regular-file inputs, recognisable temporary outputs);
 //! - Lambda's four checks: [`checks`], over the [`facts`] built from what a
 //!   backend found;
 //! - [`enforcement_policy`]: the centralized-enforcement IAM document.
@@ -20,6 +21,7 @@ pub mod enforcement_policy;
 pub mod envelope;
 pub mod facts;
 pub mod field;
+pub mod files;
 pub mod identity;
 pub mod job;
 pub mod keys;

@@ -92,8 +92,8 @@ impl Engine {
                     EngineError::from(e).doing(format!("the store at {}", local.path.display()))
                 })?;
                 Ok(Connected {
+                    warnings: backend.warnings().to_vec(),
                     engine: Engine::new(Arc::new(backend)),
-                    warnings: Vec::new(),
                 })
             }
             #[cfg(feature = "aws")]

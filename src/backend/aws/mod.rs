@@ -207,8 +207,21 @@ impl AwsBackend {
         };
         let owner =
             (job.profile_owner != self.identity.account_id).then_some(job.profile_owner.as_str());
+        let job_version = job
+            .profile_version_arn
+            .rsplit_once('/')
+            .map_or("", |(_, version)| version);
         let profile = match self.signer_get_profile(&job.profile_name, owner).await {
-            Ok(profile) => Lookup::Found(profile),
+            // GetSigningProfile speaks for the current version only: its
+            // revocation record is the signing version's only if that is it.
+            Ok(mut profile) if !job_version.is_empty() && profile.version == job_version => {
+                profile.version_arn = job.profile_version_arn.clone();
+                Lookup::Found(profile)
+            }
+            Ok(profile) => Lookup::Missing(format!(
+                "cannot be read: Signer reports only the profile's current version ({}), whose revocation record is not this version's",
+                if profile.version.is_empty() { "none" } else { profile.version.as_str() }
+            )),
             Err(BackendError::NotFound(_)) => {
                 Lookup::Missing("is not known to Signer (the profile cannot be found)".into())
             }

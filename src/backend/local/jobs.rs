@@ -1,26 +1,30 @@
 //! Signer signing jobs on local files.
 //!
-//! A job is signed inside its `BEGIN IMMEDIATE` transaction: the token check,
-//! the signature and the job record are one atomic step, so two callers with
-//! the same `client_request_token` (threads or processes) never both sign,
-//! and a crash leaves either no job (retry signs afresh) or a finished one.
-//! Other writers wait for the write lock meanwhile (signing streams the
-//! artifact once; Lambda artifacts are small enough for the busy timeout).
+//! A job is reserved in one short transaction, signed outside any
+//! transaction, and finished in a second one (see [`start`]): other writers
+//! never wait for an artifact to be copied. A per-job lock file held by the
+//! signing process tells a live writer from a dead one, so a job left
+//! `InProgress` by a crash is taken over by the next caller with its token,
+//! and a new job never writes where a live one is writing.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
 use super::ids;
 use super::profiles;
-use super::store::{opt_time, parse_time, time_text};
+use super::store::{self, io_error, opt_time, parse_time, time_text, Store};
 use crate::backend::{BackendError, BackendResult, JobFilter, StartSigningJob, Subject};
 use crate::domain::arn::JobArn;
 use crate::domain::artifact;
 use crate::domain::envelope::{Claims, Envelope};
+use crate::domain::files;
 use crate::domain::identity::Identity;
 use crate::domain::job::{JobRevocation, JobStatus, ObjectLocation, SigningJob};
+use crate::domain::keys::SigningKey;
 use crate::domain::names;
 use crate::domain::permission::SignerAction;
 use crate::domain::profile::LAMBDA_PLATFORM;
@@ -173,24 +177,171 @@ pub fn list(
     Ok(jobs)
 }
 
-/// Starts (and, locally, finishes) a signing job. The outer result is the
-/// transaction's: `Ok(Err(JobFailed))` commits the failed job's record.
+/// How often a caller waits for another process signing the same token.
+const BUSY_POLL: Duration = Duration::from_millis(50);
+
+/// A job being signed by this process: what to sign with, and the lock on
+/// `jobs/<job_id>.lock` that says its writer is alive (the OS releases it
+/// when the process dies, however it dies).
+struct Work {
+    job: SigningJob,
+    key: SigningKey,
+    lock: File,
+    lock_path: PathBuf,
+}
+
+/// What the reserving transaction decided.
+enum Reserved {
+    /// The token's job is finished: returned as it is.
+    Finished(Box<SigningJob>),
+    /// This process signs (a new job, or one whose writer died).
+    Sign(Box<Work>),
+    /// Another live process is signing this token's job.
+    Busy(String),
+}
+
+fn lock_path(store: &Store, job_id: &str) -> PathBuf {
+    store.dir().join("jobs").join(format!("{job_id}.lock"))
+}
+
+/// Takes the writer lock of a job: `Some` when no live process holds it.
+fn try_lock_writer(store: &Store, job_id: &str) -> BackendResult<Option<(File, PathBuf)>> {
+    let path = lock_path(store, job_id);
+    if let Some(dir) = path.parent() {
+        store::create_private_dir(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    let file = options
+        .open(&path)
+        .map_err(|e| io_error("cannot open the job lock", &path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some((file, path))),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(io_error("cannot lock", &path, e)),
+    }
+}
+
+/// Starts (and, locally, finishes) a signing job, in three steps so the
+/// store's write lock is held only for record writes, never while the
+/// artifact is copied:
+///
+/// 1. one short transaction reserves the job: the token check, and the job
+///    row `InProgress` with this process holding its writer lock;
+/// 2. the artifact is signed, outside any transaction;
+/// 3. one short transaction records the outcome.
+///
+/// The same `client_request_token` never signs twice, across threads and
+/// processes: a finished job is returned; one whose writer is alive is
+/// waited for (up to `request.timeout`); one whose writer died (a crash or
+/// a kill between steps 1 and 3) is taken over and completed with the
+/// same job id, ARN and claims. A failed job's token is retired (kept on
+/// the failed record with its job id appended), so a retry signs anew.
 pub fn start(
-    tx: &Transaction<'_>,
+    store: &Store,
     id: &Identity,
     request: &StartSigningJob,
     now: DateTime<Utc>,
-) -> BackendResult<BackendResult<SigningJob>> {
+) -> BackendResult<SigningJob> {
     let source = file_path("source", &request.source)?;
     let destination = file_path("destination", &request.destination)?;
-    let source_text = path_text("source", source)?;
-    let destination_text = path_text("destination", destination)?;
+    path_text("source", source)?;
+    path_text("destination", destination)?;
     if request.client_request_token.is_empty() || request.client_request_token.len() > 64 {
         return Err(BackendError::invalid(
             "client_request_token",
             "1 to 64 characters",
         ));
     }
+    // Before any record: a FIFO or device source would block the signing.
+    // (A missing source makes a failed job, as Signer's would.)
+    if let Err(e) = files::open_regular(source) {
+        if files::is_not_regular(&e) {
+            return Err(BackendError::invalid(
+                "source",
+                format!("cannot read {}: {e}", source.display()),
+            ));
+        }
+    }
+    let deadline = Instant::now() + request.timeout;
+    let work = loop {
+        match store.write(|tx| reserve(tx, store, id, request, now))? {
+            Reserved::Finished(job) => return Ok(*job),
+            Reserved::Sign(work) => break work,
+            Reserved::Busy(job_id) if Instant::now() >= deadline => {
+                return Err(BackendError::Conflict(format!(
+                    "signing job {job_id} (client request token {:?}) is still being signed by another process",
+                    request.client_request_token
+                )))
+            }
+            Reserved::Busy(_) => std::thread::sleep(BUSY_POLL),
+        }
+    };
+    let Work {
+        job,
+        key,
+        lock,
+        lock_path,
+    } = *work;
+    let signed = artifact::sign(source, destination, |digest| {
+        Envelope::sign(
+            Claims {
+                content_sha384: *digest,
+                profile_version_arn: job.profile_version_arn.clone(),
+                job_arn: job.job_arn.clone(),
+                signed_at: job.signed_at.timestamp(),
+                expires_at: job.signature_expires_at.timestamp(),
+            },
+            &key,
+        )
+    });
+    drop(key);
+    let (status, reason, sha) = match &signed {
+        Ok(signed) => (
+            JobStatus::Succeeded,
+            String::new(),
+            hex::encode(signed.signed_file_sha384),
+        ),
+        Err(e) => (
+            JobStatus::Failed,
+            format!("cannot sign {}: {e}", source.display()),
+            String::new(),
+        ),
+    };
+    let finished = store.write(|tx| {
+        tx.execute(
+            "UPDATE signing_jobs SET status = ?2, status_reason = ?3, signed_sha384 = ?4
+             WHERE job_id = ?1 AND status = 'InProgress'",
+            params![job.job_id, status.as_str(), reason, sha],
+        )?;
+        visible(tx, id, &job.job_id)
+    });
+    // The record is final before the lock goes: whoever takes the lock next
+    // reads a finished job.
+    let _ = std::fs::remove_file(&lock_path);
+    drop(lock);
+    let finished = finished?;
+    match finished.status {
+        JobStatus::Failed => Err(BackendError::JobFailed(finished.status_reason)),
+        _ => Ok(finished),
+    }
+}
+
+/// Step 1 of [`start`], in the write transaction.
+fn reserve(
+    tx: &Transaction<'_>,
+    store: &Store,
+    id: &Identity,
+    request: &StartSigningJob,
+    now: DateTime<Utc>,
+) -> BackendResult<Reserved> {
+    let source = file_path("source", &request.source)?;
+    let destination = file_path("destination", &request.destination)?;
     let profile_owner = request
         .profile_owner
         .as_deref()
@@ -198,12 +349,11 @@ pub fn start(
         .to_string();
     names::account_id(&profile_owner).map_err(|e| BackendError::invalid("profile_owner", e.0))?;
 
-    if let Some(existing) = find_where(
+    if let Some(job) = find_where(
         tx,
         "owner = ?1 AND region = ?2 AND client_request_token = ?3",
         params![id.account_id, id.region, request.client_request_token],
     )? {
-        let job = existing;
         if job.profile_name != request.profile_name
             || job.profile_owner != profile_owner
             || job.source != request.source
@@ -214,10 +364,34 @@ pub fn start(
                 request.client_request_token, job.job_id
             )));
         }
-        return Ok(match job.status {
-            JobStatus::Failed => Err(BackendError::JobFailed(job.status_reason)),
-            _ => Ok(job),
-        });
+        match job.status {
+            JobStatus::Succeeded => return Ok(Reserved::Finished(Box::new(job))),
+            JobStatus::InProgress => {
+                return match try_lock_writer(store, &job.job_id)? {
+                    // Its writer died: this process completes the job.
+                    Some((lock, lock_path)) => {
+                        tracing::warn!(job = %job.job_id, "taking over a signing job whose process stopped");
+                        let key =
+                            profiles::signing_key(tx, store.at_rest(), &job.profile_version_arn)?;
+                        Ok(Reserved::Sign(Box::new(Work {
+                            job,
+                            key,
+                            lock,
+                            lock_path,
+                        })))
+                    }
+                    None => Ok(Reserved::Busy(job.job_id)),
+                };
+            }
+            JobStatus::Failed => {
+                // A retry after a failure signs anew; the failed job keeps its record.
+                tx.execute(
+                    "UPDATE signing_jobs SET client_request_token = client_request_token || '#' || job_id
+                     WHERE job_id = ?1",
+                    [&job.job_id],
+                )?;
+            }
+        }
     }
 
     let profile = profiles::load(tx, id, &profile_owner, &request.profile_name)?;
@@ -245,43 +419,19 @@ pub fn start(
             ),
         ));
     }
-    let key = profiles::signing_key(tx, &profile)?;
     let job_id = ids::uuid_v4();
+    claim_destination(tx, store, destination, &job_id)?;
+    let key = profiles::signing_key(tx, store.at_rest(), &profile.version_arn)?;
     let job_arn = job_arn(id, &job_id)?;
     let signed_at = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
     let expires_at = profile
         .validity
         .end(signed_at)
         .map_err(|e| BackendError::invalid("signature_validity", e.to_string()))?;
-
-    let signed = artifact::sign(source, destination, |digest| {
-        Envelope::sign(
-            Claims {
-                content_sha384: *digest,
-                profile_version_arn: profile.version_arn.clone(),
-                job_arn: job_arn.clone(),
-                signed_at: signed_at.timestamp(),
-                expires_at: expires_at.timestamp(),
-            },
-            &key,
-        )
-    });
-    let (status, reason, sha) = match &signed {
-        Ok(signed) => (
-            JobStatus::Succeeded,
-            String::new(),
-            hex::encode(signed.signed_file_sha384),
-        ),
-        Err(e) => (
-            JobStatus::Failed,
-            format!("cannot sign {source_text}: {e}"),
-            String::new(),
-        ),
-    };
     tx.execute(
         &format!(
             "INSERT INTO signing_jobs ({COLUMNS}, region, client_request_token)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, NULL, NULL, NULL, ?14, ?15, ?16)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'InProgress', 'signing', ?7, ?8, '', ?9, ?10, NULL, NULL, NULL, ?11, ?12, ?13)"
         ),
         params![
             job_id,
@@ -290,11 +440,8 @@ pub fn start(
             profile_owner,
             profile.name,
             profile.version_arn,
-            status.as_str(),
-            reason,
-            source_text,
-            destination_text,
-            sha,
+            path_text("source", source)?,
+            path_text("destination", destination)?,
             time_text(signed_at),
             time_text(expires_at),
             time_text(now),
@@ -302,10 +449,60 @@ pub fn start(
             request.client_request_token
         ],
     )?;
-    Ok(match status {
-        JobStatus::Failed => Err(BackendError::JobFailed(reason)),
-        _ => Ok(visible(tx, id, &job_id)?),
-    })
+    // Locked before the row is visible to anyone: a reader who sees it
+    // InProgress finds its writer alive.
+    let Some((lock, lock_path)) = try_lock_writer(store, &job_id)? else {
+        return Err(BackendError::Internal(format!(
+            "local store: the lock of new signing job {job_id} is held by another process"
+        )));
+    };
+    let job = visible(tx, id, &job_id)?;
+    Ok(Reserved::Sign(Box::new(Work {
+        job,
+        key,
+        lock,
+        lock_path,
+    })))
+}
+
+/// A new job may not write where another job is still being written: a live
+/// writer there is a `Conflict`; a dead one's job is marked failed
+/// (abandoned), saying which job took its output path.
+fn claim_destination(
+    tx: &Transaction<'_>,
+    store: &Store,
+    destination: &Path,
+    new_job_id: &str,
+) -> BackendResult<()> {
+    let destination_text = path_text("destination", destination)?;
+    let others: Vec<String> = {
+        let mut stmt = tx.prepare(
+            "SELECT job_id FROM signing_jobs WHERE signed_path = ?1 AND status = 'InProgress'",
+        )?;
+        let rows = stmt.query_map([destination_text], |r| r.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for other in others {
+        match try_lock_writer(store, &other)? {
+            None => {
+                return Err(BackendError::Conflict(format!(
+                    "{destination_text} is being written by signing job {other}, still in progress in another process"
+                )))
+            }
+            Some((lock, lock_path)) => {
+                tx.execute(
+                    "UPDATE signing_jobs SET status = 'Failed', status_reason = ?2 WHERE job_id = ?1",
+                    params![
+                        other,
+                        format!("abandoned: the process signing it stopped before it finished, and signing job {new_job_id} now writes its output path")
+                    ],
+                )?;
+                let _ = std::fs::remove_file(&lock_path);
+                drop(lock);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Revokes a job's signature (job owner or profile owner). Revocations are

@@ -18,6 +18,7 @@ use crate::backend::{
 };
 use crate::domain::arn::{LayerArn, LayerVersionArn};
 use crate::domain::artifact;
+use crate::domain::files::{self, TempFile};
 use crate::domain::identity::Identity;
 use crate::domain::layer::{LayerPolicy, LayerStatement, LayerVersion, LAYER_ACTION};
 use crate::domain::names;
@@ -192,18 +193,10 @@ pub fn publish(
         dir.push(part);
         store::create_private_dir(&dir)?;
     }
-    let temp = dir.join(format!(".upload-{}.tmp", ids::uuid_v4()));
-    let copied = copy_private(source, &temp).and_then(|()| {
-        artifact::inspect(&temp)
-            .map_err(|e| BackendError::invalid("content", format!("{}: {e}", source.display())))
-    });
-    let inspection = match copied {
-        Ok(inspection) => inspection,
-        Err(e) => {
-            let _ = std::fs::remove_file(&temp);
-            return Err(e);
-        }
-    };
+    // Stale uploads of killed writers in this directory are removed here.
+    let temp = copy_private(source, &dir)?;
+    let inspection = artifact::inspect(temp.path())
+        .map_err(|e| BackendError::invalid("content", format!("{}: {e}", source.display())))?;
 
     let mut placed: Option<PathBuf> = None;
     let result = store.write(|tx| {
@@ -219,7 +212,8 @@ pub fn publish(
         )?;
         let file_name = format!("{version}.zip");
         let target = dir.join(&file_name);
-        std::fs::rename(&temp, &target).map_err(|e| io_error("cannot place layer content at", &target, e))?;
+        temp.persist(&target)
+            .map_err(|e| io_error("cannot place layer content at", &target, e))?;
         placed = Some(target);
         let (profile_version_arn, job_arn) = match &inspection.envelope {
             Some(envelope) => (
@@ -256,34 +250,27 @@ pub fn publish(
         )?;
         Ok(load_own(tx, store.dir(), id, &request.layer_name, version)?.layer)
     });
-    if result.is_err() {
-        let _ = std::fs::remove_file(placed.as_deref().unwrap_or(&temp));
+    if let (Err(_), Some(placed)) = (&result, &placed) {
+        let _ = std::fs::remove_file(placed);
     }
     result
 }
 
-/// Streams `source` into a new file at `target` created with mode 0600.
-fn copy_private(source: &Path, target: &Path) -> BackendResult<()> {
-    let mut input = std::fs::File::open(source).map_err(|e| {
+/// Streams `source` (a regular file) into a new temporary file in `dir`
+/// (mode 0600, named and locked as ours: see `files::TempFile`).
+fn copy_private(source: &Path, dir: &Path) -> BackendResult<TempFile> {
+    let mut input = files::open_regular(source).map_err(|e| {
         BackendError::invalid("content", format!("cannot read {}: {e}", source.display()))
     })?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut output = options
-        .open(target)
-        .map_err(|e| io_error("cannot create", target, e))?;
-    std::io::copy(&mut input, &mut output).map_err(|e| {
+    let mut temp =
+        TempFile::new_in(dir).map_err(|e| io_error("cannot create a file in", dir, e))?;
+    std::io::copy(&mut input, temp.as_file_mut()).map_err(|e| {
         BackendError::invalid("content", format!("cannot copy {}: {e}", source.display()))
     })?;
-    output
+    temp.as_file()
         .sync_all()
-        .map_err(|e| io_error("cannot write", target, e))?;
-    store::set_mode(target, 0o600)
+        .map_err(|e| io_error("cannot write", temp.path(), e))?;
+    Ok(temp)
 }
 
 /// Deletes a version, its policy and its stored content. Deleting a version

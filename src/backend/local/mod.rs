@@ -15,16 +15,20 @@
 //! - Signature (job) revocations are final: the same reason again is a
 //!   no-op, another reason is a `Conflict`.
 //! - A `client_request_token` reused with other parameters is a `Conflict`;
-//!   reused for a failed job it returns that job's `JobFailed` again.
+//!   reused for a finished job it returns that job.
 //! - Other accounts' profiles are readable; other accounts' code signing
 //!   configs are `AccessDenied`; other accounts' layer versions need a
 //!   grant (else `AccessDenied`). Organizations are not modeled: `*`
 //!   restricted to an organization grants every account.
 //! - A layer version without statements has no policy (`NotFound`), and
 //!   deleting a missing layer version succeeds, both as in Lambda.
-//! - Private keys live only in the store file; no returned record has a key.
-//! - Signing runs inside the job's write transaction (token check, signature
-//!   and record are atomic across processes); other writers wait meanwhile.
+//! - Private keys live only in the store file, sealed under a store key
+//!   from outside the store when one is given (`sealing`); no returned
+//!   record has a key.
+//! - A signing job is reserved and finished in two short transactions and
+//!   signed between them, outside the write lock; a job whose signing
+//!   process died is taken over by the next call with its token (`jobs`).
+//!   A failed job's token is retired, so a retry signs anew.
 //! - `signature_evidence` reports what the bytes say (checked against the
 //!   profile version's key) and the job and profile records the signature
 //!   names, `Missing` when this store has none.
@@ -35,6 +39,7 @@ mod ids;
 mod jobs;
 mod layers;
 mod profiles;
+mod sealing;
 mod store;
 
 #[cfg(test)]
@@ -58,6 +63,7 @@ use crate::domain::profile::SigningProfile;
 use crate::domain::tags::Tags;
 use store::Store;
 
+pub use sealing::STORE_KEY_ENV;
 pub use store::DB_FILE;
 
 /// Where the embedded store lives, and the account and region it acts as.
@@ -66,6 +72,9 @@ pub struct LocalConfig {
     pub path: PathBuf,
     pub account_id: String,
     pub region: String,
+    /// The file holding the store key that seals private keys at rest;
+    /// `None`: the key in `LAMBDASIGN_STORE_KEY`, if set (see `sealing`).
+    pub key_file: Option<PathBuf>,
 }
 
 impl LocalConfig {
@@ -81,6 +90,7 @@ impl Default for LocalConfig {
             path: PathBuf::from(Self::DEFAULT_PATH),
             account_id: names::EXAMPLE_ACCOUNT.to_string(),
             region: Self::DEFAULT_REGION.to_string(),
+            key_file: None,
         }
     }
 }
@@ -89,6 +99,7 @@ impl Default for LocalConfig {
 pub struct LocalBackend {
     identity: Identity,
     store: Arc<StoreSlot>,
+    warnings: Vec<String>,
 }
 
 /// The store, opened on first use. Reading a store that does not exist is
@@ -96,6 +107,7 @@ pub struct LocalBackend {
 /// never makes a store as a side effect.
 struct StoreSlot {
     dir: PathBuf,
+    key: Option<sealing::StoreKey>,
     open: std::sync::Mutex<Option<Arc<Store>>>,
 }
 
@@ -111,7 +123,7 @@ impl StoreSlot {
         if !create && !self.dir.join(DB_FILE).exists() {
             return Err(BackendError::NoStore(self.dir.display().to_string()));
         }
-        let store = Arc::new(Store::open(&self.dir)?);
+        let store = Arc::new(Store::open(&self.dir, self.key.clone())?);
         *open = Some(Arc::clone(&store));
         Ok(store)
     }
@@ -130,12 +142,16 @@ impl LocalBackend {
     /// The store in directory `path`, acting as `account_id` in `region`.
     /// An existing store is opened (and checked) now; a missing one is
     /// created (directory mode 0700, database file mode 0600) by the first
-    /// write, never by a read.
+    /// write, never by a read. What opening found worth a warning is in
+    /// [`Self::warnings`].
     pub fn open(config: &LocalConfig) -> BackendResult<LocalBackend> {
         names::account_id(&config.account_id)
             .map_err(|e| BackendError::invalid("account_id", e.0))?;
         names::region(&config.region).map_err(|e| BackendError::invalid("region", e.0))?;
-        let backend = LocalBackend {
+        let mut warnings = Vec::new();
+        let key = sealing::StoreKey::configured(config.key_file.as_deref(), &mut warnings)?;
+        let mut backend = LocalBackend {
+            warnings: Vec::new(),
             identity: Identity {
                 partition: Identity::partition_of(&config.region),
                 account_id: config.account_id.clone(),
@@ -143,13 +159,17 @@ impl LocalBackend {
             },
             store: Arc::new(StoreSlot {
                 dir: config.path.clone(),
+                key,
                 open: std::sync::Mutex::new(None),
             }),
         };
         match backend.store.get(false) {
-            Ok(_) | Err(BackendError::NoStore(_)) => Ok(backend),
-            Err(e) => Err(e),
+            Ok(store) => warnings.extend_from_slice(store.warnings()),
+            Err(BackendError::NoStore(_)) => {}
+            Err(e) => return Err(e),
         }
+        backend.warnings = warnings;
+        Ok(backend)
     }
 
     /// The same store, acting as another account (or region).
@@ -163,7 +183,14 @@ impl LocalBackend {
                 region: region.to_string(),
             },
             store: Arc::clone(&self.store),
+            warnings: Vec::new(),
         })
+    }
+
+    /// What opening the store found worth a warning (its permissions, a
+    /// key file others can read, keys sealed for the first time).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The store directory.
@@ -234,8 +261,10 @@ impl Backend for LocalBackend {
         &self,
         request: PutSigningProfile,
     ) -> BackendResult<SigningProfile> {
-        self.run_creating(move |s, id| s.write(|tx| profiles::put(tx, id, &request, Utc::now())))
-            .await
+        self.run_creating(move |s, id| {
+            s.write(|tx| profiles::put(tx, s.at_rest(), id, &request, Utc::now()))
+        })
+        .await
     }
 
     async fn get_signing_profile(
@@ -311,7 +340,7 @@ impl Backend for LocalBackend {
     }
 
     async fn start_signing_job(&self, request: StartSigningJob) -> BackendResult<SigningJob> {
-        self.run_creating(move |s, id| s.write(|tx| jobs::start(tx, id, &request, Utc::now()))?)
+        self.run_creating(move |s, id| jobs::start(s, id, &request, Utc::now()))
             .await
     }
 
@@ -457,7 +486,17 @@ impl Backend for LocalBackend {
 
     async fn signature_evidence(&self, artifact: &ArtifactRef) -> BackendResult<Evidence> {
         let artifact = artifact.clone();
-        self.run(move |s, id| facts::signature_evidence(s, id, &artifact))
-            .await
+        let slot = Arc::clone(&self.store);
+        let identity = self.identity.clone();
+        tokio::task::spawn_blocking(move || match (slot.get(false), &artifact) {
+            (Ok(store), _) => facts::signature_evidence(&store, &identity, &artifact),
+            // A file speaks for itself; without a store nothing vouches for it.
+            (Err(BackendError::NoStore(_)), ArtifactRef::SignedFile(path)) => {
+                facts::file_without_store(&identity, path)
+            }
+            (Err(e), _) => Err(e),
+        })
+        .await
+        .map_err(|e| BackendError::Internal(format!("local store task failed: {e}")))?
     }
 }

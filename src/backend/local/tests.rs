@@ -24,6 +24,7 @@ fn config(dir: &Path, account: &str, region: &str) -> LocalConfig {
         path: dir.to_path_buf(),
         account_id: account.to_string(),
         region: region.to_string(),
+        key_file: None,
     }
 }
 
@@ -595,11 +596,13 @@ async fn failed_signing_is_recorded_as_a_failed_job() {
         .start_signing_job(job_request("signer1", &not_zip, &out, "bad"))
         .await;
     assert!(matches!(r, Err(BackendError::JobFailed(_))), "{r:?}");
+    // A retry with the same token signs anew (the cause may have been
+    // fixed); the failed job keeps its record.
     let again = a
         .start_signing_job(job_request("signer1", &not_zip, &out, "bad"))
         .await;
     assert_eq!(r, again);
-    assert_eq!(count(&store_dir(&tmp), "signing_jobs"), 1);
+    assert_eq!(count(&store_dir(&tmp), "signing_jobs"), 2);
     assert!(!out.exists());
 
     // Already signed input fails too.
@@ -1342,4 +1345,345 @@ fn ten_writer_processes_share_one_store() {
         )
         .unwrap();
     assert_eq!(accounts, 10);
+}
+
+// --- Failure behaviour (issue 13): each test names what must hold. ---------
+
+/// A store key file with mode 0600.
+fn key_file(dir: &Path, name: &str, byte: u8) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, hex::encode([byte; 32])).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    path
+}
+
+fn keyed(dir: &Path, key: Option<&Path>) -> BackendResult<LocalBackend> {
+    LocalBackend::open(&LocalConfig {
+        key_file: key.map(Path::to_path_buf),
+        ..config(dir, A, REGION)
+    })
+}
+
+#[tokio::test]
+async fn a_deleted_job_record_fails_the_revocation_check_with_the_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    let a = backend(&dir, A);
+    a.put_signing_profile(profile_request("pp")).await.unwrap();
+    let (_, signed, job) = signed_artifact(&a, tmp.path(), "pp", "gone").await;
+    a.revoke_signature(&job.job_id, "leaked").await.unwrap();
+    let conn = rusqlite::Connection::open(dir.join(DB_FILE)).unwrap();
+    conn.execute("DELETE FROM signing_jobs WHERE job_id = ?1", [&job.job_id])
+        .unwrap();
+    let facts = facts_of(&a, &ArtifactRef::SignedFile(signed))
+        .await
+        .unwrap();
+    assert_eq!(facts.job_revocation, None);
+    assert!(
+        facts
+            .missing_records
+            .iter()
+            .any(|m| m.contains(&job.job_arn) && m.contains("no record")),
+        "{:?}",
+        facts.missing_records
+    );
+}
+
+#[tokio::test]
+async fn an_empty_store_file_is_an_error_naming_it_not_a_fresh_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    let a = backend(&dir, A);
+    a.put_signing_profile(profile_request("pp")).await.unwrap();
+    drop(a);
+    for side in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.join(format!("{DB_FILE}{side}")));
+    }
+    std::fs::File::create(dir.join(DB_FILE)).unwrap(); // truncated to 0 bytes
+    let err = LocalBackend::open(&config(&dir, A, REGION)).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains(&dir.join(DB_FILE).display().to_string()),
+        "{message}"
+    );
+    assert!(message.contains("empty"), "{message}");
+    assert_eq!(std::fs::metadata(dir.join(DB_FILE)).unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn a_damaged_store_is_an_error_naming_it_not_a_fresh_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    let a = backend(&dir, A);
+    for i in 0..40 {
+        a.put_signing_profile(profile_request(&format!("p{i}")))
+            .await
+            .unwrap();
+    }
+    drop(a);
+    let db = dir.join(DB_FILE);
+    // Checkpoint the WAL into the file, then damage a page past the header.
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .unwrap();
+        conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    }
+    let mut bytes = std::fs::read(&db).unwrap();
+    assert!(bytes.len() > 3 * 4096, "{} bytes", bytes.len());
+    for b in &mut bytes[4096 + 8..4096 + 400] {
+        *b = 0xA5;
+    }
+    std::fs::write(&db, &bytes).unwrap();
+    let err = LocalBackend::open(&config(&dir, A, REGION)).unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains(&db.display().to_string()), "{message}");
+    assert!(message.contains("damaged"), "{message}");
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        bytes,
+        "the file was left untouched"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_symlinked_store_file_is_refused_and_its_target_left_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let real = store_dir(&tmp);
+    backend(&real, A)
+        .put_signing_profile(profile_request("first_write"))
+        .await
+        .unwrap();
+    let target = real.join(DB_FILE);
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let linked = tmp.path().join("linked");
+    std::fs::create_dir(&linked).unwrap();
+    std::os::unix::fs::symlink(&target, linked.join(DB_FILE)).unwrap();
+    std::fs::set_permissions(&linked, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let err = LocalBackend::open(&config(&linked, A, REGION)).unwrap_err();
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    assert_eq!(mode(&target), 0o640, "the link's target was chmod'ed");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_store_others_can_read_is_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    backend(&dir, A)
+        .put_signing_profile(profile_request("first_write"))
+        .await
+        .unwrap();
+    assert!(backend(&dir, A).warnings().is_empty());
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(dir.join(DB_FILE), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let b = backend(&dir, A);
+    let warnings = b.warnings().join("\n");
+    assert!(
+        warnings.contains("0755") && warnings.contains("chmod 700"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("0644"), "{warnings}");
+    assert_eq!(mode(&dir.join(DB_FILE)), 0o600);
+}
+
+#[tokio::test]
+async fn a_store_created_with_a_key_seals_its_keys_and_refuses_to_sign_without_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    let key = key_file(tmp.path(), "store.key", 7);
+    let sealed = keyed(&dir, Some(&key)).unwrap();
+    sealed
+        .put_signing_profile(profile_request("pp"))
+        .await
+        .unwrap();
+    let (source, signed, job) = signed_artifact(&sealed, tmp.path(), "pp", "k").await;
+    drop(sealed);
+    // At rest: no PKCS#8 in the store.
+    let conn = rusqlite::Connection::open(dir.join(DB_FILE)).unwrap();
+    let (stored, flag): (Vec<u8>, i64) = conn
+        .query_row(
+            "SELECT private_key_pkcs8, private_key_sealed FROM signing_profile_versions",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(flag, 1);
+    assert!(crate::domain::keys::SigningKey::from_pkcs8_der(&stored).is_err());
+
+    // Without the key: verification works, signing and new profiles do not.
+    let locked = keyed(&dir, None).unwrap();
+    let facts = facts_of(&locked, &ArtifactRef::SignedFile(signed.clone()))
+        .await
+        .unwrap();
+    assert_eq!(*integrity(&facts), Integrity::Valid);
+    let out = tmp.path().join("again.zip");
+    let err = locked
+        .start_signing_job(job_request("pp", &source, &out, "other"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("key_file"), "{err}");
+    assert!(!out.exists());
+    assert!(locked
+        .put_signing_profile(profile_request("qq"))
+        .await
+        .is_err());
+
+    // Another key is refused when the store is opened.
+    let wrong = key_file(tmp.path(), "wrong.key", 8);
+    let err = keyed(&dir, Some(&wrong)).unwrap_err();
+    assert!(err.to_string().contains("not the key"), "{err}");
+
+    // The right key signs again.
+    let again = keyed(&dir, Some(&key)).unwrap();
+    let other = again
+        .start_signing_job(job_request("pp", &source, &out, "other"))
+        .await
+        .unwrap();
+    assert_ne!(other.job_id, job.job_id);
+}
+
+#[tokio::test]
+async fn a_keyless_store_given_a_key_seals_the_keys_it_has() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    let plain = backend(&dir, A);
+    plain
+        .put_signing_profile(profile_request("pp"))
+        .await
+        .unwrap();
+    drop(plain);
+    let key = key_file(tmp.path(), "store.key", 9);
+    let sealed = keyed(&dir, Some(&key)).unwrap();
+    assert!(
+        sealed.warnings().iter().any(|w| w.contains("now sealed")),
+        "{:?}",
+        sealed.warnings()
+    );
+    signed_artifact(&sealed, tmp.path(), "pp", "s").await;
+    let conn = rusqlite::Connection::open(dir.join(DB_FILE)).unwrap();
+    let plain_left: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM signing_profile_versions WHERE private_key_sealed = 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(plain_left, 0);
+}
+
+/// A zip of `len` bytes of zeros (sparse on disk) ending in an empty EOCD.
+fn large_zip(path: &Path, len: u64) {
+    let file = std::fs::File::create(path).unwrap();
+    file.set_len(len - 22).unwrap();
+    drop(file);
+    let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    let mut eocd = b"PK\x05\x06".to_vec();
+    eocd.extend_from_slice(&[0; 18]);
+    file.write_all(&eocd).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn signing_does_not_hold_the_store_write_lock_while_copying() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    let a = Arc::new(backend(&dir, A));
+    a.put_signing_profile(profile_request("pp")).await.unwrap();
+    let source = tmp.path().join("big.zip");
+    large_zip(&source, 8 << 20);
+    let signing = {
+        let a = Arc::clone(&a);
+        let (source, out) = (source.clone(), tmp.path().join("big-signed.zip"));
+        tokio::spawn(async move {
+            a.start_signing_job(job_request("pp", &source, &out, "big"))
+                .await
+        })
+    };
+    // Wait (bounded) until the job is reserved and being signed.
+    let started = std::time::Instant::now();
+    loop {
+        let jobs = a.list_signing_jobs(JobFilter::default()).await.unwrap();
+        if jobs.iter().any(|j| j.status == JobStatus::InProgress) {
+            break;
+        }
+        assert!(!signing.is_finished(), "signed before it could be watched");
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // Another writer gets through while the artifact is still being copied.
+    let other = backend(&dir, B);
+    other
+        .put_signing_profile(profile_request("qq"))
+        .await
+        .unwrap();
+    let jobs = a.list_signing_jobs(JobFilter::default()).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(
+        jobs[0].status,
+        JobStatus::InProgress,
+        "the other write waited for the signing to finish"
+    );
+    let job = signing.await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::Succeeded);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_token_from_two_store_handles_signs_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    let first = Arc::new(backend(&dir, A));
+    first
+        .put_signing_profile(profile_request("pp"))
+        .await
+        .unwrap();
+    let second = Arc::new(backend(&dir, A)); // its own connections and locks
+    let source = tmp.path().join("in.zip");
+    large_zip(&source, 4 << 20);
+    let out = tmp.path().join("out.zip");
+    let run = |b: Arc<LocalBackend>| {
+        let (source, out) = (source.clone(), out.clone());
+        tokio::spawn(async move {
+            b.start_signing_job(job_request("pp", &source, &out, "same"))
+                .await
+        })
+    };
+    let (x, y) = (run(Arc::clone(&first)), run(Arc::clone(&second)));
+    let (x, y) = (x.await.unwrap().unwrap(), y.await.unwrap().unwrap());
+    assert_eq!(x, y);
+    assert_eq!(count(&dir, "signing_jobs"), 1);
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_killed_layer_upload_is_removed_by_the_next_publish() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    let a = backend(&dir, A);
+    a.put_signing_profile(profile_request("pp")).await.unwrap();
+    let (_, signed, _) = signed_artifact(&a, tmp.path(), "pp", "l").await;
+    a.publish_layer_version(layer_request("lib", &signed))
+        .await
+        .unwrap();
+    let layer_dir = dir.join("layers").join(A).join(REGION).join("lib");
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let gone = child.id();
+    child.wait().unwrap();
+    let partial = layer_dir.join(format!(".lambdasign-{gone}-00112233aabbccdd.tmp"));
+    std::fs::write(&partial, b"half an upload").unwrap();
+    a.publish_layer_version(layer_request("lib", &signed))
+        .await
+        .unwrap();
+    assert!(!partial.exists());
+    let names: Vec<_> = std::fs::read_dir(&layer_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
 }
