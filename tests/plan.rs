@@ -148,7 +148,6 @@ fn a_revocation_in_the_same_plan_warns_under_warn_with_its_blast_radius() {
         plan.contains("lambdasign_signed_artifact.function"),
         "{plan}"
     );
-    assert!(plan.contains("planned in this run"), "{plan}");
     apply(&ws);
     assert_eq!(ws.plan_exit_code(), 0, "second plan after the revocation");
 }
@@ -545,4 +544,47 @@ fn a_changed_store_path_is_a_refresh_error_not_a_plan_to_recreate() {
         "{error}"
     );
     assert!(!ws.path(".elsewhere").exists(), "the plan created a store");
+}
+
+#[test]
+fn a_grant_on_a_missing_layer_version_fails_at_plan_unless_this_run_publishes_one() {
+    let ws = Workspace::new();
+    function_zip(&ws);
+    let grant = r#"
+resource "lambdasign_layer_grant" "partner" {
+  layer_name     = "lib"
+  version_number = 1
+  principal      = "210987654321"
+  statement_id   = "partner"
+  depends_on     = [LAYER]
+}
+"#;
+    ws.main_tf(&grant.replace("LAYER", ""));
+    ws.ok(&["init", "-no-color"]);
+    let error = plan_fails(&ws);
+    assert!(error.contains("Layer version not found"), "{error}");
+    assert!(error.contains(":layer:lib:1"), "{error}");
+
+    // Published in the same run: the grant waits for it.
+    ws.main_tf(&format!(
+        r#"
+resource "lambdasign_signing_profile" "app" {{
+  name_prefix = "app_"
+}}
+
+resource "lambdasign_signed_artifact" "layer" {{
+  profile_name = lambdasign_signing_profile.app.name
+  source_file  = "function.zip"
+  output_file  = "layer.signed.zip"
+}}
+
+resource "lambdasign_layer_version" "lib" {{
+  layer_name  = "lib"
+  signed_file = lambdasign_signed_artifact.layer.output_file
+}}
+{}"#,
+        grant.replace("LAYER", "lambdasign_layer_version.lib")
+    ));
+    apply(&ws);
+    assert_eq!(ws.plan_exit_code(), 0, "second plan");
 }

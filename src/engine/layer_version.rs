@@ -101,6 +101,8 @@ pub struct LayerSpec {
 /// What a plan step of a layer version knows.
 #[derive(Debug, Clone)]
 pub struct LayerChange<'a> {
+    /// The layer's name, when known at plan.
+    pub layer_name: Option<String>,
     pub prior: Option<&'a LayerVersion>,
     pub prior_source_sha384: Option<String>,
     /// Compared by content: another spelling of the same file publishes nothing.
@@ -158,6 +160,7 @@ pub async fn plan(engine: &Engine, change: &LayerChange<'_>) -> LayerPlan {
         },
     };
     let Some(prior) = change.prior else {
+        note_new_version(engine, change);
         check_content(engine, change, &out.source_sha384, &mut out.report).await;
         return out;
     };
@@ -196,9 +199,17 @@ pub async fn plan(engine: &Engine, change: &LayerChange<'_>) -> LayerPlan {
             }
         }
     } else {
+        note_new_version(engine, change);
         check_content(engine, change, &out.source_sha384, &mut out.report).await;
     }
     out
+}
+
+/// Grants planned in this run may name the version about to be published.
+fn note_new_version(engine: &Engine, change: &LayerChange<'_>) {
+    if let Some(name) = &change.layer_name {
+        engine.planned().plan_new_layer_version(name);
+    }
 }
 
 /// The content about to be published: intact, and passing each config.

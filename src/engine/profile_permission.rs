@@ -113,6 +113,13 @@ pub(super) async fn check_profile_exists(
                 profile.status.as_str()
             ),
         ),
+        // Another account's profile may be made in this run by another
+        // provider configuration, which plans in a process of its own.
+        Err(e) if e.is_absent() && owner_account != engine.identity().account_id => report.warning(
+            Some(field),
+            "Signing profile not found yet",
+            format!("Signing profile {name:?} of account {owner_account} does not exist yet. If another provider configuration of this run creates it, it is used (and checked) at apply; otherwise apply fails."),
+        ),
         Err(e) if e.is_absent() => report.error(
             Some(field),
             "Signing profile not found",

@@ -131,7 +131,9 @@ fn with_planned_revocation(engine: &Engine, facts: &mut Facts) {
         facts.profile_revocation = Some(Revocation {
             effective_time: planned.effective_time,
             recorded_at: planned.effective_time.min(Utc::now()),
-            reason: format!("{} (planned in this run)", planned.reason),
+            // The reason as it will be recorded: a plan made again at apply,
+            // once the revocation is stored, says the same.
+            reason: planned.reason.clone(),
         });
     }
 }

@@ -158,6 +158,7 @@ impl Resource<Engine> for LayerVersionResource {
             })
             .collect();
         let change = LayerChange {
+            layer_name: text(&plan.planned, LAYER_NAME),
             prior: prior.as_ref(),
             prior_source_sha384: text(&plan.prior, SOURCE_SHA384),
             signed_file: match planned_text(&plan.planned, SIGNED_FILE) {
