@@ -44,8 +44,11 @@ const APP_PROTOCOL_VERSION: u32 = 6;
 const MAX_MESSAGE_BYTES: usize = 256 << 20;
 /// A peer that has not finished its TLS handshake by then is dropped.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// After Shutdown, in-flight calls get this long before the process exits.
+/// After Shutdown, the process exits once Terraform has closed its
+/// connection and no call is in flight, or after this long at most.
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+/// How often, after Shutdown, the plugin looks whether it is idle.
+const SHUTDOWN_POLL: Duration = Duration::from_millis(2);
 /// How often the plugin looks for its parent and its connections.
 const WATCH_INTERVAL: Duration = Duration::from_millis(250);
 /// With the parent gone, in-flight calls get this long to finish (a killed
@@ -166,7 +169,7 @@ pub async fn serve<P: Provider>(provider: P, env: PluginEnv) -> Result<(), Serve
     let shutdown = async move {
         let _ = shutdown_rx.wait_for(|stop| *stop).await;
     };
-    let mut done = shutdown_signal_then_grace(shutdown);
+    let mut done = shutdown_signal_then_idle(shutdown, Arc::clone(&liveness));
     let mut orphaned = Box::pin(watch_for_orphaning(Arc::clone(&liveness), parent_process()));
     match tls {
         Some((_, acceptor)) => {
@@ -191,12 +194,20 @@ pub async fn serve<P: Provider>(provider: P, env: PluginEnv) -> Result<(), Serve
     Ok(())
 }
 
-fn shutdown_signal_then_grace(
+fn shutdown_signal_then_idle(
     signal: impl std::future::Future<Output = ()> + Send + 'static,
+    liveness: Arc<Liveness>,
 ) -> Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
     Box::pin(async move {
         signal.await;
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
+        let idle = async {
+            while !liveness.idle_after_a_connection() {
+                tokio::time::sleep(SHUTDOWN_POLL).await;
+            }
+        };
+        if tokio::time::timeout(SHUTDOWN_GRACE, idle).await.is_err() {
+            tracing::debug!("exiting after Shutdown with a connection still open");
+        }
     })
 }
 
