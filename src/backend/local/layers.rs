@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::ids;
-use super::jobs::file_path;
+use super::jobs;
 use super::store::{self, io_error, list_json, parse_list, parse_time, time_text, Store};
 use crate::backend::{
     AddLayerPermission, BackendError, BackendResult, PublishLayerVersion, Subject,
@@ -151,6 +151,18 @@ pub fn visible(
     }
 }
 
+/// A missing S3 object given as content is Lambda's
+/// InvalidParameterValueException (S3's NoSuchKey), about `field`.
+pub fn s3_error(field: &'static str, e: BackendError) -> BackendError {
+    match e {
+        BackendError::NotFound(subject) => BackendError::invalid(
+            field,
+            format!("cannot read the content: {subject} does not exist"),
+        ),
+        other => other,
+    }
+}
+
 /// Copies the content into the store (streaming, mode 0600, under 0700
 /// directories), then records the version in one transaction.
 pub fn publish(
@@ -160,7 +172,10 @@ pub fn publish(
     now: DateTime<Utc>,
 ) -> BackendResult<LayerVersion> {
     validate_name(&request.layer_name)?;
-    let source = file_path("content", &request.content)?;
+    let source = store
+        .read(|tx| jobs::source_file(tx, store.dir(), &request.content))
+        .map_err(|e| s3_error("content", e))?;
+    let source = source.as_path();
     names::description(&request.description)
         .map_err(|e| BackendError::invalid("description", e.0))?;
     if request.compatible_runtimes.len() > MAX_RUNTIMES {
@@ -193,7 +208,7 @@ pub fn publish(
         store::create_private_dir(&dir)?;
     }
     let temp = dir.join(format!(".upload-{}.tmp", ids::uuid_v4()));
-    let copied = copy_private(source, &temp).and_then(|()| {
+    let copied = copy_private("content", source, &temp).and_then(|()| {
         artifact::inspect(&temp)
             .map_err(|e| BackendError::invalid("content", format!("{}: {e}", source.display())))
     });
@@ -262,10 +277,11 @@ pub fn publish(
     result
 }
 
-/// Streams `source` into a new file at `target` created with mode 0600.
-fn copy_private(source: &Path, target: &Path) -> BackendResult<()> {
+/// Streams `source` into a new file at `target` created with mode 0600;
+/// a source that cannot be read is an error about `field`.
+pub(super) fn copy_private(field: &'static str, source: &Path, target: &Path) -> BackendResult<()> {
     let mut input = std::fs::File::open(source).map_err(|e| {
-        BackendError::invalid("content", format!("cannot read {}: {e}", source.display()))
+        BackendError::invalid(field, format!("cannot read {}: {e}", source.display()))
     })?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -278,7 +294,7 @@ fn copy_private(source: &Path, target: &Path) -> BackendResult<()> {
         .open(target)
         .map_err(|e| io_error("cannot create", target, e))?;
     std::io::copy(&mut input, &mut output).map_err(|e| {
-        BackendError::invalid("content", format!("cannot copy {}: {e}", source.display()))
+        BackendError::invalid(field, format!("cannot copy {}: {e}", source.display()))
     })?;
     output
         .sync_all()
