@@ -169,6 +169,13 @@ impl LocalBackend {
             .await
     }
 
+    /// The file holding a layer version's content (one this account may use).
+    pub async fn layer_content_file(&self, layer_version_arn: &str) -> BackendResult<PathBuf> {
+        let arn = layer_version_arn.to_string();
+        self.run(move |s, id| s.read(|tx| Ok(layers::visible(tx, s.dir(), id, &arn)?.content_file)))
+            .await
+    }
+
     /// The file holding a function's deployed code, if it has any.
     pub async fn function_code_file(&self, function: &str) -> BackendResult<Option<PathBuf>> {
         let function = function.to_string();
