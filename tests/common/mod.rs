@@ -5,6 +5,7 @@
 
 pub mod fixtures;
 pub mod moto;
+pub mod serve;
 pub mod terraform;
 
 use std::io::{BufRead, BufReader};
