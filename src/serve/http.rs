@@ -97,14 +97,18 @@ impl Request {
         }
     }
 
-    /// The raw path split into segments (`/` alone is none).
+    /// The raw path split into segments (`/` alone is none; `/bucket/`
+    /// is the bucket, as S3 clients address buckets either way).
     pub fn path_segments(&self) -> Vec<&str> {
         let trimmed = self.path.strip_prefix('/').unwrap_or(&self.path);
         if trimmed.is_empty() {
-            Vec::new()
-        } else {
-            trimmed.split('/').collect()
+            return Vec::new();
         }
+        let mut segments: Vec<&str> = trimmed.split('/').collect();
+        if segments.len() == 2 && segments[1].is_empty() {
+            segments.pop();
+        }
+        segments
     }
 
     /// The host name the client addressed (without the port).

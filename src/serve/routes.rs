@@ -185,6 +185,9 @@ fn score(op: &'static Op, segments: &[&str], request: &Request) -> Option<(i64, 
                     return None;
                 }
                 let rest = segments[i..].join("/");
+                if rest.is_empty() {
+                    return None;
+                }
                 labels.insert(label_name(op, greedy), decode(&rest));
                 i = segments.len();
                 continue;

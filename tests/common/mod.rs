@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod conformance;
 pub mod fixtures;
 pub mod moto;
 pub mod serve;
