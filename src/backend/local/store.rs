@@ -302,12 +302,9 @@ impl Store {
     }
 
     /// [`Store::write`] for callers with their own error type.
-    pub fn write_as<T, E: From<rusqlite::Error>>(
-        &self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T, E>,
-    ) -> Result<T, E>
+    pub fn write_as<T, E>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
     where
-        E: From<BackendError>,
+        E: From<rusqlite::Error> + From<BackendError>,
     {
         let mut conn = self.take()?;
         let result = (|| {
@@ -321,12 +318,9 @@ impl Store {
     }
 
     /// [`Store::read`] for callers with their own error type.
-    pub fn read_as<T, E: From<rusqlite::Error>>(
-        &self,
-        f: impl FnOnce(&Transaction<'_>) -> Result<T, E>,
-    ) -> Result<T, E>
+    pub fn read_as<T, E>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
     where
-        E: From<BackendError>,
+        E: From<rusqlite::Error> + From<BackendError>,
     {
         let mut conn = self.take()?;
         let result = (|| {

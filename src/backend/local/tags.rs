@@ -64,7 +64,7 @@ pub fn get(tx: &Transaction<'_>, id: &Identity, arn: &str) -> BackendResult<Tags
     match taggable(id, arn)? {
         Taggable::Profile(name) => profiles::find(tx, id, &id.account_id, &name)?
             .map(|p| p.tags)
-            .ok_or_else(|| BackendError::NotFound(Subject::SigningProfile(name))),
+            .ok_or(BackendError::NotFound(Subject::SigningProfile(name))),
         Taggable::CodeSigningConfig(arn) => Ok(csc::get(tx, id, &arn)?.tags),
         Taggable::Function(f) => functions::tags(tx, id, &f),
     }
