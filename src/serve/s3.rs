@@ -172,6 +172,12 @@ async fn put_object(
     request: &Request,
 ) -> Result<Response, ApiError> {
     let bytes = chunked::object_body(request).map_err(errors::s3_body)?;
+    tracing::debug!(
+        aws_chunked = chunked::is_aws_chunked(request),
+        sent = request.body.len(),
+        stored = bytes.len(),
+        "object body"
+    );
     let metadata: BTreeMap<String, String> = request
         .headers
         .iter()

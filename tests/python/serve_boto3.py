@@ -546,6 +546,25 @@ class S3(unittest.TestCase):
             self.c.get_object(Bucket=Fixture.bucket, Key="deleted")
 
 
+class S3Addressing(unittest.TestCase):
+    def test_virtual_hosted_requests_name_the_bucket_in_the_host(self):
+        # BUCKET.localhost does not resolve everywhere: connect to the
+        # server itself and send the Host header a virtual-hosted client sends.
+        import http.client
+        import urllib.parse
+
+        url = urllib.parse.urlparse(ENDPOINT)
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+        connection.request(
+            "GET",
+            f"/src/function.zip?versionId={Fixture.source['VersionId']}",
+            headers={"Host": f"{Fixture.bucket}.localhost:{url.port}"},
+        )
+        response = connection.getresponse()
+        self.assertEqual(response.status, 200)
+        self.assertEqual(response.read()[:2], b"PK")
+
+
 class S3Errors(unittest.TestCase):
     def test_no_such_bucket_is_modeled(self):
         with self.assertRaises(Fixture.s3.exceptions.NoSuchBucket):
