@@ -27,6 +27,7 @@ use crate::backend::{
 };
 use crate::domain::checks;
 use crate::domain::facts::ArtifactRef;
+use crate::domain::field::FieldPath;
 use crate::domain::function::{deploy_decision, DeployRejection, Function};
 use crate::domain::job::ObjectLocation;
 
@@ -60,6 +61,20 @@ impl From<EngineError> for FunctionError {
 }
 
 pub type FunctionResult<T> = Result<T, FunctionError>;
+
+/// The request members the checks read.
+pub const CODE: &str = "code";
+pub const LAYERS: &str = "layers";
+
+/// A failure reading what a deployment names, about that member: one that
+/// does not exist is an invalid value, as Lambda reports it.
+fn about(e: EngineError, field: FieldPath) -> EngineError {
+    if e.is_not_found() {
+        EngineError::invalid(field, e.message)
+    } else {
+        e.at(field)
+    }
+}
 
 /// A deployment that went ahead, with what Lambda would log (`Warn`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,14 +129,18 @@ pub async fn deploy_check(
     let now = Utc::now();
     let mut checked = Vec::new();
     if let Some(code) = code {
-        let facts = verification::facts(engine, code).await?;
+        let facts = verification::facts(engine, code)
+            .await
+            .map_err(|e| about(e, FieldPath::field(CODE)))?;
         checked.push((
             "the code".to_string(),
             checks::evaluate(&facts, &policy, now),
         ));
     }
-    for layer in layers {
-        let facts = verification::facts(engine, &ArtifactRef::LayerVersion(layer.clone())).await?;
+    for (index, layer) in layers.iter().enumerate() {
+        let facts = verification::facts(engine, &ArtifactRef::LayerVersion(layer.clone()))
+            .await
+            .map_err(|e| about(e, FieldPath::field(LAYERS).index(index)))?;
         checked.push((
             format!("layer {layer}"),
             checks::evaluate(&facts, &policy, now),

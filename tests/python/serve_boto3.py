@@ -482,6 +482,16 @@ class LambdaErrors(unittest.TestCase):
             )
         self.assertIn("Timeout", e.exception.response["message"])
 
+    def test_a_missing_layer_is_an_invalid_parameter_naming_it(self):
+        missing = Fixture.layer["LayerVersionArn"].rsplit(":", 1)[0] + ":99"
+        for csc in ({"CodeSigningConfigArn": Fixture.csc["CodeSigningConfigArn"]}, {}):
+            with self.assertRaises(self.c.exceptions.InvalidParameterValueException) as e:
+                self.c.create_function(
+                    FunctionName="layerless", Runtime="python3.12", Role=ROLE, Handler="index.handler",
+                    Code={"ZipFile": Fixture.signed}, Layers=[missing], **csc,
+                )
+            self.assertIn("Layers[0]", e.exception.response["message"])
+
     def test_stale_revision_is_precondition_failed(self):
         with self.assertRaises(self.c.exceptions.PreconditionFailedException):
             self.c.update_function_configuration(FunctionName="shared-fn", Timeout=5, RevisionId="stale")

@@ -597,6 +597,10 @@ fn list_versions(
         Ok::<_, ObjectError>(out)
     })?;
     let mut listing = VersionListing::default();
+    if query.max_keys == 0 {
+        // S3 answers max-keys=0 with an empty, complete page.
+        return Ok(listing);
+    }
     let mut past_marker = query.key_marker.is_none();
     let mut taken = 0usize;
     let max = query.max_keys;
