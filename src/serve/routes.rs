@@ -113,24 +113,21 @@ pub fn service_of(request: &Request) -> Service {
     {
         return Service::Signer;
     }
-    if [
-        "/2015-03-31/",
-        "/2016-08-19/",
-        "/2017-03-31/",
-        "/2017-10-31/",
-        "/2018-10-31/",
-        "/2019-09-25/",
-        "/2019-09-30/",
-        "/2020-04-22/",
-        "/2020-06-30/",
-        "/2021-10-31/",
-        "/2022-10-31/",
-        "/2024-08-31/",
-        "/2025-",
-    ]
-    .iter()
-    .any(|p| path.starts_with(p))
-    {
+    // Lambda's operations start with their API's date: /2015-03-31/...
+    let first = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let is_date = first.len() == 10
+        && first.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if is_date {
         return Service::Lambda;
     }
     if request.method == "POST"
