@@ -30,32 +30,25 @@ fn to_i32(field: &'static str, value: Option<i64>) -> BackendResult<Option<i32>>
         .transpose()
 }
 
-/// A deployment package as the SDK sends it: the bytes of a local file
-/// (with its SHA-384), or an S3 object.
-async fn function_code(code: &ObjectLocation) -> BackendResult<(FunctionCode, String)> {
+/// A deployment package as the SDK sends it: the bytes of a local file, or
+/// an S3 object.
+async fn function_code(code: &ObjectLocation) -> BackendResult<FunctionCode> {
     match code {
         ObjectLocation::File(path) => {
             let bytes = tokio::fs::read(path)
                 .await
                 .map_err(|e| BackendError::invalid("code", format!("{}: {e}", path.display())))?;
-            let digest = hex::encode(crate::domain::digest::Sha384Hasher::digest(&bytes));
-            Ok((
-                FunctionCode::builder().zip_file(Blob::new(bytes)).build(),
-                digest,
-            ))
+            Ok(FunctionCode::builder().zip_file(Blob::new(bytes)).build())
         }
         ObjectLocation::S3 {
             bucket,
             key,
             version,
-        } => Ok((
-            FunctionCode::builder()
-                .s3_bucket(bucket)
-                .s3_key(key)
-                .set_s3_object_version(version.clone())
-                .build(),
-            String::new(),
-        )),
+        } => Ok(FunctionCode::builder()
+            .s3_bucket(bucket)
+            .s3_key(key)
+            .set_s3_object_version(version.clone())
+            .build()),
     }
 }
 
@@ -64,7 +57,7 @@ impl AwsBackend {
         &self,
         request: CreateFunction,
     ) -> BackendResult<Function> {
-        let (code, _digest) = function_code(&request.code).await?;
+        let code = function_code(&request.code).await?;
         let environment = (!request.environment.is_empty()).then(|| {
             Environment::builder()
                 .set_variables(Some(request.environment.clone().into_iter().collect()))
@@ -198,7 +191,7 @@ impl AwsBackend {
         &self,
         request: UpdateFunctionCode,
     ) -> BackendResult<Function> {
-        let (code, _digest) = function_code(&request.code).await?;
+        let code = function_code(&request.code).await?;
         let mut call = self
             .clients
             .lambda
