@@ -1,5 +1,6 @@
 //! The command line, when the binary is not started by Terraform. Exit codes:
-//! 0 success, 1 rejected (verification), 2 usage or bad input.
+//! 0 success, 1 rejected (verification), 2 usage or bad input. `serve`
+//! runs the AWS-compatible endpoint until SIGINT or SIGTERM.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -74,6 +75,26 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Serve an AWS-compatible endpoint (Signer, Lambda code signing,
+    /// functions and layers, an S3 subset, STS GetCallerIdentity) over the
+    /// embedded store. Prints `listening on http://ADDR`; stops on SIGINT or
+    /// SIGTERM. A 12-digit access key id selects the account, else
+    /// 123456789012. See docs/serve.md.
+    Serve {
+        /// Address to listen on (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:4566")]
+        listen: String,
+        /// Directory of the embedded store (created if missing).
+        #[arg(long)]
+        store: PathBuf,
+        /// Region of requests whose signature names none.
+        #[arg(long, default_value = LocalConfig::DEFAULT_REGION)]
+        region: String,
+        /// File holding the store key that seals signing keys at rest;
+        /// default: $LAMBDASIGN_STORE_KEY.
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -147,6 +168,57 @@ pub fn run() -> ExitCode {
             json,
             files,
         }) => block_on(verify(store, csc, at, json, files)),
+        Some(Command::Serve {
+            listen,
+            store,
+            region,
+            key_file,
+        }) => serve(crate::serve::Config {
+            listen,
+            store,
+            region,
+            key_file,
+        }),
+    }
+}
+
+fn serve(config: crate::serve::Config) -> ExitCode {
+    if let Err(e) = names::region(&config.region) {
+        return usage_error(&format!("--region: {e}"));
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return usage_error(&format!("cannot start the async runtime: {e}")),
+    };
+    match runtime.block_on(crate::serve::run(config, shutdown_signal())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => usage_error(&e.to_string()),
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

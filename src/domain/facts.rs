@@ -21,6 +21,13 @@ pub enum ArtifactRef {
     SignedFile(PathBuf),
     SigningJob(String),
     LayerVersion(String),
+    /// An object in S3 (`version`: that version, else the latest), such
+    /// as a function's deployment package.
+    S3Object {
+        bucket: String,
+        key: String,
+        version: Option<String>,
+    },
 }
 
 impl std::fmt::Display for ArtifactRef {
@@ -28,6 +35,17 @@ impl std::fmt::Display for ArtifactRef {
         match self {
             ArtifactRef::SignedFile(path) => write!(f, "{}", path.display()),
             ArtifactRef::SigningJob(arn) | ArtifactRef::LayerVersion(arn) => f.write_str(arn),
+            ArtifactRef::S3Object {
+                bucket,
+                key,
+                version,
+            } => {
+                write!(f, "s3://{bucket}/{key}")?;
+                match version {
+                    Some(v) => write!(f, "?versionId={v}"),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }

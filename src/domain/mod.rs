@@ -3,7 +3,7 @@
 //! uses these; nothing here knows about them.
 //!
 //! - model: [`profile`], [`permission`], [`job`], [`csc`], [`layer`],
-//!   [`tags`], [`identity`];
+//!   [`function`], [`tags`], [`identity`];
 //! - rules: [`names`] (every naming rule once), [`arn`] (typed Signer and
 //!   Lambda ARNs), [`time`], [`field`] (where a bad value is);
 //! - signing: [`digest`], [`keys`], [`envelope`], [`artifact`], and
@@ -22,6 +22,7 @@ pub mod envelope;
 pub mod facts;
 pub mod field;
 pub mod files;
+pub mod function;
 pub mod identity;
 pub mod job;
 pub mod keys;

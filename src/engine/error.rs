@@ -116,6 +116,7 @@ impl From<BackendError> for EngineError {
             BackendError::AccessDenied(_) => ErrorKind::AccessDenied,
             BackendError::InUse { .. } => ErrorKind::InUse,
             BackendError::JobFailed(_) => ErrorKind::JobFailed,
+            BackendError::Rejected(_) => ErrorKind::Rejected,
             BackendError::Throttled(_) => ErrorKind::Throttled,
             BackendError::NoStore(_) => ErrorKind::Internal,
             BackendError::Internal(_) => ErrorKind::Internal,

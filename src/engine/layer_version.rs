@@ -363,10 +363,15 @@ pub async fn delete(engine: &Engine, layer: &LayerVersion, skip_destroy: bool) -
 }
 
 /// Imports by layer version ARN, as the AWS provider does; `ARN,FILE`
-/// also names the signed file it was published from.
-pub async fn import(engine: &Engine, id: &str) -> EngineResult<(LayerVersion, Option<PathBuf>)> {
-    let (arn, file) = match id.split_once(',') {
-        Some((arn, file)) => (arn, Some(PathBuf::from(file))),
+/// also names the signed file it was published from, and
+/// `ARN,s3://BUCKET/KEY[?versionId=VERSION]` the signed object (Lambda
+/// reports neither).
+pub async fn import(
+    engine: &Engine,
+    id: &str,
+) -> EngineResult<(LayerVersion, Option<ObjectLocation>)> {
+    let (arn, source) = match id.split_once(',') {
+        Some((arn, source)) => (arn, Some(import_source(source)?)),
         None => (id, None),
     };
     let layer = engine.backend().get_layer_version(arn).await.map_err(|e| {
@@ -374,7 +379,29 @@ pub async fn import(engine: &Engine, id: &str) -> EngineResult<(LayerVersion, Op
             "import layer version {arn:?} (import by layer version ARN)"
         ))
     })?;
-    Ok((layer, file))
+    Ok((layer, source))
+}
+
+/// The content named after an import id's comma: a file path or an S3 URI.
+fn import_source(text: &str) -> EngineResult<ObjectLocation> {
+    let Some(rest) = text.strip_prefix("s3://") else {
+        return Ok(ObjectLocation::File(PathBuf::from(text)));
+    };
+    let (object, version) = match rest.split_once("?versionId=") {
+        Some((object, version)) => (object, Some(version.to_string())),
+        None => (rest, None),
+    };
+    match object.split_once('/') {
+        Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => Ok(ObjectLocation::S3 {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            version,
+        }),
+        _ => Err(EngineError::invalid(
+            SIGNED_OBJECT,
+            format!("{text:?} is not s3://BUCKET/KEY (import id: ARN,s3://BUCKET/KEY[?versionId=VERSION])"),
+        )),
+    }
 }
 
 /// The versions of one of this account's layers.

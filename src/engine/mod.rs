@@ -6,6 +6,7 @@
 
 pub mod code_signing_config;
 mod error;
+pub mod function;
 pub mod layer_grant;
 pub mod layer_version;
 mod locks;

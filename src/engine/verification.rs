@@ -289,7 +289,9 @@ pub async fn verify(engine: &Engine, spec: &VerificationSpec) -> VerificationOut
             continue;
         };
         let (source_field, subject) = match source {
-            ArtifactRef::SignedFile(_) => (SIGNED_FILE, format!("Artifact {:?}", artifact.name)),
+            ArtifactRef::SignedFile(_) | ArtifactRef::S3Object { .. } => {
+                (SIGNED_FILE, format!("Artifact {:?}", artifact.name))
+            }
             ArtifactRef::SigningJob(_) => {
                 (SIGNING_JOB_ARN, format!("Artifact {:?}", artifact.name))
             }

@@ -663,7 +663,11 @@ async fn stale_layer_policy_revisions_are_precondition_failures() {
             revision_id: None,
         })
         .await;
-    assert!(matches!(taken, Err(BackendError::Conflict(_))), "{taken:?}");
+    // A statement id in use is AlreadyExists, as on the local backend.
+    assert!(
+        matches!(taken, Err(BackendError::AlreadyExists { .. })),
+        "{taken:?}"
+    );
 }
 
 #[tokio::test]

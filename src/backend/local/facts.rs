@@ -8,7 +8,7 @@ use std::path::Path;
 use rusqlite::Transaction;
 
 use super::store::Store;
-use super::{jobs, layers, profiles};
+use super::{jobs, layers, objects, profiles};
 use crate::backend::{BackendError, BackendResult};
 use crate::domain::artifact::{self, Inspection};
 use crate::domain::facts::{ArtifactRef, Bytes, Claims, Evidence, Lookup};
@@ -100,12 +100,35 @@ pub fn signature_evidence(
             let inspection = inspect("layer_version_arn", &stored.content_file)?;
             store.read(|tx| of_inspection(Some(tx), id, &inspection))
         }
+        ArtifactRef::S3Object {
+            bucket,
+            key,
+            version,
+        } => {
+            let stored = store.read(|tx| {
+                objects::object_file(tx, store.dir(), bucket, key, version.as_deref())
+            })?;
+            let inspection = inspect("signed_object", &stored.file)?;
+            store.read(|tx| of_inspection(Some(tx), id, &inspection))
+        }
         ArtifactRef::SigningJob(arn) => {
             let job = store.read(|tx| jobs::visible_by_arn(tx, id, arn))?;
-            let ObjectLocation::File(path) = &job.signed_object else {
-                return Err(BackendError::Internal(
-                    "local store: a job with an S3 signed object".into(),
-                ));
+            // The job's output as it is now: its file, or the current
+            // version of its signed S3 object.
+            let path = match &job.signed_object {
+                ObjectLocation::File(path) => Some(path.clone()),
+                ObjectLocation::S3 { bucket, key, .. } => {
+                    match store.read(|tx| objects::object_file(tx, store.dir(), bucket, key, None))
+                    {
+                        Ok(stored) => Some(stored.file),
+                        Err(BackendError::NotFound(_)) => None,
+                        Err(e) => return Err(e),
+                    }
+                }
+            };
+            let shown = match &job.signed_object {
+                ObjectLocation::File(path) => path.display().to_string(),
+                ObjectLocation::S3 { bucket, key, .. } => format!("s3://{bucket}/{key}"),
             };
             // The job's own record speaks for it when its output cannot.
             let from_job = |bytes: Bytes| -> BackendResult<Evidence> {
@@ -126,14 +149,14 @@ pub fn signature_evidence(
             if job.status != JobStatus::Succeeded {
                 return from_job(Bytes::NoOutput);
             }
-            if !path.exists() {
-                return from_job(Bytes::Missing(path.display().to_string()));
-            }
-            let inspection = inspect("signing_job_arn", path)?;
+            let Some(path) = path.filter(|p| p.exists()) else {
+                return from_job(Bytes::Missing(shown));
+            };
+            let inspection = inspect("signing_job_arn", &path)?;
             let evidence = store.read(|tx| of_inspection(Some(tx), id, &inspection))?;
             match &evidence {
                 Evidence::Signed(signed) if signed.claims.job_arn == job.job_arn => Ok(evidence),
-                _ => from_job(Bytes::NotFromJob(path.display().to_string())),
+                _ => from_job(Bytes::NotFromJob(shown)),
             }
         }
     }

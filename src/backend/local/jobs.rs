@@ -1,4 +1,4 @@
-//! Signer signing jobs on local files.
+//! Signer signing jobs on local files and objects of the emulated S3.
 //!
 //! A job is reserved in one short transaction, signed outside any
 //! transaction, and finished in a second one (see [`start`]): other writers
@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
 use super::ids;
+use super::objects;
 use super::profiles;
 use super::store::{self, io_error, opt_time, parse_time, time_text, Store};
 use crate::backend::{BackendError, BackendResult, JobFilter, StartSigningJob, Subject};
@@ -35,13 +36,60 @@ fn job_arn(id: &Identity, job_id: &str) -> BackendResult<String> {
         .map_err(|e| BackendError::Internal(format!("local store: {e}")))
 }
 
-/// The local path of a `File` location; S3 is for the aws backend.
-pub fn file_path<'a>(field: &'static str, location: &'a ObjectLocation) -> BackendResult<&'a Path> {
+/// The file holding a location's bytes: a local file as it is, an S3
+/// object (that version, else the current one) from the emulated S3.
+pub fn source_file(
+    tx: &Transaction<'_>,
+    store_dir: &Path,
+    location: &ObjectLocation,
+) -> BackendResult<PathBuf> {
     match location {
-        ObjectLocation::File(path) => Ok(path),
-        ObjectLocation::S3 { bucket, key, .. } => Err(BackendError::invalid(field, format!(
-            "s3://{bucket}/{key} is an S3 object, but the local backend signs local files: give a file path (or use the aws backend for S3)"
-        ))),
+        ObjectLocation::File(path) => Ok(path.clone()),
+        ObjectLocation::S3 {
+            bucket,
+            key,
+            version,
+        } => Ok(objects::object_file(tx, store_dir, bucket, key, version.as_deref())?.file),
+    }
+}
+
+/// Where an S3 location is recorded: JSON `{bucket, key, version}`.
+fn s3_json(location: &ObjectLocation) -> Option<String> {
+    match location {
+        ObjectLocation::File(_) => None,
+        ObjectLocation::S3 {
+            bucket,
+            key,
+            version,
+        } => {
+            Some(serde_json::json!({"bucket": bucket, "key": key, "version": version}).to_string())
+        }
+    }
+}
+
+fn s3_location(text: &str) -> BackendResult<ObjectLocation> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| BackendError::Internal(format!("local store: bad S3 location: {e}")))?;
+    let field = |name: &str| value.get(name).and_then(|v| v.as_str()).map(str::to_string);
+    Ok(ObjectLocation::S3 {
+        bucket: field("bucket").unwrap_or_default(),
+        key: field("key").unwrap_or_default(),
+        version: field("version"),
+    })
+}
+
+/// The signed object's key: the destination prefix, the job id, `.zip`
+/// (where Signer writes a Lambda platform's output).
+pub fn signed_key(prefix: &str, job_id: &str) -> String {
+    format!("{prefix}{job_id}.zip")
+}
+
+/// A file location's path as recorded (an S3 location is recorded as JSON,
+/// with an empty path).
+fn location_text(field: &'static str, location: &ObjectLocation) -> BackendResult<String> {
+    match location {
+        ObjectLocation::File(path) => Ok(path_text(field, path)?.to_string()),
+        ObjectLocation::S3 { .. } => Ok(String::new()),
     }
 }
 
@@ -53,8 +101,8 @@ fn path_text<'a>(field: &'static str, path: &'a Path) -> BackendResult<&'a str> 
 
 const COLUMNS: &str = "job_id, job_arn, owner, profile_owner, profile_name, profile_version_arn, status, status_reason,
      source_path, signed_path, signed_sha384, signed_at, expires_at, revocation_reason, revoked_at,
-     revoked_by, created_at";
-const COLUMN_COUNT: usize = 17;
+     revoked_by, created_at, source_s3, signed_s3";
+const COLUMN_COUNT: usize = 19;
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<[Option<String>; COLUMN_COUNT]> {
     let mut out: [Option<String>; COLUMN_COUNT] = Default::default();
@@ -65,7 +113,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<[Option<String>; COLUMN_COUNT]> {
 }
 
 fn to_job(cols: [Option<String>; COLUMN_COUNT]) -> BackendResult<SigningJob> {
-    let [job_id, job_arn, owner, profile_owner, profile_name, profile_version_arn, status, status_reason, source_path, signed_path, signed_sha384, signed_at, expires_at, revocation_reason, revoked_at, revoked_by, created_at] =
+    let [job_id, job_arn, owner, profile_owner, profile_name, profile_version_arn, status, status_reason, source_path, signed_path, signed_sha384, signed_at, expires_at, revocation_reason, revoked_at, revoked_by, created_at, source_s3, signed_s3] =
         cols;
     let text = |v: Option<String>| v.unwrap_or_default();
     let status = match status.as_deref() {
@@ -102,8 +150,14 @@ fn to_job(cols: [Option<String>; COLUMN_COUNT]) -> BackendResult<SigningJob> {
         platform_id: LAMBDA_PLATFORM.to_string(),
         status,
         status_reason: text(status_reason),
-        source: ObjectLocation::File(PathBuf::from(text(source_path))),
-        signed_object: ObjectLocation::File(PathBuf::from(text(signed_path))),
+        source: match source_s3 {
+            Some(json) => s3_location(&json)?,
+            None => ObjectLocation::File(PathBuf::from(text(source_path))),
+        },
+        signed_object: match signed_s3 {
+            Some(json) => s3_location(&json)?,
+            None => ObjectLocation::File(PathBuf::from(text(signed_path))),
+        },
         signed_sha384: text(signed_sha384),
         created_at,
         signed_at,
@@ -122,6 +176,19 @@ fn find_where(
         .optional()?
         .map(to_job)
         .transpose()
+}
+
+/// The job this account started with `token`, if any.
+pub fn by_token(
+    tx: &Transaction<'_>,
+    id: &Identity,
+    token: &str,
+) -> BackendResult<Option<SigningJob>> {
+    find_where(
+        tx,
+        "owner = ?1 AND region = ?2 AND client_request_token = ?3",
+        params![id.account_id, id.region, token],
+    )
 }
 
 pub fn find_by_arn(tx: &Transaction<'_>, job_arn: &str) -> BackendResult<Option<SigningJob>> {
@@ -227,6 +294,26 @@ fn try_lock_writer(store: &Store, job_id: &str) -> BackendResult<Option<(File, P
     }
 }
 
+/// Whether a stored job was started with these parameters (an S3
+/// destination is recorded as the object written: prefix + job id + `.zip`).
+fn same_request(job: &SigningJob, request: &StartSigningJob, profile_owner: &str) -> bool {
+    let destination_matches = match (&job.signed_object, &request.destination) {
+        (
+            ObjectLocation::S3 { bucket, key, .. },
+            ObjectLocation::S3 {
+                bucket: wanted_bucket,
+                key: prefix,
+                ..
+            },
+        ) => bucket == wanted_bucket && *key == signed_key(prefix, &job.job_id),
+        (recorded, wanted) => recorded == wanted,
+    };
+    job.profile_name == request.profile_name
+        && job.profile_owner == profile_owner
+        && job.source == request.source
+        && destination_matches
+}
+
 /// Starts (and, locally, finishes) a signing job, in three steps so the
 /// store's write lock is held only for record writes, never while the
 /// artifact is copied:
@@ -248,25 +335,41 @@ pub fn start(
     request: &StartSigningJob,
     now: DateTime<Utc>,
 ) -> BackendResult<SigningJob> {
-    let source = file_path("source", &request.source)?;
-    let destination = file_path("destination", &request.destination)?;
-    path_text("source", source)?;
-    path_text("destination", destination)?;
+    match &request.source {
+        ObjectLocation::File(path) => {
+            path_text("source", path)?;
+            // Before any record: a FIFO or device source would block the
+            // signing. (A missing source makes a failed job, as Signer's would.)
+            if let Err(e) = files::open_regular(path) {
+                if files::is_not_regular(&e) {
+                    return Err(BackendError::invalid(
+                        "source",
+                        format!("cannot read {}: {e}", path.display()),
+                    ));
+                }
+            }
+        }
+        ObjectLocation::S3 { version: None, .. } => {
+            return Err(BackendError::invalid(
+                "source",
+                "Signer signs one version of an S3 object: give the source object's version",
+            ))
+        }
+        ObjectLocation::S3 { .. } => {}
+    }
+    match &request.destination {
+        ObjectLocation::File(path) => {
+            path_text("destination", path)?;
+        }
+        ObjectLocation::S3 { bucket, .. } => {
+            names::bucket_name(bucket).map_err(|e| BackendError::invalid("destination", e.0))?;
+        }
+    }
     if request.client_request_token.is_empty() || request.client_request_token.len() > 64 {
         return Err(BackendError::invalid(
             "client_request_token",
             "1 to 64 characters",
         ));
-    }
-    // Before any record: a FIFO or device source would block the signing.
-    // (A missing source makes a failed job, as Signer's would.)
-    if let Err(e) = files::open_regular(source) {
-        if files::is_not_regular(&e) {
-            return Err(BackendError::invalid(
-                "source",
-                format!("cannot read {}: {e}", source.display()),
-            ));
-        }
     }
     let deadline = Instant::now() + request.timeout;
     let work = loop {
@@ -288,7 +391,7 @@ pub fn start(
         lock,
         lock_path,
     } = *work;
-    let signed = artifact::sign(source, destination, |digest| {
+    let signed = sign_outside(store, &job, |digest| {
         Envelope::sign(
             Claims {
                 content_sha384: *digest,
@@ -301,26 +404,10 @@ pub fn start(
         )
     });
     drop(key);
-    let (status, reason, sha) = match &signed {
-        Ok(signed) => (
-            JobStatus::Succeeded,
-            String::new(),
-            hex::encode(signed.signed_file_sha384),
-        ),
-        Err(e) => (
-            JobStatus::Failed,
-            format!("cannot sign {}: {e}", source.display()),
-            String::new(),
-        ),
+    let finished = match signed {
+        Ok(outcome) => finish(store, id, &job, outcome, now),
+        Err(e) => Err(e),
     };
-    let finished = store.write(|tx| {
-        tx.execute(
-            "UPDATE signing_jobs SET status = ?2, status_reason = ?3, signed_sha384 = ?4
-             WHERE job_id = ?1 AND status = 'InProgress'",
-            params![job.job_id, status.as_str(), reason, sha],
-        )?;
-        visible(tx, id, &job.job_id)
-    });
     // The record is final before the lock goes: whoever takes the lock next
     // reads a finished job.
     let _ = std::fs::remove_file(&lock_path);
@@ -332,6 +419,120 @@ pub fn start(
     }
 }
 
+/// What step 2 of [`start`] made: the signed file's SHA-384 (hex) and, for
+/// an S3 destination, the staged file that becomes the object's new
+/// version; or why the job fails.
+type Signed = Result<(String, Option<PathBuf>), String>;
+
+/// Step 2 of [`start`], outside any transaction: signs the job's source
+/// (a file, or the S3 object version) into its destination (the file, or a
+/// staged file for the signed S3 object). The outer error is the store's.
+fn sign_outside(
+    store: &Store,
+    job: &SigningJob,
+    envelope: impl FnOnce(&[u8; 48]) -> Result<Envelope, crate::domain::envelope::EnvelopeError>,
+) -> BackendResult<Signed> {
+    let source = match store.read(|tx| source_file(tx, store.dir(), &job.source)) {
+        Ok(path) => path,
+        Err(BackendError::NotFound(subject)) => {
+            return Ok(Err(format!("the source {subject} does not exist")))
+        }
+        Err(e) => return Err(e),
+    };
+    let source_name = match &job.source {
+        ObjectLocation::File(path) => path.display().to_string(),
+        ObjectLocation::S3 { bucket, key, .. } => format!("s3://{bucket}/{key}"),
+    };
+    let (output, staged) = match &job.signed_object {
+        ObjectLocation::File(path) => (path.clone(), false),
+        ObjectLocation::S3 { bucket, .. } => {
+            let exists: bool = store.read(|tx| {
+                Ok(tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM s3_buckets WHERE name = ?1)",
+                    [bucket],
+                    |r| r.get(0),
+                )?)
+            })?;
+            if !exists {
+                return Ok(Err(format!(
+                    "the destination bucket {bucket} does not exist"
+                )));
+            }
+            (objects::staging_path(store.dir(), bucket)?, true)
+        }
+    };
+    match artifact::sign(&source, &output, envelope) {
+        Ok(signed) => Ok(Ok((
+            hex::encode(signed.signed_file_sha384),
+            staged.then_some(output),
+        ))),
+        Err(e) => {
+            if staged {
+                let _ = std::fs::remove_file(&output);
+            }
+            Ok(Err(format!("cannot sign {source_name}: {e}")))
+        }
+    }
+}
+
+/// Step 3 of [`start`]: one transaction records the outcome (and the new
+/// version of a signed S3 object). A staged or placed object file is
+/// removed if the transaction fails; an object version it replaced
+/// (S3 keeps only the newest without versioning) once it commits.
+fn finish(
+    store: &Store,
+    id: &Identity,
+    job: &SigningJob,
+    signed: Signed,
+    now: DateTime<Utc>,
+) -> BackendResult<SigningJob> {
+    let (status, reason, sha, staged) = match signed {
+        Ok((sha, staged)) => (JobStatus::Succeeded, String::new(), sha, staged),
+        Err(reason) => (JobStatus::Failed, reason, String::new(), None),
+    };
+    let mut placed = None;
+    let result = store.write(|tx| {
+        let mut replaced = None;
+        if let (Some(staged), ObjectLocation::S3 { bucket, key, .. }) =
+            (&staged, &job.signed_object)
+        {
+            store::set_mode(staged, 0o600)?;
+            let new = objects::NewObject {
+                bucket: bucket.clone(),
+                key: key.clone(),
+                content_type: Some("application/zip".into()),
+                metadata: Default::default(),
+            };
+            replaced = objects::record_version(tx, store.dir(), &new, staged, &mut placed, now)
+                .map_err(|e| match e {
+                    objects::ObjectError::Store(e) => e,
+                    other => BackendError::Internal(format!("storing the signed object: {other}")),
+                })?
+                .1;
+        }
+        tx.execute(
+            "UPDATE signing_jobs SET status = ?2, status_reason = ?3, signed_sha384 = ?4
+             WHERE job_id = ?1 AND status = 'InProgress'",
+            params![job.job_id, status.as_str(), reason, sha],
+        )?;
+        Ok((visible(tx, id, &job.job_id)?, replaced))
+    });
+    match result {
+        Ok((finished, replaced)) => {
+            if let Some(replaced) = replaced {
+                let _ = std::fs::remove_file(replaced);
+            }
+            Ok(finished)
+        }
+        Err(e) => {
+            if let Some(file) = placed.or(staged) {
+                let _ = std::fs::remove_file(file);
+            }
+            Err(e)
+        }
+    }
+}
+
 /// Step 1 of [`start`], in the write transaction.
 fn reserve(
     tx: &Transaction<'_>,
@@ -340,8 +541,6 @@ fn reserve(
     request: &StartSigningJob,
     now: DateTime<Utc>,
 ) -> BackendResult<Reserved> {
-    let source = file_path("source", &request.source)?;
-    let destination = file_path("destination", &request.destination)?;
     let profile_owner = request
         .profile_owner
         .as_deref()
@@ -354,11 +553,7 @@ fn reserve(
         "owner = ?1 AND region = ?2 AND client_request_token = ?3",
         params![id.account_id, id.region, request.client_request_token],
     )? {
-        if job.profile_name != request.profile_name
-            || job.profile_owner != profile_owner
-            || job.source != request.source
-            || job.signed_object != request.destination
-        {
+        if !same_request(&job, request, &profile_owner) {
             return Err(BackendError::Conflict(format!(
                 "client request token {:?} was already used for signing job {} with different parameters",
                 request.client_request_token, job.job_id
@@ -420,7 +615,11 @@ fn reserve(
         ));
     }
     let job_id = ids::uuid_v4();
-    claim_destination(tx, store, destination, &job_id)?;
+    // An S3 destination is a new key per job (prefix + job id): only a
+    // file can be claimed by two jobs.
+    if let ObjectLocation::File(destination) = &request.destination {
+        claim_destination(tx, store, destination, &job_id)?;
+    }
     let key = profiles::signing_key(tx, store.at_rest(), &profile.version_arn)?;
     let job_arn = job_arn(id, &job_id)?;
     let signed_at = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
@@ -428,10 +627,19 @@ fn reserve(
         .validity
         .end(signed_at)
         .map_err(|e| BackendError::invalid("signature_validity", e.to_string()))?;
+    // Where Signer writes an S3 destination's output: prefix + job id + `.zip`.
+    let signed_s3 = match &request.destination {
+        ObjectLocation::S3 { bucket, key, .. } => Some(ObjectLocation::S3 {
+            bucket: bucket.clone(),
+            key: signed_key(key, &job_id),
+            version: None,
+        }),
+        ObjectLocation::File(_) => None,
+    };
     tx.execute(
         &format!(
             "INSERT INTO signing_jobs ({COLUMNS}, region, client_request_token)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'InProgress', 'signing', ?7, ?8, '', ?9, ?10, NULL, NULL, NULL, ?11, ?12, ?13)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'InProgress', 'signing', ?7, ?8, '', ?9, ?10, NULL, NULL, NULL, ?11, ?12, ?13, ?14, ?15)"
         ),
         params![
             job_id,
@@ -440,11 +648,13 @@ fn reserve(
             profile_owner,
             profile.name,
             profile.version_arn,
-            path_text("source", source)?,
-            path_text("destination", destination)?,
+            location_text("source", &request.source)?,
+            location_text("destination", &request.destination)?,
             time_text(signed_at),
             time_text(expires_at),
             time_text(now),
+            s3_json(&request.source),
+            signed_s3.as_ref().and_then(s3_json),
             id.region,
             request.client_request_token
         ],

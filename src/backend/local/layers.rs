@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::ids;
-use super::jobs::file_path;
+use super::jobs;
 use super::store::{self, io_error, list_json, parse_list, parse_time, time_text, Store};
 use crate::backend::{
     AddLayerPermission, BackendError, BackendResult, PublishLayerVersion, Subject,
@@ -152,6 +152,18 @@ pub fn visible(
     }
 }
 
+/// A missing S3 object given as content is Lambda's
+/// InvalidParameterValueException (S3's NoSuchKey), about `field`.
+pub fn s3_error(field: &'static str, e: BackendError) -> BackendError {
+    match e {
+        BackendError::NotFound(subject) => BackendError::invalid(
+            field,
+            format!("cannot read the content: {subject} does not exist"),
+        ),
+        other => other,
+    }
+}
+
 /// Copies the content into the store (streaming, mode 0600, under 0700
 /// directories), then records the version in one transaction.
 pub fn publish(
@@ -161,7 +173,10 @@ pub fn publish(
     now: DateTime<Utc>,
 ) -> BackendResult<LayerVersion> {
     validate_name(&request.layer_name)?;
-    let source = file_path("content", &request.content)?;
+    let source = store
+        .read(|tx| jobs::source_file(tx, store.dir(), &request.content))
+        .map_err(|e| s3_error("content", e))?;
+    let source = source.as_path();
     names::description(&request.description)
         .map_err(|e| BackendError::invalid("description", e.0))?;
     if request.compatible_runtimes.len() > MAX_RUNTIMES {
@@ -194,7 +209,7 @@ pub fn publish(
         store::create_private_dir(&dir)?;
     }
     // Stale uploads of killed writers in this directory are removed here.
-    let temp = copy_private(source, &dir)?;
+    let temp = copy_private("content", source, &dir)?;
     let inspection = artifact::inspect(temp.path())
         .map_err(|e| BackendError::invalid("content", format!("{}: {e}", source.display())))?;
 
@@ -257,15 +272,20 @@ pub fn publish(
 }
 
 /// Streams `source` (a regular file) into a new temporary file in `dir`
-/// (mode 0600, named and locked as ours: see `files::TempFile`).
-fn copy_private(source: &Path, dir: &Path) -> BackendResult<TempFile> {
+/// (mode 0600, named and locked as ours: see `files::TempFile`); a source
+/// that cannot be read is an error about `field`.
+pub(super) fn copy_private(
+    field: &'static str,
+    source: &Path,
+    dir: &Path,
+) -> BackendResult<TempFile> {
     let mut input = files::open_regular(source).map_err(|e| {
-        BackendError::invalid("content", format!("cannot read {}: {e}", source.display()))
+        BackendError::invalid(field, format!("cannot read {}: {e}", source.display()))
     })?;
     let mut temp =
         TempFile::new_in(dir).map_err(|e| io_error("cannot create a file in", dir, e))?;
     std::io::copy(&mut input, temp.as_file_mut()).map_err(|e| {
-        BackendError::invalid("content", format!("cannot copy {}: {e}", source.display()))
+        BackendError::invalid(field, format!("cannot copy {}: {e}", source.display()))
     })?;
     temp.as_file()
         .sync_all()

@@ -32,15 +32,24 @@
 //! - `signature_evidence` reports what the bytes say (checked against the
 //!   profile version's key) and the job and profile records the signature
 //!   names, `Missing` when this store has none.
+//! - Functions keep their deployed code (a file per deployment) and the
+//!   layers as they were when attached; whether code may be deployed is
+//!   decided by `engine::function` before the store is asked to keep it.
+//! - `objects` is an emulated S3 (buckets, versioning, versioned objects)
+//!   that signing jobs, layer versions and functions read from, and that
+//!   signing jobs write signed objects to (prefix + job id + `.zip`).
 
 mod csc;
 mod facts;
+mod functions;
 mod ids;
 mod jobs;
 mod layers;
+pub mod objects;
 mod profiles;
 mod sealing;
 mod store;
+mod tags;
 
 #[cfg(test)]
 mod tests;
@@ -54,6 +63,7 @@ use chrono::Utc;
 use crate::backend::*;
 use crate::domain::csc::CodeSigningConfig;
 use crate::domain::facts::{ArtifactRef, Evidence};
+use crate::domain::function::Function;
 use crate::domain::identity::Identity;
 use crate::domain::job::SigningJob;
 use crate::domain::layer::{LayerPolicy, LayerVersion};
@@ -193,25 +203,56 @@ impl LocalBackend {
         &self.warnings
     }
 
+    /// Makes the store if it does not exist yet (a server that owns it).
+    pub fn create_store(&self) -> BackendResult<()> {
+        self.store.get(true).map(drop)
+    }
+
     /// The store directory.
     pub fn path(&self) -> &Path {
         &self.store.dir
     }
 
-    /// Emulates a Lambda function of this account using a code signing
-    /// config (its own account's), replacing the function's previous one.
-    /// Blocks for one short transaction.
+    /// Makes a function of this account use a code signing config (its
+    /// own account's): the function's, if it exists, else a function known
+    /// by name only (no code). Blocks for one short transaction.
     pub fn bind_function(&self, function_name: &str, csc_arn: &str) -> BackendResult<()> {
         self.store
             .get(true)?
-            .write(|tx| csc::bind_function(tx, &self.identity, function_name, csc_arn))
+            .write(|tx| functions::bind(tx, &self.identity, function_name, csc_arn, Utc::now()))
     }
 
-    /// Detaches a function's code signing config; `false` if it had none.
+    /// Detaches a function's code signing config (a function known by name
+    /// only goes away); `false` if it had none.
     pub fn unbind_function(&self, function_name: &str) -> BackendResult<bool> {
         self.store
             .get(true)?
-            .write(|tx| csc::unbind_function(tx, &self.identity, function_name))
+            .write(|tx| functions::unbind(tx, &self.identity, function_name))
+    }
+
+    /// The signing job this account started with `client_request_token`
+    /// (a failed one too), if any.
+    pub async fn signing_job_by_token(&self, token: &str) -> BackendResult<Option<SigningJob>> {
+        let token = token.to_string();
+        self.run(move |s, id| s.read(|tx| jobs::by_token(tx, id, &token)))
+            .await
+    }
+
+    /// The file holding a layer version's content (one this account may use).
+    pub async fn layer_content_file(&self, layer_version_arn: &str) -> BackendResult<PathBuf> {
+        let arn = layer_version_arn.to_string();
+        self.run(move |s, id| s.read(|tx| Ok(layers::visible(tx, s.dir(), id, &arn)?.content_file)))
+            .await
+    }
+
+    /// The file holding a function's deployed code, if it has any.
+    pub async fn function_code_file(&self, function: &str) -> BackendResult<Option<PathBuf>> {
+        let function = function.to_string();
+        self.run(move |s, id| {
+            s.read(|tx| functions::code_file(tx, id, &function))
+                .map(|f| f.map(|f| s.dir().join(f)))
+        })
+        .await
     }
 
     /// Runs a call that creates something on a blocking thread, creating
@@ -402,7 +443,7 @@ impl Backend for LocalBackend {
         self.run(move |s, id| {
             s.read(|tx| {
                 csc::get(tx, id, &arn)?;
-                Ok(csc::users(tx, &arn)?
+                Ok(functions::users(tx, &arn)?
                     .into_iter()
                     .map(|name| {
                         format!(
@@ -417,11 +458,79 @@ impl Backend for LocalBackend {
     }
 
     async fn function_signing(&self, function: &str) -> BackendResult<FunctionSigning> {
-        // Function bindings stand for functions by name only: they record
-        // no deployed code to report on.
-        Err(BackendError::NotFound(Subject::Function(
-            function.to_string(),
-        )))
+        let found = self.get_function(function).await?;
+        // A function known by name only has no deployed code to report on.
+        FunctionSigning::of(&found).ok_or(BackendError::NotFound(Subject::Function(found.arn)))
+    }
+
+    async fn create_function(&self, request: CreateFunction) -> BackendResult<Function> {
+        self.run_creating(move |s, id| functions::create(s, id, &request, Utc::now()))
+            .await
+    }
+
+    async fn get_function(&self, function: &str) -> BackendResult<Function> {
+        let function = function.to_string();
+        self.run(move |s, id| s.read(|tx| functions::get(tx, id, &function)))
+            .await
+    }
+
+    async fn update_function_code(&self, request: UpdateFunctionCode) -> BackendResult<Function> {
+        self.run(move |s, id| functions::update_code(s, id, &request, Utc::now()))
+            .await
+    }
+
+    async fn update_function_configuration(
+        &self,
+        request: UpdateFunctionConfiguration,
+    ) -> BackendResult<Function> {
+        self.run(move |s, id| {
+            s.write(|tx| functions::update_configuration(tx, s.dir(), id, &request, Utc::now()))
+        })
+        .await
+    }
+
+    async fn delete_function(&self, function: &str) -> BackendResult<()> {
+        let function = function.to_string();
+        self.run(move |s, id| functions::delete(s, id, &function))
+            .await
+    }
+
+    async fn put_function_code_signing_config(
+        &self,
+        function: &str,
+        csc_arn: &str,
+    ) -> BackendResult<()> {
+        let (function, csc_arn) = (function.to_string(), csc_arn.to_string());
+        self.run(move |s, id| {
+            s.write(|tx| functions::put_code_signing_config(tx, id, &function, &csc_arn))
+        })
+        .await
+    }
+
+    async fn delete_function_code_signing_config(&self, function: &str) -> BackendResult<()> {
+        let function = function.to_string();
+        self.run(move |s, id| {
+            s.write(|tx| functions::delete_code_signing_config(tx, id, &function))
+        })
+        .await
+    }
+
+    async fn list_tags(&self, arn: &str) -> BackendResult<Tags> {
+        let arn = arn.to_string();
+        self.run(move |s, id| s.read(|tx| tags::get(tx, id, &arn)))
+            .await
+    }
+
+    async fn tag_resource(&self, arn: &str, tags: Tags) -> BackendResult<()> {
+        let arn = arn.to_string();
+        self.run(move |s, id| s.write(|tx| tags::add(tx, id, &arn, &tags)))
+            .await
+    }
+
+    async fn untag_resource(&self, arn: &str, keys: &[String]) -> BackendResult<()> {
+        let (arn, keys) = (arn.to_string(), keys.to_vec());
+        self.run(move |s, id| s.write(|tx| tags::remove(tx, id, &arn, &keys)))
+            .await
     }
 
     async fn publish_layer_version(

@@ -39,7 +39,7 @@ pub const DB_FILE: &str = "store.sqlite3";
 /// How long a writer waits for another writer (any process) to finish.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The schema this code reads and writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 /// How many problems `PRAGMA quick_check` reports at most (its cost is one
 /// pass over the store's pages, which hold records only: layer contents and
 /// signed artifacts live outside the database).
@@ -123,6 +123,8 @@ CREATE TABLE IF NOT EXISTS signing_jobs (
     revoked_at TEXT,
     revoked_by TEXT,
     created_at TEXT NOT NULL DEFAULT '',
+    source_s3 TEXT,
+    signed_s3 TEXT,
     UNIQUE (owner, region, client_request_token)
 );
 CREATE TABLE IF NOT EXISTS code_signing_configs (
@@ -136,12 +138,51 @@ CREATE TABLE IF NOT EXISTS code_signing_configs (
     tags TEXT NOT NULL,
     last_modified TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS function_bindings (
+CREATE TABLE IF NOT EXISTS functions (
     account TEXT NOT NULL,
     region TEXT NOT NULL,
-    function_name TEXT NOT NULL,
-    csc_arn TEXT NOT NULL REFERENCES code_signing_configs (arn),
-    PRIMARY KEY (account, region, function_name)
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    runtime TEXT,
+    handler TEXT,
+    description TEXT NOT NULL,
+    timeout INTEGER NOT NULL,
+    memory_size INTEGER NOT NULL,
+    architectures TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    code_file TEXT,
+    code_size INTEGER NOT NULL,
+    code_sha256 TEXT NOT NULL,
+    code_sha384 TEXT NOT NULL,
+    signing_profile_version_arn TEXT,
+    signing_job_arn TEXT,
+    layers TEXT NOT NULL,
+    csc_arn TEXT REFERENCES code_signing_configs (arn),
+    revision_id TEXT NOT NULL,
+    last_modified TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    PRIMARY KEY (account, region, name)
+);
+CREATE TABLE IF NOT EXISTS s3_buckets (
+    name TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    region TEXT NOT NULL,
+    versioning TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS s3_objects (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    bucket TEXT NOT NULL REFERENCES s3_buckets (name),
+    key TEXT NOT NULL,
+    version_id TEXT NOT NULL,
+    delete_marker INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    content_type TEXT,
+    metadata TEXT NOT NULL,
+    last_modified TEXT NOT NULL,
+    file TEXT,
+    UNIQUE (bucket, key, version_id)
 );
 CREATE TABLE IF NOT EXISTS layers (
     account TEXT NOT NULL,
@@ -316,6 +357,38 @@ impl Store {
         result
     }
 
+    /// [`Store::write`] for callers with their own error type.
+    pub fn write_as<T, E>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<rusqlite::Error> + From<BackendError>,
+    {
+        let mut conn = self.take()?;
+        let result = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })();
+        self.give_back(conn);
+        result
+    }
+
+    /// [`Store::read`] for callers with their own error type.
+    pub fn read_as<T, E>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<rusqlite::Error> + From<BackendError>,
+    {
+        let mut conn = self.take()?;
+        let result = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })();
+        self.give_back(conn);
+        result
+    }
+
     /// Runs `f` in one read transaction (a consistent snapshot).
     pub fn read<T>(
         &self,
@@ -352,6 +425,32 @@ fn migrate(tx: &Transaction<'_>, from: i64) -> BackendResult<()> {
             "CREATE TABLE IF NOT EXISTS store_settings (name TEXT PRIMARY KEY, value BLOB NOT NULL);
              ALTER TABLE signing_profile_versions ADD COLUMN private_key_sealed INTEGER NOT NULL DEFAULT 0;",
         )?;
+    }
+    if from < 4 {
+        // Functions with code replace the name-only bindings; a binding
+        // becomes a function known by name only (no code recorded).
+        tx.execute_batch(
+            "ALTER TABLE signing_jobs ADD COLUMN source_s3 TEXT;
+             ALTER TABLE signing_jobs ADD COLUMN signed_s3 TEXT;",
+        )?;
+        let bindings: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'function_bindings')",
+            [],
+            |r| r.get(0),
+        )?;
+        if bindings {
+            tx.execute(
+                "INSERT INTO functions
+                   (account, region, name, role, runtime, handler, description, timeout, memory_size,
+                    architectures, environment, code_file, code_size, code_sha256, code_sha384,
+                    layers, csc_arn, revision_id, last_modified, tags)
+                 SELECT account, region, function_name, '', NULL, NULL, '', 3, 128, '[]', '{}', NULL,
+                        0, '', '', '[]', csc_arn, lower(hex(randomblob(16))), ?1, '{}'
+                 FROM function_bindings",
+                [time_text(Utc::now())],
+            )?;
+            tx.execute_batch("DROP TABLE function_bindings;")?;
+        }
     }
     if from < SCHEMA_VERSION {
         tx.execute("UPDATE schema_version SET version = ?1", [SCHEMA_VERSION])?;

@@ -569,7 +569,7 @@ async fn signing_jobs_are_idempotent_per_token() {
         Err(BackendError::NotFound(_))
     ));
 
-    // S3 locations are for the aws backend.
+    // An S3 source (of the emulated S3) must name its version, as Signer's.
     let mut s3 = job_request("signer1", &source, &other, "tok-3");
     s3.source = ObjectLocation::S3 {
         bucket: "b".into(),
@@ -577,7 +577,7 @@ async fn signing_jobs_are_idempotent_per_token() {
         version: None,
     };
     match a.start_signing_job(s3).await {
-        Err(BackendError::InvalidInput(m)) => assert!(m.to_string().contains("local"), "{m}"),
+        Err(BackendError::InvalidInput(m)) => assert!(m.to_string().contains("version"), "{m}"),
         r => panic!("{r:?}"),
     }
 }
@@ -1686,4 +1686,309 @@ async fn a_killed_layer_upload_is_removed_by_the_next_publish() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[tokio::test]
+async fn migration_4_turns_function_bindings_into_functions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    let a = backend(&dir, A);
+    let p = a.put_signing_profile(profile_request("mig")).await.unwrap();
+    let csc = a
+        .create_code_signing_config(csc_input(vec![p.version_arn.clone()]))
+        .await
+        .unwrap();
+    drop(a);
+    // A store as schema step 3 left it: bindings, and no S3 columns on jobs.
+    {
+        let conn = rusqlite::Connection::open(dir.join(DB_FILE)).unwrap();
+        conn.execute_batch(&format!(
+            "CREATE TABLE function_bindings (account TEXT NOT NULL, region TEXT NOT NULL,
+                 function_name TEXT NOT NULL, csc_arn TEXT NOT NULL REFERENCES code_signing_configs (arn),
+                 PRIMARY KEY (account, region, function_name));
+             INSERT INTO function_bindings VALUES ('{A}', '{REGION}', 'legacy-fn', '{}');
+             ALTER TABLE signing_jobs DROP COLUMN source_s3;
+             ALTER TABLE signing_jobs DROP COLUMN signed_s3;
+             UPDATE schema_version SET version = 3;",
+            csc.arn
+        ))
+        .unwrap();
+    }
+    let a = backend(&dir, A);
+    assert_eq!(count(&dir, "functions"), 1);
+    let conn = rusqlite::Connection::open(dir.join(DB_FILE)).unwrap();
+    let version: i64 = conn
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, store::SCHEMA_VERSION);
+    let bindings: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'function_bindings'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(bindings, 0);
+    let users = a
+        .list_functions_by_code_signing_config(&csc.arn)
+        .await
+        .unwrap();
+    assert_eq!(
+        users,
+        vec![format!("arn:aws:lambda:{REGION}:{A}:function:legacy-fn")]
+    );
+    let legacy = a.get_function("legacy-fn").await.unwrap();
+    assert_eq!(legacy.code, None, "known by name only");
+    assert!(matches!(
+        a.function_signing("legacy-fn").await,
+        Err(BackendError::NotFound(_))
+    ));
+    // Signing still works on the migrated job table.
+    signed_artifact(&a, tmp.path(), "mig", "after-migration").await;
+}
+
+#[tokio::test]
+async fn the_emulated_s3_keeps_versions_as_s3_does() {
+    use objects::{NewObject, ObjectError, VersionQuery, Versioning};
+    let tmp = tempfile::tempdir().unwrap();
+    let a = backend(&store_dir(&tmp), A);
+    let b = a.as_account(B, REGION).unwrap();
+    let new = |bucket: &str, key: &str| NewObject {
+        bucket: bucket.into(),
+        key: key.into(),
+        content_type: None,
+        metadata: Default::default(),
+    };
+    a.create_bucket("plain").await.unwrap();
+    assert_eq!(
+        a.create_bucket("plain").await,
+        Err(ObjectError::BucketAlreadyOwnedByYou("plain".into()))
+    );
+    assert_eq!(
+        b.create_bucket("plain").await,
+        Err(ObjectError::BucketAlreadyExists("plain".into()))
+    );
+    assert!(matches!(
+        a.create_bucket("Bad_Name").await,
+        Err(ObjectError::InvalidBucketName(_))
+    ));
+    assert_eq!(
+        a.get_bucket_versioning("plain").await,
+        Ok(Versioning::Unversioned)
+    );
+    // Unversioned: a put replaces the `null` version (and its file).
+    let first = a
+        .put_object(new("plain", "k"), bytes::Bytes::from_static(b"one"))
+        .await
+        .unwrap();
+    assert_eq!(first.version_id, objects::NULL_VERSION);
+    a.put_object(new("plain", "k"), bytes::Bytes::from_static(b"two"))
+        .await
+        .unwrap();
+    let got = a.get_object("plain", "k", None).await.unwrap();
+    assert_eq!(std::fs::read(&got.file).unwrap(), b"two");
+    let files = std::fs::read_dir(store_dir(&tmp).join("objects").join("plain"))
+        .unwrap()
+        .count();
+    assert_eq!(files, 1, "the replaced version's file is gone");
+
+    // Enabled: every put is a version; a delete is a marker.
+    a.create_bucket("versioned").await.unwrap();
+    a.put_bucket_versioning("versioned", true).await.unwrap();
+    let v1 = a
+        .put_object(new("versioned", "k"), bytes::Bytes::from_static(b"v1"))
+        .await
+        .unwrap();
+    let v2 = a
+        .put_object(new("versioned", "k"), bytes::Bytes::from_static(b"v2"))
+        .await
+        .unwrap();
+    assert_ne!(v1.version_id, v2.version_id);
+    assert_eq!(v1.version_id.len(), 32);
+    assert_eq!(
+        v1.etag,
+        hex::encode(<md5::Md5 as md5::Digest>::digest(b"v1"))
+    );
+    let deleted = a.delete_object("versioned", "k", None).await.unwrap();
+    assert!(deleted.delete_marker);
+    let marker = deleted.version_id.clone().unwrap();
+    assert!(matches!(
+        a.get_object("versioned", "k", None).await,
+        Err(ObjectError::NoSuchKey {
+            delete_marker: true,
+            ..
+        })
+    ));
+    assert!(matches!(
+        a.get_object("versioned", "k", Some(&marker)).await,
+        Err(ObjectError::DeleteMarker { .. })
+    ));
+    let old = a
+        .get_object("versioned", "k", Some(&v1.version_id))
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(&old.file).unwrap(), b"v1");
+    assert!(matches!(
+        a.get_object("versioned", "k", Some("nope")).await,
+        Err(ObjectError::NoSuchVersion { .. })
+    ));
+    let listing = a
+        .list_object_versions(
+            "versioned",
+            VersionQuery {
+                max_keys: 2,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(listing.is_truncated);
+    assert_eq!(
+        listing
+            .versions
+            .iter()
+            .map(|v| (v.version_id.as_str(), v.delete_marker, v.is_latest))
+            .collect::<Vec<_>>(),
+        [
+            (marker.as_str(), true, true),
+            (v2.version_id.as_str(), false, false)
+        ]
+    );
+    let rest = a
+        .list_object_versions(
+            "versioned",
+            VersionQuery {
+                max_keys: 2,
+                key_marker: listing.next_key_marker.clone(),
+                version_id_marker: listing.next_version_id_marker.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.versions
+            .iter()
+            .map(|v| v.version_id.as_str())
+            .collect::<Vec<_>>(),
+        [v1.version_id.as_str()]
+    );
+    assert!(!rest.is_truncated);
+    // Removing the marker brings the latest version back.
+    a.delete_object("versioned", "k", Some(&marker))
+        .await
+        .unwrap();
+    let back = a.get_object("versioned", "k", None).await.unwrap();
+    assert_eq!(back.version.version_id, v2.version_id);
+    assert!(matches!(
+        a.get_object("missing-bucket", "k", None).await,
+        Err(ObjectError::NoSuchBucket(_))
+    ));
+}
+
+#[tokio::test]
+async fn signing_jobs_read_and_write_the_emulated_s3() {
+    use objects::NewObject;
+    let tmp = tempfile::tempdir().unwrap();
+    let a = backend(&store_dir(&tmp), A);
+    a.put_signing_profile(profile_request("s3_signer"))
+        .await
+        .unwrap();
+    a.create_bucket("src").await.unwrap();
+    a.put_bucket_versioning("src", true).await.unwrap();
+    a.create_bucket("dst").await.unwrap();
+    let zip = tmp.path().join("in.zip");
+    make_zip(&zip, b"exports.handler = 1;");
+    let source = a
+        .put_object(
+            NewObject {
+                bucket: "src".into(),
+                key: "in.zip".into(),
+                content_type: None,
+                metadata: Default::default(),
+            },
+            bytes::Bytes::from(std::fs::read(&zip).unwrap()),
+        )
+        .await
+        .unwrap();
+    let request = |version: Option<String>, token: &str, bucket: &str| StartSigningJob {
+        profile_name: "s3_signer".into(),
+        profile_owner: None,
+        source: ObjectLocation::S3 {
+            bucket: "src".into(),
+            key: "in.zip".into(),
+            version,
+        },
+        destination: ObjectLocation::S3 {
+            bucket: bucket.into(),
+            key: "signed/".into(),
+            version: None,
+        },
+        client_request_token: token.into(),
+        staging: None,
+        download_to: None,
+        timeout: DEFAULT_SIGNING_TIMEOUT,
+    };
+    let job = a
+        .start_signing_job(request(Some(source.version_id.clone()), "t1", "dst"))
+        .await
+        .unwrap();
+    let key = format!("signed/{}.zip", job.job_id);
+    assert_eq!(
+        job.signed_object,
+        ObjectLocation::S3 {
+            bucket: "dst".into(),
+            key: key.clone(),
+            version: None
+        }
+    );
+    let signed = a.get_object("dst", &key, None).await.unwrap();
+    assert_eq!(
+        hex::encode(digest::sha384_file(&signed.file).unwrap()),
+        job.signed_sha384
+    );
+    // Same token, same request: the same job.
+    let again = a
+        .start_signing_job(request(Some(source.version_id.clone()), "t1", "dst"))
+        .await
+        .unwrap();
+    assert_eq!(again.job_id, job.job_id);
+    let facts = facts_of(&a, &ArtifactRef::SigningJob(job.job_arn.clone()))
+        .await
+        .unwrap();
+    assert_eq!(integrity(&facts), &Integrity::Valid);
+    let by_object = facts_of(
+        &a,
+        &ArtifactRef::S3Object {
+            bucket: "dst".into(),
+            key: key.clone(),
+            version: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(integrity(&by_object), &Integrity::Valid);
+    // The signed object deleted: the job's output is missing.
+    a.delete_object("dst", &key, None).await.unwrap();
+    let facts = facts_of(&a, &ArtifactRef::SigningJob(job.job_arn.clone()))
+        .await
+        .unwrap();
+    assert!(matches!(integrity(&facts), Integrity::Invalid { .. }));
+    // An unversioned source is refused; a missing destination bucket fails the job.
+    assert!(matches!(
+        a.start_signing_job(request(None, "t2", "dst")).await,
+        Err(BackendError::InvalidInput(_))
+    ));
+    assert!(matches!(
+        a.start_signing_job(request(Some(source.version_id.clone()), "t3", "nowhere"))
+            .await,
+        Err(BackendError::JobFailed(_))
+    ));
+    let failed = a.signing_job_by_token("t3").await.unwrap().expect("job");
+    assert_eq!(failed.status, JobStatus::Failed);
+    assert!(
+        failed.status_reason.contains("nowhere"),
+        "{}",
+        failed.status_reason
+    );
 }
