@@ -140,6 +140,7 @@ fn sign_and_verify(dir: &Path) {
             path: store.clone(),
             account_id: "111111111111".into(),
             region: "us-east-1".into(),
+            key_file: None,
         })
         .expect("store");
         let profile = backend

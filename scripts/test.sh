@@ -22,6 +22,18 @@ if ! "$venv/bin/python" -c 'import sys, moto, moto.server; sys.exit(0 if moto.__
 fi
 export LAMBDASIGN_MOTO_PYTHON="$PWD/$venv/bin/python"
 
+# serve's tests drive it with the real AWS CLI and boto3 from this venv; they
+# fail (never pass silently) without LAMBDASIGN_AWS_VENV.
+echo "==> AWS CLI and boto3 venv (target/aws-venv)"
+venv=target/aws-venv
+aws_pins="awscli==1.46.3 boto3==1.44.8 botocore==1.44.8 s3transfer==0.19.3"
+if ! "$venv/bin/python" -c 'import boto3, awscli, sys; sys.exit(0 if (boto3.__version__, awscli.__version__) == ("1.44.8", "1.46.3") else 1)' >/dev/null 2>&1; then
+  python3 -m venv "$venv"
+  # shellcheck disable=SC2086
+  "$venv/bin/pip" install --quiet --disable-pip-version-check $aws_pins
+fi
+export LAMBDASIGN_AWS_VENV="$PWD/$venv"
+
 # The CloudFormation tests run AWS's contract tests (cloudformation-cli's
 # `cfn test`), cfn-lint and jsonschema from this venv; they fail (never pass
 # silently) without LAMBDASIGN_CFN_PYTHON.

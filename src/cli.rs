@@ -1,5 +1,6 @@
 //! The command line, when the binary is not started by Terraform. Exit codes:
-//! 0 success, 1 rejected (verification), 2 usage or bad input.
+//! 0 success, 1 rejected (verification), 2 usage or bad input. `serve`
+//! runs the AWS-compatible endpoint until SIGINT or SIGTERM.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -84,6 +85,26 @@ enum Command {
         #[command(flatten)]
         backend: crate::cfn::invoke::BackendArgs,
     },
+    /// Serve an AWS-compatible endpoint (Signer, Lambda code signing,
+    /// functions and layers, an S3 subset, STS GetCallerIdentity) over the
+    /// embedded store. Prints `listening on http://ADDR`; stops on SIGINT or
+    /// SIGTERM. A 12-digit access key id selects the account, else
+    /// 123456789012. See docs/serve.md.
+    Serve {
+        /// Address to listen on (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:4566")]
+        listen: String,
+        /// Directory of the embedded store (created if missing).
+        #[arg(long)]
+        store: PathBuf,
+        /// Region of requests whose signature names none.
+        #[arg(long, default_value = LocalConfig::DEFAULT_REGION)]
+        region: String,
+        /// File holding the store key that seals signing keys at rest;
+        /// default: $LAMBDASIGN_STORE_KEY.
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -97,6 +118,10 @@ struct StoreArgs {
     /// The region to act in.
     #[arg(long, default_value = LocalConfig::DEFAULT_REGION)]
     region: String,
+    /// File holding the store key that seals signing keys at rest (32 random
+    /// bytes as 64 hex digits or base64); default: $LAMBDASIGN_STORE_KEY.
+    #[arg(long)]
+    key_file: Option<PathBuf>,
 }
 
 impl StoreArgs {
@@ -107,11 +132,15 @@ impl StoreArgs {
             path: self.store.clone(),
             account_id: self.account.clone(),
             region: self.region.clone(),
+            key_file: self.key_file.clone(),
         });
-        Engine::connect(&config)
+        let connected = Engine::connect(&config)
             .await
-            .map(|connected| connected.engine)
-            .map_err(|e| format!("cannot open the store {}: {e}", self.store.display()))
+            .map_err(|e| format!("cannot open the store {}: {e}", self.store.display()))?;
+        for warning in &connected.warnings {
+            eprintln!("terraform-provider-lambdasign: warning: {warning}");
+        }
+        Ok(connected.engine)
     }
 }
 
@@ -150,6 +179,57 @@ pub fn run() -> ExitCode {
             files,
         }) => block_on(verify(store, csc, at, json, files)),
         Some(Command::CfnInvoke { listen, backend }) => crate::cfn::invoke::run(listen, backend),
+        Some(Command::Serve {
+            listen,
+            store,
+            region,
+            key_file,
+        }) => serve(crate::serve::Config {
+            listen,
+            store,
+            region,
+            key_file,
+        }),
+    }
+}
+
+fn serve(config: crate::serve::Config) -> ExitCode {
+    if let Err(e) = names::region(&config.region) {
+        return usage_error(&format!("--region: {e}"));
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return usage_error(&format!("cannot start the async runtime: {e}")),
+    };
+    match runtime.block_on(crate::serve::run(config, shutdown_signal())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => usage_error(&e.to_string()),
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -182,16 +262,26 @@ async fn sign(
     let spec = ArtifactSpec {
         profile_name: profile,
         profile_owner,
-        source: ObjectLocation::File(input),
+        source: ObjectLocation::File(input.clone()),
         output_file: Some(output.clone()),
         staging: None,
         destination: None,
         verify_against: Vec::new(),
         timeout: crate::backend::DEFAULT_SIGNING_TIMEOUT,
     };
-    match signed_artifact::create(&engine, &spec, &names::random_suffix(32)).await {
-        Ok(signed) => {
-            let job = signed.job;
+    // Hashed first: the token names the content, so signing the same input
+    // into the same output again (after a crash, say) finds the same job.
+    let source_sha384 = match sha384_file(&input) {
+        Ok(digest) => hex::encode(digest),
+        Err(e) => return usage_error(&format!("{}: {e}", input.display())),
+    };
+    let token = signed_artifact::signing_token(&spec, &source_sha384, None);
+    match signed_artifact::create(&engine, &spec, &token, None).await {
+        Ok(created) => {
+            for warning in &created.warnings {
+                eprintln!("terraform-provider-lambdasign: warning: {warning}");
+            }
+            let job = created.signed.job;
             println!(
                 "signed {} with {}",
                 output.display(),

@@ -27,6 +27,7 @@ fn setup() -> Setup {
             path: store.clone(),
             account_id: "111111111111".into(),
             region: "us-east-1".into(),
+            key_file: None,
         })
         .expect("store");
         let put = |name: &str| PutSigningProfile {

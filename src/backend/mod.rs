@@ -21,6 +21,7 @@ pub use requests::*;
 use crate::domain::csc::CodeSigningConfig;
 use crate::domain::facts::{ArtifactRef, Evidence};
 use crate::domain::field::FieldError;
+use crate::domain::function::Function;
 use crate::domain::identity::Identity;
 use crate::domain::job::SigningJob;
 use crate::domain::layer::{LayerPolicy, LayerVersion};
@@ -50,6 +51,7 @@ pub enum Subject {
     LayerPolicy(String),
     Object(String),
     Bucket(String),
+
     /// As a service named it, when it did not say which object.
     Named(String),
 }
@@ -82,6 +84,7 @@ impl fmt::Display for Subject {
             Subject::LayerPolicy(arn) => write!(f, "the policy of layer version {arn}"),
             Subject::Object(location) => write!(f, "object {location}"),
             Subject::Bucket(name) => write!(f, "bucket {name}"),
+
             Subject::Named(text) => f.write_str(text),
         }
     }
@@ -117,6 +120,13 @@ pub enum BackendError {
     /// The signing job ran and failed; the status reason says why.
     #[error("signing job failed: {0}")]
     JobFailed(String),
+    /// The local store does not exist (at the path named): nothing can be
+    /// read from it, and it is not an empty world either.
+    #[error("the store at {0} does not exist; did `path` change?")]
+    NoStore(String),
+    /// Lambda refused to deploy code under its code signing config.
+    #[error("{0}")]
+    Rejected(crate::domain::function::DeployRejection),
     /// The service asked to slow down, and the retries ran out.
     #[error("throttled: {0}")]
     Throttled(String),
@@ -133,6 +143,12 @@ impl BackendError {
 
     pub fn is_not_found(&self) -> bool {
         matches!(self, BackendError::NotFound(_))
+    }
+
+    /// Whether what was looked up is absent, with no store to hold it at all
+    /// counted as absent (plan-time look-ups; never a refresh).
+    pub fn is_absent(&self) -> bool {
+        matches!(self, BackendError::NotFound(_) | BackendError::NoStore(_))
     }
 }
 
@@ -232,6 +248,38 @@ pub trait Backend: Send + Sync {
     async fn list_functions_by_code_signing_config(&self, arn: &str) -> BackendResult<Vec<String>>;
     /// What a function's deployed code and layers were signed with.
     async fn function_signing(&self, function: &str) -> BackendResult<FunctionSigning>;
+
+    // --- Lambda: functions --------------------------------------------------------
+    //
+    // Functions are named by name, partial ARN or ARN. A backend stores and
+    // reports; whether Lambda would accept the code is the engine's
+    // decision (`engine::function`), made before these are called. A name
+    // in use is `AlreadyExists`; a stale `revision_id` is `StaleRevision`;
+    // a missing code signing config is `NotFound(CodeSigningConfig)`; a
+    // layer version of another account needs its grant (`AccessDenied`).
+
+    async fn create_function(&self, request: CreateFunction) -> BackendResult<Function>;
+    async fn get_function(&self, function: &str) -> BackendResult<Function>;
+    async fn update_function_code(&self, request: UpdateFunctionCode) -> BackendResult<Function>;
+    async fn update_function_configuration(
+        &self,
+        request: UpdateFunctionConfiguration,
+    ) -> BackendResult<Function>;
+    async fn delete_function(&self, function: &str) -> BackendResult<()>;
+    /// Attaches (or replaces) a function's code signing config.
+    async fn put_function_code_signing_config(
+        &self,
+        function: &str,
+        csc_arn: &str,
+    ) -> BackendResult<()>;
+    async fn delete_function_code_signing_config(&self, function: &str) -> BackendResult<()>;
+
+    // --- Tags of Signer profiles and Lambda configs and functions, by ARN --------
+
+    async fn list_tags(&self, arn: &str) -> BackendResult<Tags>;
+    /// Adds or overwrites these tags, keeping the others.
+    async fn tag_resource(&self, arn: &str, tags: Tags) -> BackendResult<()>;
+    async fn untag_resource(&self, arn: &str, keys: &[String]) -> BackendResult<()>;
 
     // --- Lambda: layer versions and their permissions ---------------------------
 

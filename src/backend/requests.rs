@@ -2,11 +2,14 @@
 //! the Signer and Lambda APIs. The records they return are the domain's
 //! model types.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
 use crate::domain::checks::Enforcement;
+use crate::domain::function::Function;
+pub use crate::domain::function::SignedBy;
 use crate::domain::job::ObjectLocation;
 use crate::domain::profile::SignatureValidity;
 use crate::domain::tags::Tags;
@@ -119,9 +122,66 @@ pub struct FunctionSigning {
     pub layers: Vec<(String, SignedBy)>,
 }
 
-/// A signature's signer as Lambda reports it (both `None`: unsigned).
+impl FunctionSigning {
+    /// What a function's record says; `None` for a function without code.
+    pub fn of(function: &Function) -> Option<FunctionSigning> {
+        let code = function.code.as_ref()?;
+        Some(FunctionSigning {
+            function_arn: function.arn.clone(),
+            code: code.signed_by.clone(),
+            layers: function
+                .layers
+                .iter()
+                .map(|l| (l.arn.clone(), l.signed_by.clone()))
+                .collect(),
+        })
+    }
+}
+
+/// A new function: its configuration, code, layers and code signing config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateFunction {
+    pub name: String,
+    pub role: String,
+    pub runtime: Option<String>,
+    pub handler: Option<String>,
+    pub description: String,
+    /// `None`: Lambda's default.
+    pub timeout: Option<i64>,
+    pub memory_size: Option<i64>,
+    pub architectures: Vec<String>,
+    pub environment: BTreeMap<String, String>,
+    /// The deployment package: a local file or an S3 object.
+    pub code: ObjectLocation,
+    /// Layer version ARNs, in order.
+    pub layers: Vec<String>,
+    pub code_signing_config_arn: Option<String>,
+    pub tags: Tags,
+}
+
+/// New code for a function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateFunctionCode {
+    /// A name, partial ARN or ARN.
+    pub function: String,
+    pub code: ObjectLocation,
+    /// When given, the function's current revision id.
+    pub revision_id: Option<String>,
+}
+
+/// A configuration change; `None` leaves a value as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SignedBy {
-    pub signing_profile_version_arn: Option<String>,
-    pub signing_job_arn: Option<String>,
+pub struct UpdateFunctionConfiguration {
+    /// A name, partial ARN or ARN.
+    pub function: String,
+    pub role: Option<String>,
+    pub runtime: Option<String>,
+    pub handler: Option<String>,
+    pub description: Option<String>,
+    pub timeout: Option<i64>,
+    pub memory_size: Option<i64>,
+    pub environment: Option<BTreeMap<String, String>>,
+    /// The complete new list of layer version ARNs.
+    pub layers: Option<Vec<String>>,
+    pub revision_id: Option<String>,
 }

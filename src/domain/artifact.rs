@@ -25,6 +25,7 @@ use super::digest::Sha384Hasher;
 
 use super::digest::BUFFER_BYTES;
 use super::envelope::{Envelope, EnvelopeError, VerifyError, MAGIC};
+use super::files::{open_regular, TempFile};
 use super::keys::PublicKey;
 
 /// `PK\x05\x06`.
@@ -163,7 +164,7 @@ pub fn parse_tail(tail: &[u8], file_len: u64) -> Result<Tail, ArtifactError> {
 /// hasher), and parses the envelope if the comment holds one.
 pub fn inspect(path: &Path) -> Result<Inspection, ArtifactError> {
     let io_err = io_context(path);
-    let mut file = File::open(path).map_err(&io_err)?;
+    let mut file = open_regular(path).map_err(&io_err)?;
     let file_len = file.metadata().map_err(&io_err)?.len();
     let tail_bytes = read_tail(&mut file, file_len).map_err(&io_err)?;
     let tail = parse_tail(&tail_bytes, file_len)?;
@@ -204,6 +205,17 @@ pub fn inspect(path: &Path) -> Result<Inspection, ArtifactError> {
     })
 }
 
+/// The envelope of the artifact at `path`, reading only its tail (the
+/// content is not hashed: this says whose signature the file carries, not
+/// whether it is intact).
+pub fn read_envelope(path: &Path) -> Result<Option<Envelope>, ArtifactError> {
+    let io_err = io_context(path);
+    let mut file = open_regular(path).map_err(&io_err)?;
+    let file_len = file.metadata().map_err(&io_err)?.len();
+    let tail = read_tail(&mut file, file_len).map_err(&io_err)?;
+    Ok(parse_tail(&tail, file_len)?.envelope)
+}
+
 /// Signs the zip at `input` into `output` (which may be the same path).
 ///
 /// Refuses a zip that already carries an `LSIG` envelope
@@ -212,8 +224,10 @@ pub fn inspect(path: &Path) -> Result<Inspection, ArtifactError> {
 /// zip comment is **replaced** by the envelope: it is not part of the
 /// content, so the digest is the same with or without it.
 ///
-/// The content is streamed into a temporary file in `output`'s directory
-/// while being hashed; `make` gets the content digest and returns the
+/// The input must be a regular file (see `files::open_regular`). The
+/// content is streamed into a temporary file in `output`'s directory
+/// (`.lambdasign-<pid>-<random>.tmp`, locked while written; those of killed
+/// writers are removed first) while being hashed; `make` gets the content digest and returns the
 /// envelope (whose `content_sha384` must equal it); the comment length and
 /// envelope are appended, the file takes `input`'s permissions, is fsynced
 /// and atomically renamed onto `output` (then the directory is fsynced on
@@ -226,7 +240,7 @@ pub fn sign<E>(
 ) -> Result<SignedArtifact, SignError<E>> {
     let in_err = io_context(input);
     let out_err = io_context(output);
-    let mut file = File::open(input).map_err(&in_err)?;
+    let mut file = open_regular(input).map_err(&in_err)?;
     let metadata = file.metadata().map_err(&in_err)?;
     let file_len = metadata.len();
     let tail = parse_tail(&read_tail(&mut file, file_len).map_err(&in_err)?, file_len)?;
@@ -238,7 +252,8 @@ pub fn sign<E>(
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(&out_err)?;
+    // Stale temporary files of killed writers in `dir` are removed here.
+    let mut temp = TempFile::new_in(dir).map_err(&out_err)?;
     file.seek(SeekFrom::Start(0)).map_err(&in_err)?;
     let mut content_hasher = Sha384Hasher::new();
     copy_exactly_pipelined(
@@ -273,7 +288,7 @@ pub fn sign<E>(
     out.set_permissions(metadata.permissions())
         .map_err(&out_err)?;
     out.sync_all().map_err(&out_err)?;
-    temp.persist(output).map_err(|e| out_err(e.error))?;
+    temp.persist(output).map_err(&out_err)?;
     sync_dir(dir).map_err(io_context(dir))?;
 
     Ok(SignedArtifact {

@@ -10,8 +10,10 @@ use std::path::Path;
 
 use sha2::{Digest, Sha384};
 
-/// Large enough to amortise syscalls, small enough to stay in cache.
-pub(super) const BUFFER_BYTES: usize = 256 * 1024;
+/// Large enough to amortise syscalls, small enough that the data read is
+/// still in L1/L2 when hashed: 64 KiB hashed ~1.3x `openssl dgst -sha384`
+/// where 256 KiB hashed ~1.5x (notes in issue 12).
+pub(super) const BUFFER_BYTES: usize = 64 * 1024;
 
 /// An incremental SHA-384; cloning it forks the computation (the artifact
 /// container hashes the content, then content + trailer, in one pass).
@@ -60,9 +62,10 @@ pub fn sha384_reader(mut reader: impl Read) -> std::io::Result<[u8; 48]> {
     Ok(hasher.finalize())
 }
 
-/// SHA-384 of a file's contents.
+/// SHA-384 of a regular file's contents (anything else is refused before
+/// it is opened: see `files::open_regular`).
 pub fn sha384_file(path: &Path) -> std::io::Result<[u8; 48]> {
-    sha384_reader(std::fs::File::open(path)?)
+    sha384_reader(super::files::open_regular(path)?)
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 //! [`Evidence`]; the rules that turn it into [`Facts`] live only here:
 //! a failed or unfinished job means an invalid signature, a profile
 //! revocation counts for the version that signed, and a record that cannot
-//! be found fails the check that needed it (never "not revoked").
+//! be found (or a record of another version) fails the check that needed
+//! it (never "not revoked").
 
 use std::path::PathBuf;
 
@@ -20,6 +21,13 @@ pub enum ArtifactRef {
     SignedFile(PathBuf),
     SigningJob(String),
     LayerVersion(String),
+    /// An object in S3 (`version`: that version, else the latest), such
+    /// as a function's deployment package.
+    S3Object {
+        bucket: String,
+        key: String,
+        version: Option<String>,
+    },
 }
 
 impl std::fmt::Display for ArtifactRef {
@@ -27,6 +35,17 @@ impl std::fmt::Display for ArtifactRef {
         match self {
             ArtifactRef::SignedFile(path) => write!(f, "{}", path.display()),
             ArtifactRef::SigningJob(arn) | ArtifactRef::LayerVersion(arn) => f.write_str(arn),
+            ArtifactRef::S3Object {
+                bucket,
+                key,
+                version,
+            } => {
+                write!(f, "s3://{bucket}/{key}")?;
+                match version {
+                    Some(v) => write!(f, "?versionId={v}"),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
@@ -145,8 +164,14 @@ pub fn facts(evidence: &Evidence) -> Facts {
                 reason: r.reason.clone(),
             })
         }
-        // The profile has moved on to another version: this one was never revoked through it.
-        Lookup::Found(_) => None,
+        // A record of another version says nothing of this one's revocation.
+        Lookup::Found(other) => {
+            missing_records.push(format!(
+                "signing profile version {} has no record here (the profile's record is for version {})",
+                claims.profile_version_arn, other.version_arn
+            ));
+            None
+        }
         Lookup::Missing(why) => {
             missing_records.push(format!(
                 "signing profile version {} {why}",
@@ -343,7 +368,8 @@ mod tests {
             Some(revocation.effective_time)
         );
 
-        // Another version of the profile: its revocation is not this signature's.
+        // Another version's record: its revocation is not this signature's,
+        // and the signing version's is unknown, which fails the check.
         let mut other = profile(Some(revocation));
         other.version_arn = format!("{}/Zz9Yy8Xx7W", other.arn);
         let f = facts(&evidence(
@@ -352,6 +378,7 @@ mod tests {
             Lookup::Found(other),
         ));
         assert_eq!(f.profile_revocation, None);
+        assert_eq!(f.missing_records.len(), 1, "{:?}", f.missing_records);
     }
 
     #[test]

@@ -6,11 +6,12 @@
 //!   randomness is needed at signing time.
 //! * Signatures are the fixed-width 96-byte `r || s` encoding (48 bytes each,
 //!   big-endian), not DER.
-//! * Verification is `p384`'s own: it rejects `r` or `s` equal to zero or not
-//!   below the group order, but it does **not** reject "high-S" signatures.
-//!   ECDSA is malleable: if `(r, s)` verifies then so does `(r, n - s)`. The
-//!   envelope never uses signature bytes as an identifier, so this is
-//!   harmless here, but do not key caches or deduplication on them.
+//! * Signatures are low-S: `s` is at most half the group order (`n / 2`).
+//!   ECDSA is malleable: if `(r, s)` verifies then so does `(r, n - s)`.
+//!   Signing normalizes to the low twin and verification rejects the high
+//!   one, so each message and key have exactly one valid signature.
+//! * Verification is otherwise `p384`'s own: it rejects `r` or `s` equal to
+//!   zero or not below the group order.
 
 use std::fmt;
 
@@ -73,9 +74,10 @@ impl SigningKey {
     }
 
     /// ECDSA signature over SHA-384(`message`), RFC 6979 deterministic,
-    /// fixed-width `r || s`.
+    /// low-S, fixed-width `r || s`.
     pub fn sign(&self, message: &[u8]) -> [u8; SIGNATURE_BYTES] {
         let signature: Signature = self.inner.sign(message);
+        let signature = signature.normalize_s().unwrap_or(signature);
         let mut out = [0u8; SIGNATURE_BYTES];
         out.copy_from_slice(&signature.to_bytes());
         out
@@ -116,11 +118,12 @@ impl PublicKey {
             .map_err(|_| KeyError::Sec1)
     }
 
-    /// True when `signature` is a valid ECDSA P-384 / SHA-384 signature of
-    /// `message` under this key. Uses `p384`'s verification unchanged, so
-    /// high-S signatures are accepted (see the module docs).
+    /// True when `signature` is a valid low-S ECDSA P-384 / SHA-384
+    /// signature of `message` under this key. The high-S twin of a valid
+    /// signature is rejected (see the module docs).
     pub fn verify(&self, message: &[u8], signature: &[u8; SIGNATURE_BYTES]) -> bool {
         match Signature::from_slice(signature) {
+            Ok(signature) if is_high_s(&signature) => false,
             Ok(signature) => self.inner.verify(message, &signature).is_ok(),
             Err(_) => false,
         }
@@ -132,6 +135,11 @@ impl PublicKey {
         let digest = Sha384::digest(self.to_sec1_bytes());
         hex::encode(&digest[..16])
     }
+}
+
+/// Whether `s` is above half the group order.
+fn is_high_s(signature: &Signature) -> bool {
+    signature.normalize_s().is_some()
 }
 
 impl fmt::Debug for PublicKey {
@@ -179,20 +187,34 @@ mod tests {
         }
     }
 
-    #[test]
-    fn high_s_twin_is_accepted_as_documented() {
-        // Documents the malleability noted in the module docs: p384's verify
-        // accepts (r, n - s) as well as (r, s).
-        let key = SigningKey::generate();
-        let bytes = key.sign(b"m");
-        let signature = Signature::from_slice(&bytes).expect("signature");
+    /// The high-S twin `(r, n - s)` of a signature.
+    fn high_s_twin(bytes: &[u8; SIGNATURE_BYTES]) -> [u8; SIGNATURE_BYTES] {
+        let signature = Signature::from_slice(bytes).expect("signature");
         let (r, s) = signature.split_scalars();
         let twin = Signature::from_scalars(r, -*s).expect("twin");
-        let mut twin_bytes = [0u8; 96];
-        twin_bytes.copy_from_slice(&twin.to_bytes());
-        let twin = twin_bytes;
-        assert_ne!(twin, bytes);
-        assert!(key.public_key().verify(b"m", &twin));
+        let mut out = [0u8; SIGNATURE_BYTES];
+        out.copy_from_slice(&twin.to_bytes());
+        out
+    }
+
+    #[test]
+    fn signatures_are_low_s_and_a_high_s_twin_does_not_verify() {
+        // Enough messages that RFC 6979 gives high-S raw signatures too
+        // (about half of them), which signing must normalize.
+        let key = SigningKey::generate();
+        for i in 0u32..64 {
+            let message = i.to_be_bytes();
+            let bytes = key.sign(&message);
+            let signature = Signature::from_slice(&bytes).expect("signature");
+            assert!(!is_high_s(&signature), "message {i} signed high-S");
+            assert!(key.public_key().verify(&message, &bytes));
+            let twin = high_s_twin(&bytes);
+            assert_ne!(twin, bytes);
+            assert!(
+                !key.public_key().verify(&message, &twin),
+                "the high-S twin of message {i}'s signature verified"
+            );
+        }
     }
 
     #[test]

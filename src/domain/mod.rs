@@ -3,10 +3,11 @@
 //! uses these; nothing here knows about them.
 //!
 //! - model: [`profile`], [`permission`], [`job`], [`csc`], [`layer`],
-//!   [`tags`], [`identity`];
+//!   [`function`], [`tags`], [`identity`];
 //! - rules: [`names`] (every naming rule once), [`arn`] (typed Signer and
 //!   Lambda ARNs), [`time`], [`field`] (where a bad value is);
-//! - signing: [`digest`], [`keys`], [`envelope`], [`artifact`];
+//! - signing: [`digest`], [`keys`], [`envelope`], [`artifact`], and
+//!   [`files`] (regular-file inputs, recognisable temporary outputs);
 //! - Lambda's four checks: [`checks`], over the [`facts`] built from what a
 //!   backend found;
 //! - [`enforcement_policy`]: the centralized-enforcement IAM document.
@@ -20,6 +21,8 @@ pub mod enforcement_policy;
 pub mod envelope;
 pub mod facts;
 pub mod field;
+pub mod files;
+pub mod function;
 pub mod identity;
 pub mod job;
 pub mod keys;

@@ -259,6 +259,40 @@ pub fn layer_principal(text: &str) -> Rule {
     }
 }
 
+/// An S3 bucket name: 3 to 63 lower-case letters, digits, '.' and '-',
+/// starting and ending with a letter or digit, without "..", and not
+/// shaped like an IP address.
+pub fn bucket_name(text: &str) -> Rule {
+    let bytes = text.as_bytes();
+    let valid = (3..=63).contains(&text.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'.' || *b == b'-')
+        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+        && !text.contains("..")
+        && text.parse::<std::net::Ipv4Addr>().is_err();
+    if valid {
+        Ok(())
+    } else {
+        invalid(format!(
+            "{text:?} is not an S3 bucket name: 3 to 63 lower-case letters, digits, '.' or '-', starting and ending with a letter or digit"
+        ))
+    }
+}
+
+/// An S3 object key: 1 to 1024 bytes.
+pub fn object_key(text: &str) -> Rule {
+    if (1..=1024).contains(&text.len()) {
+        Ok(())
+    } else {
+        invalid(format!(
+            "an S3 object key has 1 to 1024 bytes; found {}",
+            text.len()
+        ))
+    }
+}
+
 /// Longest description of a code signing config or a layer version.
 pub const MAX_DESCRIPTION: usize = 256;
 

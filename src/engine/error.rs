@@ -116,7 +116,9 @@ impl From<BackendError> for EngineError {
             BackendError::AccessDenied(_) => ErrorKind::AccessDenied,
             BackendError::InUse { .. } => ErrorKind::InUse,
             BackendError::JobFailed(_) => ErrorKind::JobFailed,
+            BackendError::Rejected(_) => ErrorKind::Rejected,
             BackendError::Throttled(_) => ErrorKind::Throttled,
+            BackendError::NoStore(_) => ErrorKind::Internal,
             BackendError::Internal(_) => ErrorKind::Internal,
         };
         EngineError::new(kind, e.to_string())

@@ -7,7 +7,7 @@
 
 use super::locks::retry_on_stale_revision;
 use super::rules::{FieldRule, Shape};
-use super::{Engine, EngineError, EngineResult};
+use super::{Engine, EngineError, EngineResult, Report};
 use crate::backend::{AddLayerPermission, BackendError, BackendResult};
 use crate::domain::arn::LayerArn;
 use crate::domain::field::FieldPath;
@@ -84,6 +84,47 @@ pub struct GrantSpec {
     pub principal: String,
     pub organization_id: Option<String>,
     pub statement_id: String,
+}
+
+/// The layer version a grant names must exist, or be published in this run
+/// (its number is then known only at apply, so it is not checked here).
+/// Another account's layer is that account's to publish: a warning.
+pub async fn plan(engine: &Engine, layer: &str, version: i64) -> Report {
+    let mut report = Report::default();
+    let name = layer_name(layer);
+    if engine.planned().publishes_layer_version(&name) {
+        return report;
+    }
+    let id = engine.identity();
+    let arn = match layer.parse::<LayerArn>() {
+        Ok(arn) => Ok(arn),
+        Err(_) => LayerArn::new_in_partition(id.partition, &id.region, &id.account_id, &name),
+    };
+    let Ok(version_arn) = arn.and_then(|arn| arn.with_version(version)) else {
+        return report; // the field rules report a malformed name or version
+    };
+    let owner = version_arn.account_id().to_string();
+    let version_arn = version_arn.to_string();
+    match engine.backend().get_layer_version(&version_arn).await {
+        Ok(_) => {}
+        Err(e) if e.is_absent() && owner != id.account_id => report.warning(
+            Some(FieldPath::field(VERSION_NUMBER)),
+            "Layer version not found yet",
+            format!("{version_arn} does not exist yet. Unless account {owner} publishes it before this apply, the grant fails."),
+        ),
+        Err(e) if e.is_absent() => report.error(
+            Some(FieldPath::field(VERSION_NUMBER)),
+            "Layer version not found",
+            format!("{version_arn} does not exist, and no lambdasign_layer_version of this configuration publishes a version of layer {name:?}. Lambda refuses a grant on a missing version."),
+        ),
+        // Not knowing is no verdict: the grant itself tells at apply.
+        Err(e) => report.warning(
+            Some(FieldPath::field(VERSION_NUMBER)),
+            "Cannot check the layer version at plan",
+            format!("Reading {version_arn} failed ({e}); whether it exists is known at apply."),
+        ),
+    }
+    report
 }
 
 fn lock_key(layer: &str, version: i64) -> String {

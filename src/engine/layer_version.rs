@@ -101,6 +101,8 @@ pub struct LayerSpec {
 /// What a plan step of a layer version knows.
 #[derive(Debug, Clone)]
 pub struct LayerChange<'a> {
+    /// The layer's name, when known at plan.
+    pub layer_name: Option<String>,
     pub prior: Option<&'a LayerVersion>,
     pub prior_source_sha384: Option<String>,
     /// Compared by content: another spelling of the same file publishes nothing.
@@ -158,6 +160,7 @@ pub async fn plan(engine: &Engine, change: &LayerChange<'_>) -> LayerPlan {
         },
     };
     let Some(prior) = change.prior else {
+        note_new_version(engine, change);
         check_content(engine, change, &out.source_sha384, &mut out.report).await;
         return out;
     };
@@ -196,9 +199,17 @@ pub async fn plan(engine: &Engine, change: &LayerChange<'_>) -> LayerPlan {
             }
         }
     } else {
+        note_new_version(engine, change);
         check_content(engine, change, &out.source_sha384, &mut out.report).await;
     }
     out
+}
+
+/// Grants planned in this run may name the version about to be published.
+fn note_new_version(engine: &Engine, change: &LayerChange<'_>) {
+    if let Some(name) = &change.layer_name {
+        engine.planned().plan_new_layer_version(name);
+    }
 }
 
 /// The content about to be published: intact, and passing each config.
@@ -396,10 +407,15 @@ pub async fn delete(engine: &Engine, layer: &LayerVersion, skip_destroy: bool) -
 }
 
 /// Imports by layer version ARN, as the AWS provider does; `ARN,FILE`
-/// also names the signed file it was published from.
-pub async fn import(engine: &Engine, id: &str) -> EngineResult<(LayerVersion, Option<PathBuf>)> {
-    let (arn, file) = match id.split_once(',') {
-        Some((arn, file)) => (arn, Some(PathBuf::from(file))),
+/// also names the signed file it was published from, and
+/// `ARN,s3://BUCKET/KEY[?versionId=VERSION]` the signed object (Lambda
+/// reports neither).
+pub async fn import(
+    engine: &Engine,
+    id: &str,
+) -> EngineResult<(LayerVersion, Option<ObjectLocation>)> {
+    let (arn, source) = match id.split_once(',') {
+        Some((arn, source)) => (arn, Some(import_source(source)?)),
         None => (id, None),
     };
     let layer = engine.backend().get_layer_version(arn).await.map_err(|e| {
@@ -407,7 +423,29 @@ pub async fn import(engine: &Engine, id: &str) -> EngineResult<(LayerVersion, Op
             "import layer version {arn:?} (import by layer version ARN)"
         ))
     })?;
-    Ok((layer, file))
+    Ok((layer, source))
+}
+
+/// The content named after an import id's comma: a file path or an S3 URI.
+fn import_source(text: &str) -> EngineResult<ObjectLocation> {
+    let Some(rest) = text.strip_prefix("s3://") else {
+        return Ok(ObjectLocation::File(PathBuf::from(text)));
+    };
+    let (object, version) = match rest.split_once("?versionId=") {
+        Some((object, version)) => (object, Some(version.to_string())),
+        None => (rest, None),
+    };
+    match object.split_once('/') {
+        Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => Ok(ObjectLocation::S3 {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            version,
+        }),
+        _ => Err(EngineError::invalid(
+            SIGNED_OBJECT,
+            format!("{text:?} is not s3://BUCKET/KEY (import id: ARN,s3://BUCKET/KEY[?versionId=VERSION])"),
+        )),
+    }
 }
 
 /// The versions of one of this account's layers.

@@ -7,6 +7,7 @@
 pub mod code_signing_config;
 pub mod deployment;
 mod error;
+pub mod function;
 pub mod layer_grant;
 pub mod layer_version;
 mod locks;
@@ -93,8 +94,8 @@ impl Engine {
                     EngineError::from(e).doing(format!("the store at {}", local.path.display()))
                 })?;
                 Ok(Connected {
+                    warnings: backend.warnings().to_vec(),
                     engine: Engine::new(Arc::new(backend)),
-                    warnings: Vec::new(),
                 })
             }
             #[cfg(feature = "aws")]

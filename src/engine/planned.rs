@@ -39,6 +39,9 @@ struct World {
     /// Profiles (by owner and name) that this run creates: their version
     /// is known only after apply.
     new_profiles: HashMap<(String, String), ()>,
+    /// Layers that publish a new version in this run, by name: its number
+    /// is known only after apply.
+    new_layer_versions: HashMap<String, ()>,
 }
 
 /// What this process has planned, shared by every plan step.
@@ -81,5 +84,13 @@ impl PlannedWorld {
             w.new_profiles
                 .contains_key(&(owner.to_string(), name.to_string()))
         })
+    }
+
+    pub fn plan_new_layer_version(&self, layer_name: &str) {
+        self.with(|w| w.new_layer_versions.insert(layer_name.to_string(), ()));
+    }
+
+    pub fn publishes_layer_version(&self, layer_name: &str) -> bool {
+        self.with(|w| w.new_layer_versions.contains_key(layer_name))
     }
 }

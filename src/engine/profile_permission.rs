@@ -113,7 +113,14 @@ pub(super) async fn check_profile_exists(
                 profile.status.as_str()
             ),
         ),
-        Err(BackendError::NotFound(_)) => report.error(
+        // Another account's profile may be made in this run by another
+        // provider configuration, which plans in a process of its own.
+        Err(e) if e.is_absent() && owner_account != engine.identity().account_id => report.warning(
+            Some(field),
+            "Signing profile not found yet",
+            format!("Signing profile {name:?} of account {owner_account} does not exist yet. If another provider configuration of this run creates it, it is used (and checked) at apply; otherwise apply fails."),
+        ),
+        Err(e) if e.is_absent() => report.error(
             Some(field),
             "Signing profile not found",
             format!("Signing profile {name:?} does not exist in account {owner_account}. If this configuration creates it, refer to it (for example `lambdasign_signing_profile.NAME.name`) so that Terraform creates it first."),

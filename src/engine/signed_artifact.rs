@@ -274,6 +274,7 @@ pub async fn plan(engine: &Engine, change: &ArtifactChange<'_>) -> ArtifactPlan 
         }
     }
     if out.signs(change) {
+        tracing::debug!(resign = ?out.resign, replacing = ?change.replacing, "planning a signing job");
         plan_new_signature(engine, change, &mut out.report).await;
     }
     out
@@ -342,6 +343,16 @@ async fn plan_kept_signature(
             return;
         }
     };
+    if let Some(Integrity::Invalid { reason }) = facts.signature.as_ref().map(|s| &s.integrity) {
+        // Also without a refresh (`-refresh=false`): the plan reads the signature itself.
+        out.resign.push(OUTPUT_SHA384);
+        report.warning(
+            Some(FieldPath::field(OUTPUT_FILE)),
+            "Signed output fails the integrity check: re-signing",
+            format!("{reason}: Lambda's integrity check would reject it in any mode; re-signing from the source."),
+        );
+        return;
+    }
     if let Some(revocation) = &facts.job_revocation {
         out.resign.push(JOB_ID);
         report.warning(
@@ -375,6 +386,25 @@ async fn plan_kept_signature(
 
 /// A new signature is planned: what can be said of it now.
 async fn plan_new_signature(engine: &Engine, change: &ArtifactChange<'_>, report: &mut Report) {
+    let field = FieldPath::field(VERIFY_AGAINST);
+    // The configs must exist whoever signs: read each one as planned.
+    let mut policies = Vec::new();
+    if let Planned::Known(cscs) = &change.verify_against {
+        for csc in cscs {
+            match verification::policy(engine, csc).await {
+                Ok(PolicyView::Known(policy)) => policies.push((csc, policy)),
+                Ok(PolicyView::Unknown { why }) => report.warning(
+                    Some(field.clone()),
+                    format!("Signed artifact: checks against {csc} run at apply"),
+                    format!("The policy of {csc} is known only after apply ({why})."),
+                ),
+                Err(e) => report.failure(
+                    format!("Signed artifact: cannot check against {csc}"),
+                    &e.at(field.clone()),
+                ),
+            }
+        }
+    }
     let (Planned::Known(name), Planned::Known(owner)) =
         (&change.profile_name, &change.profile_owner)
     else {
@@ -400,7 +430,7 @@ async fn plan_new_signature(engine: &Engine, change: &ArtifactChange<'_>, report
         return;
     }
     if engine.planned().is_new_profile(&owner_account, name) {
-        if matches!(&change.verify_against, Planned::Known(cscs) if !cscs.is_empty()) {
+        if !policies.is_empty() {
             report.warning(
                 Some(FieldPath::field(PROFILE_NAME)),
                 format!("Signing profile {name} is created in this run"),
@@ -409,13 +439,12 @@ async fn plan_new_signature(engine: &Engine, change: &ArtifactChange<'_>, report
         }
         return;
     }
-    let profile = match engine
+    let Ok(profile) = engine
         .backend()
         .get_signing_profile(name, owner.as_deref())
         .await
-    {
-        Ok(profile) => profile,
-        Err(_) => return, // reported by check_profile_exists
+    else {
+        return; // reported by check_profile_exists
     };
     if let Some(planned) = engine.planned().revocation(&profile.version_arn) {
         report.error(
@@ -425,61 +454,133 @@ async fn plan_new_signature(engine: &Engine, change: &ArtifactChange<'_>, report
         );
         return;
     }
-    let Planned::Known(cscs) = &change.verify_against else {
-        return;
-    };
-    let field = FieldPath::field(VERIFY_AGAINST);
-    for csc in cscs {
-        match verification::policy(engine, csc).await {
-            Ok(PolicyView::Known(policy)) if !policy.allows(&profile.version_arn) => {
-                let detail = format!("The artifact would be signed by {}, which {csc} does not list as an allowed publisher.", profile.version_arn);
-                if policy.enforcement() == checks::Enforcement::Enforce {
-                    report.error(
-                        Some(field.clone()),
-                        "Signed artifact: source mismatch check would fail",
-                        format!("{detail} Lambda would reject this deployment (policy Enforce)."),
-                    );
-                } else {
-                    report.warning(
-                        Some(field.clone()),
-                        "Signed artifact: source mismatch check would fail",
-                        format!("{detail} Lambda would deploy it (policy Warn) and log a warning."),
-                    );
-                }
-            }
-            Ok(PolicyView::Known(_)) => {}
-            Ok(PolicyView::Unknown { why }) => report.warning(
+    for (csc, policy) in policies {
+        if policy.allows(&profile.version_arn) {
+            continue;
+        }
+        let detail = format!(
+            "The artifact would be signed by {}, which {csc} does not list as an allowed publisher.",
+            profile.version_arn
+        );
+        if policy.enforcement() == checks::Enforcement::Enforce {
+            report.error(
                 Some(field.clone()),
-                format!("Signed artifact: checks against {csc} run at apply"),
-                format!("The policy of {csc} is known only after apply ({why})."),
-            ),
-            Err(e) => report.failure(
-                format!("Signed artifact: cannot check against {csc}"),
-                &e.at(field.clone()),
-            ),
+                "Signed artifact: source mismatch check would fail",
+                format!("{detail} Lambda would reject this deployment (policy Enforce)."),
+            );
+        } else {
+            report.warning(
+                Some(field.clone()),
+                "Signed artifact: source mismatch check would fail",
+                format!("{detail} Lambda would deploy it (policy Warn) and log a warning."),
+            );
         }
     }
 }
 
+/// How many times a token whose job cannot be kept is followed by a
+/// derived one (see [`create`]).
+const MAX_STALE_TOKENS: usize = 3;
+
+/// The idempotency token of a signing: the same configuration signing the
+/// same source (by digest) in place of the same job always gets the same
+/// token, so an apply retried after a crash finds the job the crashed one
+/// started (or finished) instead of signing again. `replaces` is the job
+/// this signing renews or replaces, if the front end knows it.
+pub fn signing_token(spec: &ArtifactSpec, source_sha384: &str, replaces: Option<&str>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    let mut field = |value: &str| {
+        hasher.update((value.len() as u64).to_be_bytes());
+        hasher.update(value.as_bytes());
+    };
+    field("lambdasign-signing-token-v1");
+    field(&spec.profile_name);
+    field(spec.profile_owner.as_deref().unwrap_or(""));
+    match &spec.source {
+        ObjectLocation::File(path) => field(&normalize(path).display().to_string()),
+        ObjectLocation::S3 {
+            bucket,
+            key,
+            version,
+        } => field(&format!(
+            "s3://{bucket}/{key}?{}",
+            version.as_deref().unwrap_or("")
+        )),
+    }
+    field(source_sha384);
+    field(
+        &spec
+            .output_file
+            .as_deref()
+            .map(|p| normalize(p).display().to_string())
+            .unwrap_or_default(),
+    );
+    for place in [&spec.destination, &spec.staging] {
+        field(
+            &place
+                .as_ref()
+                .map(|p| format!("s3://{}/{}", p.bucket, p.prefix))
+                .unwrap_or_default(),
+        );
+    }
+    field(replaces.unwrap_or(""));
+    hex::encode(&hasher.finalize()[..16])
+}
+
+/// The token to try after `token`'s job turned out not to be keepable.
+fn next_token(token: &str, job_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(format!("{token}/{job_id}").as_bytes())[..16])
+}
+
+/// Why the job a token found cannot stand for this signing (a fresh job
+/// never has a reason).
+fn unkeepable(job: &SigningJob, output_sha384: &str, replaces: Option<&str>) -> Option<String> {
+    if replaces == Some(job.job_id.as_str()) {
+        return Some("it is the job being replaced".into());
+    }
+    if job.revocation.is_some() {
+        return Some("its signature was revoked".into());
+    }
+    if matches!(job.signed_object, ObjectLocation::File(_)) && output_sha384 != job.signed_sha384 {
+        return Some("its output was changed or removed since".into());
+    }
+    None
+}
+
+/// A signing, with what the user should hear about it.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub signed: Signed,
+    pub warnings: Vec<String>,
+}
+
 /// Where a signing stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Signing {
     /// Signed and verified.
-    Done(Signed),
+    Done(Created),
     /// The job is still running (only with a zero `timeout`): ask again
     /// with the same token.
     Running(SigningJob),
 }
 
-/// Signs (or finds the job `token` already started), then verifies the
-/// output. Whatever was signed is returned even when verification fails.
+/// Signs (or finds the job `token` already started: see [`signing_token`]),
+/// then verifies the output. A job the token found that cannot stand for
+/// this signing (the replaced job, a revoked one, or one whose output is
+/// gone or changed) is passed over for a token derived from it, a few
+/// times at most. Whatever was signed is returned even when verification
+/// fails. Overwriting the output of a job this signing does not replace
+/// is reported as a warning, naming that job.
 pub async fn create(
     engine: &Engine,
     spec: &ArtifactSpec,
     token: &str,
-) -> Result<Signed, Failed<Signed>> {
-    match sign(engine, spec, token).await? {
-        Signing::Done(signed) => Ok(signed),
+    replaces: Option<&str>,
+) -> Result<Created, Failed<Signed>> {
+    match sign(engine, spec, token, replaces).await? {
+        Signing::Done(created) => Ok(created),
         Signing::Running(job) => Err(EngineError::new(
             ErrorKind::NotStabilized,
             format!("signing job {} is still in progress", job.job_id),
@@ -495,6 +596,7 @@ pub async fn sign(
     engine: &Engine,
     spec: &ArtifactSpec,
     token: &str,
+    replaces: Option<&str>,
 ) -> Result<Signing, Failed<Signed>> {
     if let ObjectLocation::File(source) = &spec.source {
         check_paths(Some(source), spec.output_file.as_deref())?;
@@ -520,40 +622,78 @@ pub async fn sign(
             .into())
         }
     };
-    tracing::info!(profile = %spec.profile_name, "starting signing job");
-    let job = engine
-        .backend()
-        .start_signing_job(StartSigningJob {
-            profile_name: spec.profile_name.clone(),
-            profile_owner: spec.profile_owner.clone(),
-            source: spec.source.clone(),
-            destination,
-            client_request_token: token.to_string(),
-            staging: spec.staging.as_ref().map(|p| Staging {
-                bucket: p.bucket.clone(),
-                prefix: p.prefix.clone(),
-            }),
-            download_to,
-            timeout: spec.timeout,
-        })
-        .await
-        .map_err(|e| sign_error(e, spec))?;
-    if job.status == JobStatus::InProgress {
-        tracing::info!(job = %job.job_arn, "signing job in progress");
-        return Ok(Signing::Running(job));
-    }
-    tracing::info!(job = %job.job_arn, sha384 = %job.signed_sha384, "signed");
-    let signed = Signed {
-        output_sha384: output_digest(spec.output_file.as_deref(), &job.signed_sha384).await,
-        job,
+    let previous = previous_output_job(spec.output_file.as_deref()).await;
+    let mut token = token.to_string();
+    let mut attempt = 0;
+    let signed = loop {
+        tracing::info!(profile = %spec.profile_name, %token, "starting signing job");
+        let job = engine
+            .backend()
+            .start_signing_job(StartSigningJob {
+                profile_name: spec.profile_name.clone(),
+                profile_owner: spec.profile_owner.clone(),
+                source: spec.source.clone(),
+                destination: destination.clone(),
+                client_request_token: token.clone(),
+                staging: spec.staging.as_ref().map(|p| Staging {
+                    bucket: p.bucket.clone(),
+                    prefix: p.prefix.clone(),
+                }),
+                download_to: download_to.clone(),
+                timeout: spec.timeout,
+            })
+            .await
+            .map_err(|e| sign_error(e, spec))?;
+        if job.status == JobStatus::InProgress {
+            tracing::info!(job = %job.job_arn, "signing job in progress");
+            return Ok(Signing::Running(job));
+        }
+        let output_sha384 = output_digest(spec.output_file.as_deref(), &job.signed_sha384).await;
+        match unkeepable(&job, &output_sha384, replaces) {
+            Some(why) if attempt < MAX_STALE_TOKENS => {
+                tracing::info!(job = %job.job_id, %why, "the token's job cannot be kept: signing anew");
+                token = next_token(&token, &job.job_id);
+                attempt += 1;
+            }
+            Some(why) => {
+                return Err(EngineError::new(
+                    ErrorKind::Conflict,
+                    format!("signing job {} cannot be kept ({why}), and neither could the {MAX_STALE_TOKENS} after it", job.job_id),
+                )
+                .into())
+            }
+            None => break Signed { output_sha384, job },
+        }
     };
+    tracing::info!(job = %signed.job.job_arn, sha384 = %signed.job.signed_sha384, "signed");
+    let mut warnings = Vec::new();
+    if let (Some(previous), Some(output)) = (previous, &spec.output_file) {
+        let replaced = replaces.is_some_and(|id| previous.ends_with(&format!("/{id}")));
+        if previous != signed.job.job_arn && !replaced {
+            warnings.push(format!(
+                "{} held the signed output of signing job {previous}, which this signing does not replace (it may be left by an interrupted apply, or another configuration writes the same file); it is now the output of {}. Job {previous} keeps its record, without its output",
+                output.display(),
+                signed.job.job_arn
+            ));
+        }
+    }
     match verify_signed(engine, &signed, &spec.verify_against).await {
-        Ok(()) => Ok(Signing::Done(signed)),
+        Ok(()) => Ok(Signing::Done(Created { signed, warnings })),
         Err(error) => Err(Failed {
             made: Some(signed),
             error,
         }),
     }
+}
+
+/// The job whose signature the file at `output` carries now, if any.
+async fn previous_output_job(output: Option<&Path>) -> Option<String> {
+    let path = output?.to_path_buf();
+    tokio::task::spawn_blocking(move || artifact::read_envelope(&path))
+        .await
+        .ok()?
+        .ok()?
+        .map(|envelope| envelope.claims.job_arn)
 }
 
 /// A signing failure, at the field it is about.

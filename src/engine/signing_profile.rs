@@ -107,6 +107,18 @@ fn effective_time_rule(text: &str) -> Result<(), names::Invalid> {
     Ok(())
 }
 
+/// A signature validity period as configured: a known unit and a whole
+/// number of them, at most 135 months from a signature made now.
+pub fn check_validity(value: i64, unit: &str) -> Result<(), EngineError> {
+    let at = FieldPath::field(SIGNATURE_VALIDITY);
+    let (Ok(unit), Ok(value)) = (unit.parse(), u32::try_from(value)) else {
+        return Ok(()); // the field rules report these
+    };
+    SignatureValidity { value, unit }
+        .check()
+        .map_err(|e| EngineError::invalid(at.then(VALUE), e.to_string()))
+}
+
 /// A revocation as configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevocationSpec {
@@ -253,7 +265,7 @@ async fn plan_create(engine: &Engine, change: &ProfileChange<'_>, report: &mut R
                 existing.status.as_str()
             ),
         ),
-        Err(BackendError::NotFound(_)) => {}
+        Err(e) if e.is_absent() => {}
         Err(e) => report.warning(
             Some(FieldPath::field(NAME)),
             "Could not check the profile name",

@@ -77,11 +77,17 @@ pub async fn policy(engine: &Engine, csc_arn: &str) -> EngineResult<PolicyView> 
             PlannedPolicy::Unknown { why } => PolicyView::Unknown { why },
         });
     }
-    let csc = engine
-        .backend()
-        .get_code_signing_config(csc_arn)
-        .await
-        .map_err(|e| EngineError::from(e).doing(format!("read code signing config {csc_arn}")))?;
+    let csc = match engine.backend().get_code_signing_config(csc_arn).await {
+        Ok(csc) => csc,
+        Err(e) if e.is_absent() => {
+            return Err(EngineError::not_found(format!(
+                "code signing config {csc_arn} does not exist"
+            )))
+        }
+        Err(e) => {
+            return Err(EngineError::from(e).doing(format!("read code signing config {csc_arn}")))
+        }
+    };
     csc.policy().map(PolicyView::Known).map_err(|errors| {
         let reasons: Vec<String> = errors.iter().map(ToString::to_string).collect();
         EngineError::new(
@@ -112,6 +118,7 @@ pub(super) async fn evidence_and_facts(
         .map_err(|e| EngineError::from(e).doing(format!("read the signature of {artifact}")))?;
     let mut facts = domain_facts::facts(&evidence);
     with_planned_revocation(engine, &mut facts);
+    tracing::debug!(%artifact, signed = facts.signature.is_some(), missing_records = facts.missing_records.len(), "read the signature's facts");
     Ok((evidence, facts))
 }
 
@@ -132,7 +139,9 @@ fn with_planned_revocation(engine: &Engine, facts: &mut Facts) {
         facts.profile_revocation = Some(Revocation {
             effective_time: planned.effective_time,
             recorded_at: planned.effective_time.min(Utc::now()),
-            reason: format!("{} (planned in this run)", planned.reason),
+            // The reason as it will be recorded: a plan made again at apply,
+            // once the revocation is stored, says the same.
+            reason: planned.reason.clone(),
         });
     }
 }
@@ -182,6 +191,7 @@ pub async fn against_configs(
         match policy(engine, csc).await {
             Ok(PolicyView::Known(policy)) => {
                 let verdict = checks::evaluate(facts, &policy, Utc::now());
+                tracing::debug!(%csc, allowed = verdict.allowed, enforcement = %policy.enforcement(), "{subject}: checked");
                 report_verdict(&verdict, subject, csc, field, report);
             }
             Ok(PolicyView::Unknown { why }) => report.warning(
@@ -287,7 +297,9 @@ pub async fn verify(engine: &Engine, spec: &VerificationSpec) -> VerificationOut
             continue;
         };
         let (source_field, subject) = match source {
-            ArtifactRef::SignedFile(_) => (SIGNED_FILE, format!("Artifact {:?}", artifact.name)),
+            ArtifactRef::SignedFile(_) | ArtifactRef::S3Object { .. } => {
+                (SIGNED_FILE, format!("Artifact {:?}", artifact.name))
+            }
             ArtifactRef::SigningJob(_) => {
                 (SIGNING_JOB_ARN, format!("Artifact {:?}", artifact.name))
             }

@@ -23,6 +23,7 @@ pub fn store(dir: &Path, account: &str) -> LocalBackend {
         path: dir.join(".lambdasign"),
         account_id: account.to_string(),
         region: "us-east-1".to_string(),
+        key_file: None,
     })
     .expect("open store")
 }

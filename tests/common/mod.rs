@@ -3,8 +3,10 @@
 
 #![allow(dead_code)]
 
+pub mod conformance;
 pub mod fixtures;
 pub mod moto;
+pub mod serve;
 pub mod terraform;
 
 use std::io::{BufRead, BufReader};

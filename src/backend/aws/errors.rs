@@ -6,6 +6,7 @@ use aws_sdk_signer::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError}
 
 use crate::backend::{BackendError, Subject};
 use crate::domain::field::{FieldError, FieldPath};
+use crate::domain::function::{DeployRejection, RejectionKind};
 
 /// How a service's `ConflictException` is to be read in a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +75,24 @@ pub fn from_code(doing: &str, conflict: Conflict, code: &str, message: &str) -> 
             subject: Subject::Named(doing.to_string()),
             detail: text,
         },
+        "ResourceConflictException" if message.to_ascii_lowercase().contains("already exist") => {
+            BackendError::AlreadyExists {
+                subject: Subject::Named(doing.to_string()),
+                detail: text,
+            }
+        }
         "ResourceConflictException" | "ResourceInUseException" => BackendError::Conflict(text),
+        "CodeSigningConfigNotFoundException" => {
+            BackendError::NotFound(Subject::CodeSigningConfig(text))
+        }
+        "InvalidCodeSignatureException" => BackendError::Rejected(DeployRejection {
+            kind: RejectionKind::InvalidSignature,
+            message: text,
+        }),
+        "CodeVerificationFailedException" => BackendError::Rejected(DeployRejection {
+            kind: RejectionKind::VerificationFailed,
+            message: text,
+        }),
         "ThrottlingException"
         | "TooManyRequestsException"
         | "Throttling"
@@ -94,9 +112,7 @@ pub fn from_code(doing: &str, conflict: Conflict, code: &str, message: &str) -> 
         | "BadRequestException"
         | "InvalidRequest"
         | "InvalidArgument"
-        | "CodeStorageExceededException"
-        | "CodeVerificationFailedException"
-        | "InvalidCodeSignatureException" => BackendError::InvalidInput(FieldError {
+        | "CodeStorageExceededException" => BackendError::InvalidInput(FieldError {
             field: FieldPath::root(),
             message: text,
         }),
@@ -146,7 +162,30 @@ mod tests {
         ));
         assert!(matches!(
             map("CodeVerificationFailedException"),
-            BackendError::InvalidInput(_)
+            BackendError::Rejected(DeployRejection {
+                kind: RejectionKind::VerificationFailed,
+                ..
+            })
+        ));
+        assert!(matches!(
+            map("InvalidCodeSignatureException"),
+            BackendError::Rejected(DeployRejection {
+                kind: RejectionKind::InvalidSignature,
+                ..
+            })
+        ));
+        assert!(matches!(
+            from_code(
+                "x",
+                Conflict::State,
+                "ResourceConflictException",
+                "Function already exist: f"
+            ),
+            BackendError::AlreadyExists { .. }
+        ));
+        assert!(matches!(
+            map("CodeSigningConfigNotFoundException"),
+            BackendError::NotFound(Subject::CodeSigningConfig(_))
         ));
         assert!(matches!(
             map("AccessDeniedException"),

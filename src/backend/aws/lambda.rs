@@ -503,10 +503,22 @@ impl AwsBackend {
     ) -> BackendResult<LayerVersion> {
         let (content, digest) = match &request.content {
             ObjectLocation::File(path) => {
-                let bytes = tokio::fs::read(path).await.map_err(|e| {
+                // The digest refuses anything but a regular file before it is read.
+                let digest = super::signer::file_digest(path).await?;
+                let owned = path.clone();
+                let bytes = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+                    let mut bytes = Vec::new();
+                    std::io::Read::read_to_end(
+                        &mut crate::domain::files::open_regular(&owned)?,
+                        &mut bytes,
+                    )?;
+                    Ok(bytes)
+                })
+                .await
+                .map_err(|e| BackendError::Internal(format!("reading {}: {e}", path.display())))?
+                .map_err(|e| {
                     BackendError::invalid("signed_file", format!("{}: {e}", path.display()))
                 })?;
-                let digest = super::signer::file_digest(path).await?;
                 (
                     LayerVersionContentInput::builder()
                         .zip_file(Blob::new(bytes))

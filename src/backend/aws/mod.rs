@@ -23,6 +23,7 @@
 
 pub mod config;
 pub mod errors;
+mod functions;
 pub mod lambda;
 pub mod s3;
 pub mod signer;
@@ -39,6 +40,7 @@ use async_trait::async_trait;
 use crate::backend::*;
 use crate::domain::csc::CodeSigningConfig;
 use crate::domain::facts::{ArtifactRef, Bytes, Claims, Evidence, Lookup};
+use crate::domain::function::Function;
 use crate::domain::identity::Identity;
 use crate::domain::job::{JobStatus, ObjectLocation, SigningJob};
 use crate::domain::layer::{LayerPolicy, LayerVersion};
@@ -207,8 +209,21 @@ impl AwsBackend {
         };
         let owner =
             (job.profile_owner != self.identity.account_id).then_some(job.profile_owner.as_str());
+        let job_version = job
+            .profile_version_arn
+            .rsplit_once('/')
+            .map_or("", |(_, version)| version);
         let profile = match self.signer_get_profile(&job.profile_name, owner).await {
-            Ok(profile) => Lookup::Found(profile),
+            // GetSigningProfile speaks for the current version only: its
+            // revocation record is the signing version's only if that is it.
+            Ok(mut profile) if !job_version.is_empty() && profile.version == job_version => {
+                profile.version_arn = job.profile_version_arn.clone();
+                Lookup::Found(profile)
+            }
+            Ok(profile) => Lookup::Missing(format!(
+                "cannot be read: Signer reports only the profile's current version ({}), whose revocation record is not this version's",
+                if profile.version.is_empty() { "none" } else { profile.version.as_str() }
+            )),
             Err(BackendError::NotFound(_)) => {
                 Lookup::Missing("is not known to Signer (the profile cannot be found)".into())
             }
@@ -351,6 +366,53 @@ impl Backend for AwsBackend {
         self.lambda_function_signing(function).await
     }
 
+    async fn create_function(&self, request: CreateFunction) -> BackendResult<Function> {
+        self.lambda_create_function(request).await
+    }
+
+    async fn get_function(&self, function: &str) -> BackendResult<Function> {
+        self.lambda_get_function(function).await
+    }
+
+    async fn update_function_code(&self, request: UpdateFunctionCode) -> BackendResult<Function> {
+        self.lambda_update_function_code(request).await
+    }
+
+    async fn update_function_configuration(
+        &self,
+        request: UpdateFunctionConfiguration,
+    ) -> BackendResult<Function> {
+        self.lambda_update_function_configuration(request).await
+    }
+
+    async fn delete_function(&self, function: &str) -> BackendResult<()> {
+        self.lambda_delete_function(function).await
+    }
+
+    async fn put_function_code_signing_config(
+        &self,
+        function: &str,
+        csc_arn: &str,
+    ) -> BackendResult<()> {
+        self.lambda_put_function_csc(function, csc_arn).await
+    }
+
+    async fn delete_function_code_signing_config(&self, function: &str) -> BackendResult<()> {
+        self.lambda_delete_function_csc(function).await
+    }
+
+    async fn list_tags(&self, arn: &str) -> BackendResult<Tags> {
+        self.tags_of(arn).await
+    }
+
+    async fn tag_resource(&self, arn: &str, tags: Tags) -> BackendResult<()> {
+        self.tag(arn, tags).await
+    }
+
+    async fn untag_resource(&self, arn: &str, keys: &[String]) -> BackendResult<()> {
+        self.untag(arn, keys).await
+    }
+
     async fn publish_layer_version(
         &self,
         request: PublishLayerVersion,
@@ -397,6 +459,9 @@ impl Backend for AwsBackend {
             ArtifactRef::SignedFile(path) => Err(BackendError::invalid("signed_file", format!(
                 "{}: on the aws backend a local file cannot be attributed to a signing job (Signer's signature travels with Lambda's copy, not in a form this provider can check); name the job with `signing_job_arn` (or the layer with `layer_version_arn`) instead",
                 path.display()
+            ))),
+            ArtifactRef::S3Object { .. } => Err(BackendError::invalid("signed_object", format!(
+                "{artifact}: on the aws backend an S3 object cannot be attributed to a signing job; name the job with `signing_job_arn` instead"
             ))),
             ArtifactRef::SigningJob(arn) => self.job_evidence(arn, true).await,
             ArtifactRef::LayerVersion(arn) => {

@@ -47,6 +47,9 @@ pub async fn require_versioning(s3: &Client, bucket: &str) -> BackendResult<()> 
 
 /// Uploads a file (streamed from disk); returns the new object's version id.
 pub async fn upload(s3: &Client, bucket: &str, key: &str, path: &Path) -> BackendResult<String> {
+    // Only a regular file: a FIFO would block the upload forever.
+    crate::domain::files::open_regular(path)
+        .map_err(|e| BackendError::invalid("source_file", format!("{}: {e}", path.display())))?;
     let body = ByteStream::from_path(path)
         .await
         .map_err(|e| BackendError::invalid("source_file", format!("{}: {e}", path.display())))?;

@@ -438,7 +438,12 @@ impl AwsBackend {
                 s3::require_versioning(&self.clients.s3, bucket).await?;
                 let digest = file_digest(path).await?;
                 let key = s3::staging_key(prefix, path, &digest);
-                let version = s3::upload(&self.clients.s3, bucket, &key, path).await?;
+                // The key names the content: a retry (same client request
+                // token) signs the version already staged, not a new one.
+                let version = match s3::head(&self.clients.s3, bucket, &key).await? {
+                    Some(_) => s3::latest_version(&self.clients.s3, bucket, &key).await?,
+                    None => s3::upload(&self.clients.s3, bucket, &key, path).await?,
+                };
                 (bucket.clone(), key, version)
             }
             ObjectLocation::S3 {

@@ -685,7 +685,11 @@ async fn stale_layer_policy_revisions_are_precondition_failures() {
             revision_id: None,
         })
         .await;
-    assert!(matches!(taken, Err(BackendError::Conflict(_))), "{taken:?}");
+    // A statement id in use is AlreadyExists, as on the local backend.
+    assert!(
+        matches!(taken, Err(BackendError::AlreadyExists { .. })),
+        "{taken:?}"
+    );
 }
 
 #[tokio::test]
@@ -749,4 +753,42 @@ async fn code_signing_config_updates_sync_tags() {
         Some("billing")
     );
     assert_eq!((untag.num_calls(), tag.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn a_profile_record_of_another_version_fails_the_revocation_check() {
+    // Signer answers GetSigningProfile for the current version only; a job
+    // signed by another version cannot have its revocation read, which must
+    // fail the check rather than count as "not revoked".
+    let describe = mock!(Signer::describe_signing_job)
+        .sequence()
+        .http_response(|| json(200, &describe_job("Succeeded", None)))
+        .repeatedly()
+        .build();
+    let profile = mock!(Signer::get_signing_profile)
+        .sequence()
+        .http_response(|| json(200, &get_profile(false).replace("ABCDE12345", "ZZZZZ99999")))
+        .repeatedly()
+        .build();
+    let backend = backend(
+        signer(&[&describe, &profile]),
+        lambda(&[]),
+        s3(&[&head_exists()]),
+    );
+    let facts = facts_of(&backend, &ArtifactRef::SigningJob(JOB_ARN.into()))
+        .await
+        .expect("facts");
+    assert_eq!(facts.profile_revocation, None);
+    assert!(
+        facts
+            .missing_records
+            .iter()
+            .any(|m| m.contains("ZZZZZ99999")),
+        "{:?}",
+        facts.missing_records
+    );
+    let policy =
+        Policy::new(&[PROFILE_VERSION_ARN.to_string()], Enforcement::Enforce).expect("policy");
+    let verdict = checks::evaluate(&facts, &policy, chrono::Utc::now());
+    assert!(!verdict.allowed);
 }

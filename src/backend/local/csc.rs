@@ -1,5 +1,5 @@
-//! Lambda code signing configs, and the function bindings that stand in for
-//! Lambda functions using them.
+//! Lambda code signing configs (the functions using them are in
+//! `functions`).
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -124,17 +124,6 @@ pub fn list(tx: &Transaction<'_>, id: &Identity) -> BackendResult<Vec<CodeSignin
     rows.map(|row| to_config(row?)).collect()
 }
 
-/// The functions (names) using a config.
-pub fn users(tx: &Transaction<'_>, csc_arn: &str) -> BackendResult<Vec<String>> {
-    let mut stmt = tx.prepare(
-        "SELECT function_name FROM function_bindings WHERE csc_arn = ?1 ORDER BY function_name",
-    )?;
-    let users = stmt
-        .query_map([csc_arn], |r| r.get::<_, String>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(users)
-}
-
 pub fn create(
     tx: &Transaction<'_>,
     id: &Identity,
@@ -196,7 +185,7 @@ pub fn update(
 /// Deletes a config no function uses; otherwise `InUse` naming the functions.
 pub fn delete(tx: &Transaction<'_>, id: &Identity, csc_arn: &str) -> BackendResult<()> {
     load(tx, id, csc_arn)?;
-    let users = users(tx, csc_arn)?;
+    let users = super::functions::users(tx, csc_arn)?;
     if !users.is_empty() {
         return Err(BackendError::InUse {
             subject: Subject::CodeSigningConfig(csc_arn.to_string()),
@@ -210,33 +199,18 @@ pub fn delete(tx: &Transaction<'_>, id: &Identity, csc_arn: &str) -> BackendResu
     Ok(())
 }
 
-/// Makes `function_name` (this account) use the config, replacing any
-/// previous binding of that function.
-pub fn bind_function(
+/// Replaces a config's tags (tagging does not change `last_modified`).
+pub fn set_tags(
     tx: &Transaction<'_>,
     id: &Identity,
-    function_name: &str,
     csc_arn: &str,
+    tags: &crate::domain::tags::Tags,
 ) -> BackendResult<()> {
-    names::function_name(function_name).map_err(|e| BackendError::invalid("function_name", e.0))?;
     load(tx, id, csc_arn)?;
+    crate::domain::tags::check(tags).map_err(|e| BackendError::invalid("tags", e.0))?;
     tx.execute(
-        "INSERT INTO function_bindings (account, region, function_name, csc_arn) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (account, region, function_name) DO UPDATE SET csc_arn = excluded.csc_arn",
-        params![id.account_id, id.region, function_name, csc_arn],
+        "UPDATE code_signing_configs SET tags = ?2 WHERE arn = ?1",
+        params![csc_arn, tags_json(tags)],
     )?;
     Ok(())
-}
-
-/// Removes a function's binding; `false` if it had none.
-pub fn unbind_function(
-    tx: &Transaction<'_>,
-    id: &Identity,
-    function_name: &str,
-) -> BackendResult<bool> {
-    let removed = tx.execute(
-        "DELETE FROM function_bindings WHERE account = ?1 AND region = ?2 AND function_name = ?3",
-        params![id.account_id, id.region, function_name],
-    )?;
-    Ok(removed > 0)
 }

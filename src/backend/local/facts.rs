@@ -8,7 +8,7 @@ use std::path::Path;
 use rusqlite::Transaction;
 
 use super::store::Store;
-use super::{jobs, layers, profiles};
+use super::{jobs, layers, objects, profiles};
 use crate::backend::{BackendError, BackendResult};
 use crate::domain::artifact::{self, Inspection};
 use crate::domain::facts::{ArtifactRef, Bytes, Claims, Evidence, Lookup};
@@ -26,9 +26,10 @@ fn inspect(field: &'static str, path: &Path) -> BackendResult<Inspection> {
 }
 
 /// What the bytes of an inspected artifact say, checked against the key
-/// of the profile version its envelope names.
+/// of the profile version its envelope names (`tx`: the store's records;
+/// `None` when there is no store yet, so there are none).
 fn of_inspection(
-    tx: &Transaction<'_>,
+    tx: Option<&Transaction<'_>>,
     id: &Identity,
     inspection: &Inspection,
 ) -> BackendResult<Evidence> {
@@ -36,7 +37,11 @@ fn of_inspection(
         return Ok(Evidence::Unsigned);
     };
     let claims = &envelope.claims;
-    let bytes = match profiles::public_key(tx, &claims.profile_version_arn)? {
+    let public_key = match tx {
+        Some(tx) => profiles::public_key(tx, &claims.profile_version_arn)?,
+        None => None,
+    };
+    let bytes = match public_key {
         None => Bytes::UnknownKey(NO_RECORD.into()),
         Some(sec1) => match PublicKey::from_sec1_bytes(&sec1) {
             Err(e) => Bytes::UnknownKey(format!("is unreadable: {e}")),
@@ -46,14 +51,15 @@ fn of_inspection(
         },
     };
     let invalid_time = |e: String| BackendError::Internal(format!("signature envelope: {e}"));
-    let job = match jobs::find_by_arn(tx, &claims.job_arn)? {
-        Some(job) => Lookup::Found(job),
-        None => Lookup::Missing(NO_RECORD.into()),
+    let (job, profile) = match tx {
+        Some(tx) => (
+            jobs::find_by_arn(tx, &claims.job_arn)?,
+            profiles::by_version_arn(tx, id, &claims.profile_version_arn)?,
+        ),
+        None => (None, None),
     };
-    let profile = match profiles::by_version_arn(tx, id, &claims.profile_version_arn)? {
-        Some(profile) => Lookup::Found(profile),
-        None => Lookup::Missing(NO_RECORD.into()),
-    };
+    let job = job.map_or_else(|| Lookup::Missing(NO_RECORD.into()), Lookup::Found);
+    let profile = profile.map_or_else(|| Lookup::Missing(NO_RECORD.into()), Lookup::Found);
     Ok(Evidence::signed(
         Claims {
             profile_version_arn: claims.profile_version_arn.clone(),
@@ -67,6 +73,12 @@ fn of_inspection(
     ))
 }
 
+/// What a signed file says when there is no store yet: its bytes, and no
+/// record of who signed it.
+pub fn file_without_store(id: &Identity, path: &Path) -> BackendResult<Evidence> {
+    of_inspection(None, id, &inspect("signed_file", path)?)
+}
+
 pub fn signature_evidence(
     store: &Store,
     id: &Identity,
@@ -75,7 +87,7 @@ pub fn signature_evidence(
     match artifact {
         ArtifactRef::SignedFile(path) => {
             let inspection = inspect("signed_file", path)?;
-            store.read(|tx| of_inspection(tx, id, &inspection))
+            store.read(|tx| of_inspection(Some(tx), id, &inspection))
         }
         ArtifactRef::LayerVersion(arn) => {
             let stored = store.read(|tx| layers::visible(tx, store.dir(), id, arn))?;
@@ -86,14 +98,37 @@ pub fn signature_evidence(
                 )));
             }
             let inspection = inspect("layer_version_arn", &stored.content_file)?;
-            store.read(|tx| of_inspection(tx, id, &inspection))
+            store.read(|tx| of_inspection(Some(tx), id, &inspection))
+        }
+        ArtifactRef::S3Object {
+            bucket,
+            key,
+            version,
+        } => {
+            let stored = store.read(|tx| {
+                objects::object_file(tx, store.dir(), bucket, key, version.as_deref())
+            })?;
+            let inspection = inspect("signed_object", &stored.file)?;
+            store.read(|tx| of_inspection(Some(tx), id, &inspection))
         }
         ArtifactRef::SigningJob(arn) => {
             let job = store.read(|tx| jobs::visible_by_arn(tx, id, arn))?;
-            let ObjectLocation::File(path) = &job.signed_object else {
-                return Err(BackendError::Internal(
-                    "local store: a job with an S3 signed object".into(),
-                ));
+            // The job's output as it is now: its file, or the current
+            // version of its signed S3 object.
+            let path = match &job.signed_object {
+                ObjectLocation::File(path) => Some(path.clone()),
+                ObjectLocation::S3 { bucket, key, .. } => {
+                    match store.read(|tx| objects::object_file(tx, store.dir(), bucket, key, None))
+                    {
+                        Ok(stored) => Some(stored.file),
+                        Err(BackendError::NotFound(_)) => None,
+                        Err(e) => return Err(e),
+                    }
+                }
+            };
+            let shown = match &job.signed_object {
+                ObjectLocation::File(path) => path.display().to_string(),
+                ObjectLocation::S3 { bucket, key, .. } => format!("s3://{bucket}/{key}"),
             };
             // The job's own record speaks for it when its output cannot.
             let from_job = |bytes: Bytes| -> BackendResult<Evidence> {
@@ -114,14 +149,14 @@ pub fn signature_evidence(
             if job.status != JobStatus::Succeeded {
                 return from_job(Bytes::NoOutput);
             }
-            if !path.exists() {
-                return from_job(Bytes::Missing(path.display().to_string()));
-            }
-            let inspection = inspect("signing_job_arn", path)?;
-            let evidence = store.read(|tx| of_inspection(tx, id, &inspection))?;
+            let Some(path) = path.filter(|p| p.exists()) else {
+                return from_job(Bytes::Missing(shown));
+            };
+            let inspection = inspect("signing_job_arn", &path)?;
+            let evidence = store.read(|tx| of_inspection(Some(tx), id, &inspection))?;
             match &evidence {
                 Evidence::Signed(signed) if signed.claims.job_arn == job.job_arn => Ok(evidence),
-                _ => from_job(Bytes::NotFromJob(path.display().to_string())),
+                _ => from_job(Bytes::NotFromJob(shown)),
             }
         }
     }

@@ -6,8 +6,17 @@ const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 /// Signer's profile version: 10 random alphanumeric characters.
 pub fn profile_version() -> String {
-    let mut out = String::with_capacity(10);
-    while out.len() < 10 {
+    alphanumeric(10)
+}
+
+/// An S3 object version id: 32 random alphanumeric characters.
+pub fn object_version() -> String {
+    alphanumeric(32)
+}
+
+fn alphanumeric(len: usize) -> String {
+    let mut out = String::with_capacity(len);
+    while out.len() < len {
         let mut byte = [0u8; 1];
         OsRng.fill_bytes(&mut byte);
         // Rejection sampling keeps the distribution uniform (62 * 4 = 248).

@@ -1,26 +1,31 @@
-//! Signer signing jobs on local files.
+//! Signer signing jobs on local files and objects of the emulated S3.
 //!
-//! A job is signed inside its `BEGIN IMMEDIATE` transaction: the token check,
-//! the signature and the job record are one atomic step, so two callers with
-//! the same `client_request_token` (threads or processes) never both sign,
-//! and a crash leaves either no job (retry signs afresh) or a finished one.
-//! Other writers wait for the write lock meanwhile (signing streams the
-//! artifact once; Lambda artifacts are small enough for the busy timeout).
+//! A job is reserved in one short transaction, signed outside any
+//! transaction, and finished in a second one (see [`start`]): other writers
+//! never wait for an artifact to be copied. A per-job lock file held by the
+//! signing process tells a live writer from a dead one, so a job left
+//! `InProgress` by a crash is taken over by the next caller with its token,
+//! and a new job never writes where a live one is writing.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
 use super::ids;
+use super::objects;
 use super::profiles;
-use super::store::{opt_time, parse_time, time_text};
+use super::store::{self, io_error, opt_time, parse_time, time_text, Store};
 use crate::backend::{BackendError, BackendResult, JobFilter, StartSigningJob, Subject};
 use crate::domain::arn::JobArn;
 use crate::domain::artifact;
 use crate::domain::envelope::{Claims, Envelope};
+use crate::domain::files;
 use crate::domain::identity::Identity;
 use crate::domain::job::{JobRevocation, JobStatus, ObjectLocation, SigningJob};
+use crate::domain::keys::SigningKey;
 use crate::domain::names;
 use crate::domain::permission::SignerAction;
 use crate::domain::profile::LAMBDA_PLATFORM;
@@ -31,13 +36,60 @@ fn job_arn(id: &Identity, job_id: &str) -> BackendResult<String> {
         .map_err(|e| BackendError::Internal(format!("local store: {e}")))
 }
 
-/// The local path of a `File` location; S3 is for the aws backend.
-pub fn file_path<'a>(field: &'static str, location: &'a ObjectLocation) -> BackendResult<&'a Path> {
+/// The file holding a location's bytes: a local file as it is, an S3
+/// object (that version, else the current one) from the emulated S3.
+pub fn source_file(
+    tx: &Transaction<'_>,
+    store_dir: &Path,
+    location: &ObjectLocation,
+) -> BackendResult<PathBuf> {
     match location {
-        ObjectLocation::File(path) => Ok(path),
-        ObjectLocation::S3 { bucket, key, .. } => Err(BackendError::invalid(field, format!(
-            "s3://{bucket}/{key} is an S3 object, but the local backend signs local files: give a file path (or use the aws backend for S3)"
-        ))),
+        ObjectLocation::File(path) => Ok(path.clone()),
+        ObjectLocation::S3 {
+            bucket,
+            key,
+            version,
+        } => Ok(objects::object_file(tx, store_dir, bucket, key, version.as_deref())?.file),
+    }
+}
+
+/// Where an S3 location is recorded: JSON `{bucket, key, version}`.
+fn s3_json(location: &ObjectLocation) -> Option<String> {
+    match location {
+        ObjectLocation::File(_) => None,
+        ObjectLocation::S3 {
+            bucket,
+            key,
+            version,
+        } => {
+            Some(serde_json::json!({"bucket": bucket, "key": key, "version": version}).to_string())
+        }
+    }
+}
+
+fn s3_location(text: &str) -> BackendResult<ObjectLocation> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| BackendError::Internal(format!("local store: bad S3 location: {e}")))?;
+    let field = |name: &str| value.get(name).and_then(|v| v.as_str()).map(str::to_string);
+    Ok(ObjectLocation::S3 {
+        bucket: field("bucket").unwrap_or_default(),
+        key: field("key").unwrap_or_default(),
+        version: field("version"),
+    })
+}
+
+/// The signed object's key: the destination prefix, the job id, `.zip`
+/// (where Signer writes a Lambda platform's output).
+pub fn signed_key(prefix: &str, job_id: &str) -> String {
+    format!("{prefix}{job_id}.zip")
+}
+
+/// A file location's path as recorded (an S3 location is recorded as JSON,
+/// with an empty path).
+fn location_text(field: &'static str, location: &ObjectLocation) -> BackendResult<String> {
+    match location {
+        ObjectLocation::File(path) => Ok(path_text(field, path)?.to_string()),
+        ObjectLocation::S3 { .. } => Ok(String::new()),
     }
 }
 
@@ -49,8 +101,8 @@ fn path_text<'a>(field: &'static str, path: &'a Path) -> BackendResult<&'a str> 
 
 const COLUMNS: &str = "job_id, job_arn, owner, profile_owner, profile_name, profile_version_arn, status, status_reason,
      source_path, signed_path, signed_sha384, signed_at, expires_at, revocation_reason, revoked_at,
-     revoked_by, created_at";
-const COLUMN_COUNT: usize = 17;
+     revoked_by, created_at, source_s3, signed_s3";
+const COLUMN_COUNT: usize = 19;
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<[Option<String>; COLUMN_COUNT]> {
     let mut out: [Option<String>; COLUMN_COUNT] = Default::default();
@@ -61,7 +113,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<[Option<String>; COLUMN_COUNT]> {
 }
 
 fn to_job(cols: [Option<String>; COLUMN_COUNT]) -> BackendResult<SigningJob> {
-    let [job_id, job_arn, owner, profile_owner, profile_name, profile_version_arn, status, status_reason, source_path, signed_path, signed_sha384, signed_at, expires_at, revocation_reason, revoked_at, revoked_by, created_at] =
+    let [job_id, job_arn, owner, profile_owner, profile_name, profile_version_arn, status, status_reason, source_path, signed_path, signed_sha384, signed_at, expires_at, revocation_reason, revoked_at, revoked_by, created_at, source_s3, signed_s3] =
         cols;
     let text = |v: Option<String>| v.unwrap_or_default();
     let status = match status.as_deref() {
@@ -98,8 +150,14 @@ fn to_job(cols: [Option<String>; COLUMN_COUNT]) -> BackendResult<SigningJob> {
         platform_id: LAMBDA_PLATFORM.to_string(),
         status,
         status_reason: text(status_reason),
-        source: ObjectLocation::File(PathBuf::from(text(source_path))),
-        signed_object: ObjectLocation::File(PathBuf::from(text(signed_path))),
+        source: match source_s3 {
+            Some(json) => s3_location(&json)?,
+            None => ObjectLocation::File(PathBuf::from(text(source_path))),
+        },
+        signed_object: match signed_s3 {
+            Some(json) => s3_location(&json)?,
+            None => ObjectLocation::File(PathBuf::from(text(signed_path))),
+        },
         signed_sha384: text(signed_sha384),
         created_at,
         signed_at,
@@ -118,6 +176,19 @@ fn find_where(
         .optional()?
         .map(to_job)
         .transpose()
+}
+
+/// The job this account started with `token`, if any.
+pub fn by_token(
+    tx: &Transaction<'_>,
+    id: &Identity,
+    token: &str,
+) -> BackendResult<Option<SigningJob>> {
+    find_where(
+        tx,
+        "owner = ?1 AND region = ?2 AND client_request_token = ?3",
+        params![id.account_id, id.region, token],
+    )
 }
 
 pub fn find_by_arn(tx: &Transaction<'_>, job_arn: &str) -> BackendResult<Option<SigningJob>> {
@@ -173,24 +244,303 @@ pub fn list(
     Ok(jobs)
 }
 
-/// Starts (and, locally, finishes) a signing job. The outer result is the
-/// transaction's: `Ok(Err(JobFailed))` commits the failed job's record.
+/// How often a caller waits for another process signing the same token.
+const BUSY_POLL: Duration = Duration::from_millis(50);
+
+/// A job being signed by this process: what to sign with, and the lock on
+/// `jobs/<job_id>.lock` that says its writer is alive (the OS releases it
+/// when the process dies, however it dies).
+struct Work {
+    job: SigningJob,
+    key: SigningKey,
+    lock: File,
+    lock_path: PathBuf,
+}
+
+/// What the reserving transaction decided.
+enum Reserved {
+    /// The token's job is finished: returned as it is.
+    Finished(Box<SigningJob>),
+    /// This process signs (a new job, or one whose writer died).
+    Sign(Box<Work>),
+    /// Another live process is signing this token's job.
+    Busy(String),
+}
+
+fn lock_path(store: &Store, job_id: &str) -> PathBuf {
+    store.dir().join("jobs").join(format!("{job_id}.lock"))
+}
+
+/// Takes the writer lock of a job: `Some` when no live process holds it.
+fn try_lock_writer(store: &Store, job_id: &str) -> BackendResult<Option<(File, PathBuf)>> {
+    let path = lock_path(store, job_id);
+    if let Some(dir) = path.parent() {
+        store::create_private_dir(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    let file = options
+        .open(&path)
+        .map_err(|e| io_error("cannot open the job lock", &path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some((file, path))),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(io_error("cannot lock", &path, e)),
+    }
+}
+
+/// Whether a stored job was started with these parameters (an S3
+/// destination is recorded as the object written: prefix + job id + `.zip`).
+fn same_request(job: &SigningJob, request: &StartSigningJob, profile_owner: &str) -> bool {
+    let destination_matches = match (&job.signed_object, &request.destination) {
+        (
+            ObjectLocation::S3 { bucket, key, .. },
+            ObjectLocation::S3 {
+                bucket: wanted_bucket,
+                key: prefix,
+                ..
+            },
+        ) => bucket == wanted_bucket && *key == signed_key(prefix, &job.job_id),
+        (recorded, wanted) => recorded == wanted,
+    };
+    job.profile_name == request.profile_name
+        && job.profile_owner == profile_owner
+        && job.source == request.source
+        && destination_matches
+}
+
+/// Starts (and, locally, finishes) a signing job, in three steps so the
+/// store's write lock is held only for record writes, never while the
+/// artifact is copied:
+///
+/// 1. one short transaction reserves the job: the token check, and the job
+///    row `InProgress` with this process holding its writer lock;
+/// 2. the artifact is signed, outside any transaction;
+/// 3. one short transaction records the outcome.
+///
+/// The same `client_request_token` never signs twice, across threads and
+/// processes: a finished job is returned; one whose writer is alive is
+/// waited for (up to `request.timeout`); one whose writer died (a crash or
+/// a kill between steps 1 and 3) is taken over and completed with the
+/// same job id, ARN and claims. A failed job's token is retired (kept on
+/// the failed record with its job id appended), so a retry signs anew.
 pub fn start(
-    tx: &Transaction<'_>,
+    store: &Store,
     id: &Identity,
     request: &StartSigningJob,
     now: DateTime<Utc>,
-) -> BackendResult<BackendResult<SigningJob>> {
-    let source = file_path("source", &request.source)?;
-    let destination = file_path("destination", &request.destination)?;
-    let source_text = path_text("source", source)?;
-    let destination_text = path_text("destination", destination)?;
+) -> BackendResult<SigningJob> {
+    match &request.source {
+        ObjectLocation::File(path) => {
+            path_text("source", path)?;
+            // Before any record: a FIFO or device source would block the
+            // signing. (A missing source makes a failed job, as Signer's would.)
+            if let Err(e) = files::open_regular(path) {
+                if files::is_not_regular(&e) {
+                    return Err(BackendError::invalid(
+                        "source",
+                        format!("cannot read {}: {e}", path.display()),
+                    ));
+                }
+            }
+        }
+        ObjectLocation::S3 { version: None, .. } => {
+            return Err(BackendError::invalid(
+                "source",
+                "Signer signs one version of an S3 object: give the source object's version",
+            ))
+        }
+        ObjectLocation::S3 { .. } => {}
+    }
+    match &request.destination {
+        ObjectLocation::File(path) => {
+            path_text("destination", path)?;
+        }
+        ObjectLocation::S3 { bucket, .. } => {
+            names::bucket_name(bucket).map_err(|e| BackendError::invalid("destination", e.0))?;
+        }
+    }
     if request.client_request_token.is_empty() || request.client_request_token.len() > 64 {
         return Err(BackendError::invalid(
             "client_request_token",
             "1 to 64 characters",
         ));
     }
+    let deadline = Instant::now() + request.timeout;
+    let work = loop {
+        match store.write(|tx| reserve(tx, store, id, request, now))? {
+            Reserved::Finished(job) => return Ok(*job),
+            Reserved::Sign(work) => break work,
+            Reserved::Busy(job_id) if Instant::now() >= deadline => {
+                return Err(BackendError::Conflict(format!(
+                    "signing job {job_id} (client request token {:?}) is still being signed by another process",
+                    request.client_request_token
+                )))
+            }
+            Reserved::Busy(_) => std::thread::sleep(BUSY_POLL),
+        }
+    };
+    let Work {
+        job,
+        key,
+        lock,
+        lock_path,
+    } = *work;
+    let signed = sign_outside(store, &job, |digest| {
+        Envelope::sign(
+            Claims {
+                content_sha384: *digest,
+                profile_version_arn: job.profile_version_arn.clone(),
+                job_arn: job.job_arn.clone(),
+                signed_at: job.signed_at.timestamp(),
+                expires_at: job.signature_expires_at.timestamp(),
+            },
+            &key,
+        )
+    });
+    drop(key);
+    let finished = match signed {
+        Ok(outcome) => finish(store, id, &job, outcome, now),
+        Err(e) => Err(e),
+    };
+    // The record is final before the lock goes: whoever takes the lock next
+    // reads a finished job.
+    let _ = std::fs::remove_file(&lock_path);
+    drop(lock);
+    let finished = finished?;
+    match finished.status {
+        JobStatus::Failed => Err(BackendError::JobFailed(finished.status_reason)),
+        _ => Ok(finished),
+    }
+}
+
+/// What step 2 of [`start`] made: the signed file's SHA-384 (hex) and, for
+/// an S3 destination, the staged file that becomes the object's new
+/// version; or why the job fails.
+type Signed = Result<(String, Option<PathBuf>), String>;
+
+/// Step 2 of [`start`], outside any transaction: signs the job's source
+/// (a file, or the S3 object version) into its destination (the file, or a
+/// staged file for the signed S3 object). The outer error is the store's.
+fn sign_outside(
+    store: &Store,
+    job: &SigningJob,
+    envelope: impl FnOnce(&[u8; 48]) -> Result<Envelope, crate::domain::envelope::EnvelopeError>,
+) -> BackendResult<Signed> {
+    let source = match store.read(|tx| source_file(tx, store.dir(), &job.source)) {
+        Ok(path) => path,
+        Err(BackendError::NotFound(subject)) => {
+            return Ok(Err(format!("the source {subject} does not exist")))
+        }
+        Err(e) => return Err(e),
+    };
+    let source_name = match &job.source {
+        ObjectLocation::File(path) => path.display().to_string(),
+        ObjectLocation::S3 { bucket, key, .. } => format!("s3://{bucket}/{key}"),
+    };
+    let (output, staged) = match &job.signed_object {
+        ObjectLocation::File(path) => (path.clone(), false),
+        ObjectLocation::S3 { bucket, .. } => {
+            let exists: bool = store.read(|tx| {
+                Ok(tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM s3_buckets WHERE name = ?1)",
+                    [bucket],
+                    |r| r.get(0),
+                )?)
+            })?;
+            if !exists {
+                return Ok(Err(format!(
+                    "the destination bucket {bucket} does not exist"
+                )));
+            }
+            (objects::staging_path(store.dir(), bucket)?, true)
+        }
+    };
+    match artifact::sign(&source, &output, envelope) {
+        Ok(signed) => Ok(Ok((
+            hex::encode(signed.signed_file_sha384),
+            staged.then_some(output),
+        ))),
+        Err(e) => {
+            if staged {
+                let _ = std::fs::remove_file(&output);
+            }
+            Ok(Err(format!("cannot sign {source_name}: {e}")))
+        }
+    }
+}
+
+/// Step 3 of [`start`]: one transaction records the outcome (and the new
+/// version of a signed S3 object). A staged or placed object file is
+/// removed if the transaction fails; an object version it replaced
+/// (S3 keeps only the newest without versioning) once it commits.
+fn finish(
+    store: &Store,
+    id: &Identity,
+    job: &SigningJob,
+    signed: Signed,
+    now: DateTime<Utc>,
+) -> BackendResult<SigningJob> {
+    let (status, reason, sha, staged) = match signed {
+        Ok((sha, staged)) => (JobStatus::Succeeded, String::new(), sha, staged),
+        Err(reason) => (JobStatus::Failed, reason, String::new(), None),
+    };
+    let mut placed = None;
+    let result = store.write(|tx| {
+        let mut replaced = None;
+        if let (Some(staged), ObjectLocation::S3 { bucket, key, .. }) =
+            (&staged, &job.signed_object)
+        {
+            store::set_mode(staged, 0o600)?;
+            let new = objects::NewObject {
+                bucket: bucket.clone(),
+                key: key.clone(),
+                content_type: Some("application/zip".into()),
+                metadata: Default::default(),
+            };
+            replaced = objects::record_version(tx, store.dir(), &new, staged, &mut placed, now)
+                .map_err(|e| match e {
+                    objects::ObjectError::Store(e) => e,
+                    other => BackendError::Internal(format!("storing the signed object: {other}")),
+                })?
+                .1;
+        }
+        tx.execute(
+            "UPDATE signing_jobs SET status = ?2, status_reason = ?3, signed_sha384 = ?4
+             WHERE job_id = ?1 AND status = 'InProgress'",
+            params![job.job_id, status.as_str(), reason, sha],
+        )?;
+        Ok((visible(tx, id, &job.job_id)?, replaced))
+    });
+    match result {
+        Ok((finished, replaced)) => {
+            if let Some(replaced) = replaced {
+                let _ = std::fs::remove_file(replaced);
+            }
+            Ok(finished)
+        }
+        Err(e) => {
+            if let Some(file) = placed.or(staged) {
+                let _ = std::fs::remove_file(file);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Step 1 of [`start`], in the write transaction.
+fn reserve(
+    tx: &Transaction<'_>,
+    store: &Store,
+    id: &Identity,
+    request: &StartSigningJob,
+    now: DateTime<Utc>,
+) -> BackendResult<Reserved> {
     let profile_owner = request
         .profile_owner
         .as_deref()
@@ -198,26 +548,45 @@ pub fn start(
         .to_string();
     names::account_id(&profile_owner).map_err(|e| BackendError::invalid("profile_owner", e.0))?;
 
-    if let Some(existing) = find_where(
+    if let Some(job) = find_where(
         tx,
         "owner = ?1 AND region = ?2 AND client_request_token = ?3",
         params![id.account_id, id.region, request.client_request_token],
     )? {
-        let job = existing;
-        if job.profile_name != request.profile_name
-            || job.profile_owner != profile_owner
-            || job.source != request.source
-            || job.signed_object != request.destination
-        {
+        if !same_request(&job, request, &profile_owner) {
             return Err(BackendError::Conflict(format!(
                 "client request token {:?} was already used for signing job {} with different parameters",
                 request.client_request_token, job.job_id
             )));
         }
-        return Ok(match job.status {
-            JobStatus::Failed => Err(BackendError::JobFailed(job.status_reason)),
-            _ => Ok(job),
-        });
+        match job.status {
+            JobStatus::Succeeded => return Ok(Reserved::Finished(Box::new(job))),
+            JobStatus::InProgress => {
+                return match try_lock_writer(store, &job.job_id)? {
+                    // Its writer died: this process completes the job.
+                    Some((lock, lock_path)) => {
+                        tracing::warn!(job = %job.job_id, "taking over a signing job whose process stopped");
+                        let key =
+                            profiles::signing_key(tx, store.at_rest(), &job.profile_version_arn)?;
+                        Ok(Reserved::Sign(Box::new(Work {
+                            job,
+                            key,
+                            lock,
+                            lock_path,
+                        })))
+                    }
+                    None => Ok(Reserved::Busy(job.job_id)),
+                };
+            }
+            JobStatus::Failed => {
+                // A retry after a failure signs anew; the failed job keeps its record.
+                tx.execute(
+                    "UPDATE signing_jobs SET client_request_token = client_request_token || '#' || job_id
+                     WHERE job_id = ?1",
+                    [&job.job_id],
+                )?;
+            }
+        }
     }
 
     let profile = profiles::load(tx, id, &profile_owner, &request.profile_name)?;
@@ -245,43 +614,32 @@ pub fn start(
             ),
         ));
     }
-    let key = profiles::signing_key(tx, &profile)?;
     let job_id = ids::uuid_v4();
+    // An S3 destination is a new key per job (prefix + job id): only a
+    // file can be claimed by two jobs.
+    if let ObjectLocation::File(destination) = &request.destination {
+        claim_destination(tx, store, destination, &job_id)?;
+    }
+    let key = profiles::signing_key(tx, store.at_rest(), &profile.version_arn)?;
     let job_arn = job_arn(id, &job_id)?;
     let signed_at = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
     let expires_at = profile
         .validity
         .end(signed_at)
         .map_err(|e| BackendError::invalid("signature_validity", e.to_string()))?;
-
-    let signed = artifact::sign(source, destination, |digest| {
-        Envelope::sign(
-            Claims {
-                content_sha384: *digest,
-                profile_version_arn: profile.version_arn.clone(),
-                job_arn: job_arn.clone(),
-                signed_at: signed_at.timestamp(),
-                expires_at: expires_at.timestamp(),
-            },
-            &key,
-        )
-    });
-    let (status, reason, sha) = match &signed {
-        Ok(signed) => (
-            JobStatus::Succeeded,
-            String::new(),
-            hex::encode(signed.signed_file_sha384),
-        ),
-        Err(e) => (
-            JobStatus::Failed,
-            format!("cannot sign {source_text}: {e}"),
-            String::new(),
-        ),
+    // Where Signer writes an S3 destination's output: prefix + job id + `.zip`.
+    let signed_s3 = match &request.destination {
+        ObjectLocation::S3 { bucket, key, .. } => Some(ObjectLocation::S3 {
+            bucket: bucket.clone(),
+            key: signed_key(key, &job_id),
+            version: None,
+        }),
+        ObjectLocation::File(_) => None,
     };
     tx.execute(
         &format!(
             "INSERT INTO signing_jobs ({COLUMNS}, region, client_request_token)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, NULL, NULL, NULL, ?14, ?15, ?16)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'InProgress', 'signing', ?7, ?8, '', ?9, ?10, NULL, NULL, NULL, ?11, ?12, ?13, ?14, ?15)"
         ),
         params![
             job_id,
@@ -290,22 +648,71 @@ pub fn start(
             profile_owner,
             profile.name,
             profile.version_arn,
-            status.as_str(),
-            reason,
-            source_text,
-            destination_text,
-            sha,
+            location_text("source", &request.source)?,
+            location_text("destination", &request.destination)?,
             time_text(signed_at),
             time_text(expires_at),
             time_text(now),
+            s3_json(&request.source),
+            signed_s3.as_ref().and_then(s3_json),
             id.region,
             request.client_request_token
         ],
     )?;
-    Ok(match status {
-        JobStatus::Failed => Err(BackendError::JobFailed(reason)),
-        _ => Ok(visible(tx, id, &job_id)?),
-    })
+    // Locked before the row is visible to anyone: a reader who sees it
+    // InProgress finds its writer alive.
+    let Some((lock, lock_path)) = try_lock_writer(store, &job_id)? else {
+        return Err(BackendError::Internal(format!(
+            "local store: the lock of new signing job {job_id} is held by another process"
+        )));
+    };
+    let job = visible(tx, id, &job_id)?;
+    Ok(Reserved::Sign(Box::new(Work {
+        job,
+        key,
+        lock,
+        lock_path,
+    })))
+}
+
+/// A new job may not write where another job is still being written: a live
+/// writer there is a `Conflict`; a dead one's job is marked failed
+/// (abandoned), saying which job took its output path.
+fn claim_destination(
+    tx: &Transaction<'_>,
+    store: &Store,
+    destination: &Path,
+    new_job_id: &str,
+) -> BackendResult<()> {
+    let destination_text = path_text("destination", destination)?;
+    let others: Vec<String> = {
+        let mut stmt = tx.prepare(
+            "SELECT job_id FROM signing_jobs WHERE signed_path = ?1 AND status = 'InProgress'",
+        )?;
+        let rows = stmt.query_map([destination_text], |r| r.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for other in others {
+        match try_lock_writer(store, &other)? {
+            None => {
+                return Err(BackendError::Conflict(format!(
+                    "{destination_text} is being written by signing job {other}, still in progress in another process"
+                )))
+            }
+            Some((lock, lock_path)) => {
+                tx.execute(
+                    "UPDATE signing_jobs SET status = 'Failed', status_reason = ?2 WHERE job_id = ?1",
+                    params![
+                        other,
+                        format!("abandoned: the process signing it stopped before it finished, and signing job {new_job_id} now writes its output path")
+                    ],
+                )?;
+                let _ = std::fs::remove_file(&lock_path);
+                drop(lock);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Revokes a job's signature (job owner or profile owner). Revocations are

@@ -11,13 +11,14 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::ids;
-use super::jobs::file_path;
+use super::jobs;
 use super::store::{self, io_error, list_json, parse_list, parse_time, time_text, Store};
 use crate::backend::{
     AddLayerPermission, BackendError, BackendResult, PublishLayerVersion, Subject,
 };
 use crate::domain::arn::{LayerArn, LayerVersionArn};
 use crate::domain::artifact;
+use crate::domain::files::{self, TempFile};
 use crate::domain::identity::Identity;
 use crate::domain::layer::{LayerPolicy, LayerStatement, LayerVersion, LAYER_ACTION};
 use crate::domain::names;
@@ -151,6 +152,18 @@ pub fn visible(
     }
 }
 
+/// A missing S3 object given as content is Lambda's
+/// InvalidParameterValueException (S3's NoSuchKey), about `field`.
+pub fn s3_error(field: &'static str, e: BackendError) -> BackendError {
+    match e {
+        BackendError::NotFound(subject) => BackendError::invalid(
+            field,
+            format!("cannot read the content: {subject} does not exist"),
+        ),
+        other => other,
+    }
+}
+
 /// Copies the content into the store (streaming, mode 0600, under 0700
 /// directories), then records the version in one transaction.
 pub fn publish(
@@ -160,7 +173,10 @@ pub fn publish(
     now: DateTime<Utc>,
 ) -> BackendResult<LayerVersion> {
     validate_name(&request.layer_name)?;
-    let source = file_path("content", &request.content)?;
+    let source = store
+        .read(|tx| jobs::source_file(tx, store.dir(), &request.content))
+        .map_err(|e| s3_error("content", e))?;
+    let source = source.as_path();
     names::description(&request.description)
         .map_err(|e| BackendError::invalid("description", e.0))?;
     if request.compatible_runtimes.len() > MAX_RUNTIMES {
@@ -192,18 +208,10 @@ pub fn publish(
         dir.push(part);
         store::create_private_dir(&dir)?;
     }
-    let temp = dir.join(format!(".upload-{}.tmp", ids::uuid_v4()));
-    let copied = copy_private(source, &temp).and_then(|()| {
-        artifact::inspect(&temp)
-            .map_err(|e| BackendError::invalid("content", format!("{}: {e}", source.display())))
-    });
-    let inspection = match copied {
-        Ok(inspection) => inspection,
-        Err(e) => {
-            let _ = std::fs::remove_file(&temp);
-            return Err(e);
-        }
-    };
+    // Stale uploads of killed writers in this directory are removed here.
+    let temp = copy_private("content", source, &dir)?;
+    let inspection = artifact::inspect(temp.path())
+        .map_err(|e| BackendError::invalid("content", format!("{}: {e}", source.display())))?;
 
     let mut placed: Option<PathBuf> = None;
     let result = store.write(|tx| {
@@ -219,7 +227,8 @@ pub fn publish(
         )?;
         let file_name = format!("{version}.zip");
         let target = dir.join(&file_name);
-        std::fs::rename(&temp, &target).map_err(|e| io_error("cannot place layer content at", &target, e))?;
+        temp.persist(&target)
+            .map_err(|e| io_error("cannot place layer content at", &target, e))?;
         placed = Some(target);
         let (profile_version_arn, job_arn) = match &inspection.envelope {
             Some(envelope) => (
@@ -256,34 +265,32 @@ pub fn publish(
         )?;
         Ok(load_own(tx, store.dir(), id, &request.layer_name, version)?.layer)
     });
-    if result.is_err() {
-        let _ = std::fs::remove_file(placed.as_deref().unwrap_or(&temp));
+    if let (Err(_), Some(placed)) = (&result, &placed) {
+        let _ = std::fs::remove_file(placed);
     }
     result
 }
 
-/// Streams `source` into a new file at `target` created with mode 0600.
-fn copy_private(source: &Path, target: &Path) -> BackendResult<()> {
-    let mut input = std::fs::File::open(source).map_err(|e| {
-        BackendError::invalid("content", format!("cannot read {}: {e}", source.display()))
+/// Streams `source` (a regular file) into a new temporary file in `dir`
+/// (mode 0600, named and locked as ours: see `files::TempFile`); a source
+/// that cannot be read is an error about `field`.
+pub(super) fn copy_private(
+    field: &'static str,
+    source: &Path,
+    dir: &Path,
+) -> BackendResult<TempFile> {
+    let mut input = files::open_regular(source).map_err(|e| {
+        BackendError::invalid(field, format!("cannot read {}: {e}", source.display()))
     })?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut output = options
-        .open(target)
-        .map_err(|e| io_error("cannot create", target, e))?;
-    std::io::copy(&mut input, &mut output).map_err(|e| {
-        BackendError::invalid("content", format!("cannot copy {}: {e}", source.display()))
+    let mut temp =
+        TempFile::new_in(dir).map_err(|e| io_error("cannot create a file in", dir, e))?;
+    std::io::copy(&mut input, temp.as_file_mut()).map_err(|e| {
+        BackendError::invalid(field, format!("cannot copy {}: {e}", source.display()))
     })?;
-    output
+    temp.as_file()
         .sync_all()
-        .map_err(|e| io_error("cannot write", target, e))?;
-    store::set_mode(target, 0o600)
+        .map_err(|e| io_error("cannot write", temp.path(), e))?;
+    Ok(temp)
 }
 
 /// Deletes a version, its policy and its stored content. Deleting a version

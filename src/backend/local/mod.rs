@@ -15,27 +15,41 @@
 //! - Signature (job) revocations are final: the same reason again is a
 //!   no-op, another reason is a `Conflict`.
 //! - A `client_request_token` reused with other parameters is a `Conflict`;
-//!   reused for a failed job it returns that job's `JobFailed` again.
+//!   reused for a finished job it returns that job.
 //! - Other accounts' profiles are readable; other accounts' code signing
 //!   configs are `AccessDenied`; other accounts' layer versions need a
 //!   grant (else `AccessDenied`). Organizations are not modeled: `*`
 //!   restricted to an organization grants every account.
 //! - A layer version without statements has no policy (`NotFound`), and
 //!   deleting a missing layer version succeeds, both as in Lambda.
-//! - Private keys live only in the store file; no returned record has a key.
-//! - Signing runs inside the job's write transaction (token check, signature
-//!   and record are atomic across processes); other writers wait meanwhile.
+//! - Private keys live only in the store file, sealed under a store key
+//!   from outside the store when one is given (`sealing`); no returned
+//!   record has a key.
+//! - A signing job is reserved and finished in two short transactions and
+//!   signed between them, outside the write lock; a job whose signing
+//!   process died is taken over by the next call with its token (`jobs`).
+//!   A failed job's token is retired, so a retry signs anew.
 //! - `signature_evidence` reports what the bytes say (checked against the
 //!   profile version's key) and the job and profile records the signature
 //!   names, `Missing` when this store has none.
+//! - Functions keep their deployed code (a file per deployment) and the
+//!   layers as they were when attached; whether code may be deployed is
+//!   decided by `engine::function` before the store is asked to keep it.
+//! - `objects` is an emulated S3 (buckets, versioning, versioned objects)
+//!   that signing jobs, layer versions and functions read from, and that
+//!   signing jobs write signed objects to (prefix + job id + `.zip`).
 
 mod csc;
 mod facts;
+mod functions;
 mod ids;
 mod jobs;
 mod layers;
+pub mod objects;
 mod profiles;
+mod sealing;
 mod store;
+mod tags;
 
 #[cfg(test)]
 mod tests;
@@ -49,6 +63,7 @@ use chrono::Utc;
 use crate::backend::*;
 use crate::domain::csc::CodeSigningConfig;
 use crate::domain::facts::{ArtifactRef, Evidence};
+use crate::domain::function::Function;
 use crate::domain::identity::Identity;
 use crate::domain::job::SigningJob;
 use crate::domain::layer::{LayerPolicy, LayerVersion};
@@ -58,6 +73,7 @@ use crate::domain::profile::SigningProfile;
 use crate::domain::tags::Tags;
 use store::Store;
 
+pub use sealing::STORE_KEY_ENV;
 pub use store::DB_FILE;
 
 /// Where the embedded store lives, and the account and region it acts as.
@@ -66,6 +82,9 @@ pub struct LocalConfig {
     pub path: PathBuf,
     pub account_id: String,
     pub region: String,
+    /// The file holding the store key that seals private keys at rest;
+    /// `None`: the key in `LAMBDASIGN_STORE_KEY`, if set (see `sealing`).
+    pub key_file: Option<PathBuf>,
 }
 
 impl LocalConfig {
@@ -81,6 +100,7 @@ impl Default for LocalConfig {
             path: PathBuf::from(Self::DEFAULT_PATH),
             account_id: names::EXAMPLE_ACCOUNT.to_string(),
             region: Self::DEFAULT_REGION.to_string(),
+            key_file: None,
         }
     }
 }
@@ -88,33 +108,78 @@ impl Default for LocalConfig {
 /// The embedded backend acting as one account in one region.
 pub struct LocalBackend {
     identity: Identity,
-    store: Arc<Store>,
+    store: Arc<StoreSlot>,
+    warnings: Vec<String>,
+}
+
+/// The store, opened on first use. Reading a store that does not exist is
+/// `NoStore` (never an empty world); only a write creates it, so a plan
+/// never makes a store as a side effect.
+struct StoreSlot {
+    dir: PathBuf,
+    key: Option<sealing::StoreKey>,
+    open: std::sync::Mutex<Option<Arc<Store>>>,
+}
+
+impl StoreSlot {
+    fn get(&self, create: bool) -> BackendResult<Arc<Store>> {
+        let mut open = match self.open.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(store) = open.as_ref() {
+            return Ok(Arc::clone(store));
+        }
+        if !create && !self.dir.join(DB_FILE).exists() {
+            return Err(BackendError::NoStore(self.dir.display().to_string()));
+        }
+        let store = Arc::new(Store::open(&self.dir, self.key.clone())?);
+        *open = Some(Arc::clone(&store));
+        Ok(store)
+    }
 }
 
 impl std::fmt::Debug for LocalBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LocalBackend")
             .field("identity", &self.identity)
-            .field("path", &self.store.dir())
+            .field("path", &self.store.dir)
             .finish()
     }
 }
 
 impl LocalBackend {
-    /// Opens (creating if needed) the store in directory `path` (mode 0700,
-    /// database file mode 0600) and acts as `account_id` in `region`.
+    /// The store in directory `path`, acting as `account_id` in `region`.
+    /// An existing store is opened (and checked) now; a missing one is
+    /// created (directory mode 0700, database file mode 0600) by the first
+    /// write, never by a read. What opening found worth a warning is in
+    /// [`Self::warnings`].
     pub fn open(config: &LocalConfig) -> BackendResult<LocalBackend> {
         names::account_id(&config.account_id)
             .map_err(|e| BackendError::invalid("account_id", e.0))?;
         names::region(&config.region).map_err(|e| BackendError::invalid("region", e.0))?;
-        Ok(LocalBackend {
+        let mut warnings = Vec::new();
+        let key = sealing::StoreKey::configured(config.key_file.as_deref(), &mut warnings)?;
+        let mut backend = LocalBackend {
+            warnings: Vec::new(),
             identity: Identity {
                 partition: Identity::partition_of(&config.region),
                 account_id: config.account_id.clone(),
                 region: config.region.clone(),
             },
-            store: Arc::new(Store::open(&config.path)?),
-        })
+            store: Arc::new(StoreSlot {
+                dir: config.path.clone(),
+                key,
+                open: std::sync::Mutex::new(None),
+            }),
+        };
+        match backend.store.get(false) {
+            Ok(store) => warnings.extend_from_slice(store.warnings()),
+            Err(BackendError::NoStore(_)) => {}
+            Err(e) => return Err(e),
+        }
+        backend.warnings = warnings;
+        Ok(backend)
     }
 
     /// The same store, acting as another account (or region).
@@ -128,36 +193,96 @@ impl LocalBackend {
                 region: region.to_string(),
             },
             store: Arc::clone(&self.store),
+            warnings: Vec::new(),
         })
+    }
+
+    /// What opening the store found worth a warning (its permissions, a
+    /// key file others can read, keys sealed for the first time).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Makes the store if it does not exist yet (a server that owns it).
+    pub fn create_store(&self) -> BackendResult<()> {
+        self.store.get(true).map(drop)
     }
 
     /// The store directory.
     pub fn path(&self) -> &Path {
-        self.store.dir()
+        &self.store.dir
     }
 
-    /// Emulates a Lambda function of this account using a code signing
-    /// config (its own account's), replacing the function's previous one.
-    /// Blocks for one short transaction.
+    /// Makes a function of this account use a code signing config (its
+    /// own account's): the function's, if it exists, else a function known
+    /// by name only (no code). Blocks for one short transaction.
     pub fn bind_function(&self, function_name: &str, csc_arn: &str) -> BackendResult<()> {
         self.store
-            .write(|tx| csc::bind_function(tx, &self.identity, function_name, csc_arn))
+            .get(true)?
+            .write(|tx| functions::bind(tx, &self.identity, function_name, csc_arn, Utc::now()))
     }
 
-    /// Detaches a function's code signing config; `false` if it had none.
+    /// Detaches a function's code signing config (a function known by name
+    /// only goes away); `false` if it had none.
     pub fn unbind_function(&self, function_name: &str) -> BackendResult<bool> {
         self.store
-            .write(|tx| csc::unbind_function(tx, &self.identity, function_name))
+            .get(true)?
+            .write(|tx| functions::unbind(tx, &self.identity, function_name))
     }
 
+    /// The signing job this account started with `client_request_token`
+    /// (a failed one too), if any.
+    pub async fn signing_job_by_token(&self, token: &str) -> BackendResult<Option<SigningJob>> {
+        let token = token.to_string();
+        self.run(move |s, id| s.read(|tx| jobs::by_token(tx, id, &token)))
+            .await
+    }
+
+    /// The file holding a layer version's content (one this account may use).
+    pub async fn layer_content_file(&self, layer_version_arn: &str) -> BackendResult<PathBuf> {
+        let arn = layer_version_arn.to_string();
+        self.run(move |s, id| s.read(|tx| Ok(layers::visible(tx, s.dir(), id, &arn)?.content_file)))
+            .await
+    }
+
+    /// The file holding a function's deployed code, if it has any.
+    pub async fn function_code_file(&self, function: &str) -> BackendResult<Option<PathBuf>> {
+        let function = function.to_string();
+        self.run(move |s, id| {
+            s.read(|tx| functions::code_file(tx, id, &function))
+                .map(|f| f.map(|f| s.dir().join(f)))
+        })
+        .await
+    }
+
+    /// Runs a call that creates something on a blocking thread, creating
+    /// the store if needed.
+    async fn run_creating<T, F>(&self, f: F) -> BackendResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store, &Identity) -> BackendResult<T> + Send + 'static,
+    {
+        self.on_store(true, f).await
+    }
+
+    /// Runs a call on existing objects on a blocking thread; a missing
+    /// store is `NoStore`, never a fresh, empty one.
     async fn run<T, F>(&self, f: F) -> BackendResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Store, &Identity) -> BackendResult<T> + Send + 'static,
     {
-        let store = Arc::clone(&self.store);
+        self.on_store(false, f).await
+    }
+
+    async fn on_store<T, F>(&self, create: bool, f: F) -> BackendResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store, &Identity) -> BackendResult<T> + Send + 'static,
+    {
+        let slot = Arc::clone(&self.store);
         let identity = self.identity.clone();
-        tokio::task::spawn_blocking(move || f(&store, &identity))
+        tokio::task::spawn_blocking(move || f(&*slot.get(create)?, &identity))
             .await
             .map_err(|e| BackendError::Internal(format!("local store task failed: {e}")))?
     }
@@ -177,8 +302,10 @@ impl Backend for LocalBackend {
         &self,
         request: PutSigningProfile,
     ) -> BackendResult<SigningProfile> {
-        self.run(move |s, id| s.write(|tx| profiles::put(tx, id, &request, Utc::now())))
-            .await
+        self.run_creating(move |s, id| {
+            s.write(|tx| profiles::put(tx, s.at_rest(), id, &request, Utc::now()))
+        })
+        .await
     }
 
     async fn get_signing_profile(
@@ -254,7 +381,7 @@ impl Backend for LocalBackend {
     }
 
     async fn start_signing_job(&self, request: StartSigningJob) -> BackendResult<SigningJob> {
-        self.run(move |s, id| s.write(|tx| jobs::start(tx, id, &request, Utc::now()))?)
+        self.run_creating(move |s, id| jobs::start(s, id, &request, Utc::now()))
             .await
     }
 
@@ -281,7 +408,7 @@ impl Backend for LocalBackend {
         &self,
         request: CodeSigningConfigInput,
     ) -> BackendResult<CodeSigningConfig> {
-        self.run(move |s, id| s.write(|tx| csc::create(tx, id, &request, Utc::now())))
+        self.run_creating(move |s, id| s.write(|tx| csc::create(tx, id, &request, Utc::now())))
             .await
     }
 
@@ -316,7 +443,7 @@ impl Backend for LocalBackend {
         self.run(move |s, id| {
             s.read(|tx| {
                 csc::get(tx, id, &arn)?;
-                Ok(csc::users(tx, &arn)?
+                Ok(functions::users(tx, &arn)?
                     .into_iter()
                     .map(|name| {
                         format!(
@@ -331,18 +458,86 @@ impl Backend for LocalBackend {
     }
 
     async fn function_signing(&self, function: &str) -> BackendResult<FunctionSigning> {
-        // Function bindings stand for functions by name only: they record
-        // no deployed code to report on.
-        Err(BackendError::NotFound(Subject::Function(
-            function.to_string(),
-        )))
+        let found = self.get_function(function).await?;
+        // A function known by name only has no deployed code to report on.
+        FunctionSigning::of(&found).ok_or(BackendError::NotFound(Subject::Function(found.arn)))
+    }
+
+    async fn create_function(&self, request: CreateFunction) -> BackendResult<Function> {
+        self.run_creating(move |s, id| functions::create(s, id, &request, Utc::now()))
+            .await
+    }
+
+    async fn get_function(&self, function: &str) -> BackendResult<Function> {
+        let function = function.to_string();
+        self.run(move |s, id| s.read(|tx| functions::get(tx, id, &function)))
+            .await
+    }
+
+    async fn update_function_code(&self, request: UpdateFunctionCode) -> BackendResult<Function> {
+        self.run(move |s, id| functions::update_code(s, id, &request, Utc::now()))
+            .await
+    }
+
+    async fn update_function_configuration(
+        &self,
+        request: UpdateFunctionConfiguration,
+    ) -> BackendResult<Function> {
+        self.run(move |s, id| {
+            s.write(|tx| functions::update_configuration(tx, s.dir(), id, &request, Utc::now()))
+        })
+        .await
+    }
+
+    async fn delete_function(&self, function: &str) -> BackendResult<()> {
+        let function = function.to_string();
+        self.run(move |s, id| functions::delete(s, id, &function))
+            .await
+    }
+
+    async fn put_function_code_signing_config(
+        &self,
+        function: &str,
+        csc_arn: &str,
+    ) -> BackendResult<()> {
+        let (function, csc_arn) = (function.to_string(), csc_arn.to_string());
+        self.run(move |s, id| {
+            s.write(|tx| functions::put_code_signing_config(tx, id, &function, &csc_arn))
+        })
+        .await
+    }
+
+    async fn delete_function_code_signing_config(&self, function: &str) -> BackendResult<()> {
+        let function = function.to_string();
+        self.run(move |s, id| {
+            s.write(|tx| functions::delete_code_signing_config(tx, id, &function))
+        })
+        .await
+    }
+
+    async fn list_tags(&self, arn: &str) -> BackendResult<Tags> {
+        let arn = arn.to_string();
+        self.run(move |s, id| s.read(|tx| tags::get(tx, id, &arn)))
+            .await
+    }
+
+    async fn tag_resource(&self, arn: &str, tags: Tags) -> BackendResult<()> {
+        let arn = arn.to_string();
+        self.run(move |s, id| s.write(|tx| tags::add(tx, id, &arn, &tags)))
+            .await
+    }
+
+    async fn untag_resource(&self, arn: &str, keys: &[String]) -> BackendResult<()> {
+        let (arn, keys) = (arn.to_string(), keys.to_vec());
+        self.run(move |s, id| s.write(|tx| tags::remove(tx, id, &arn, &keys)))
+            .await
     }
 
     async fn publish_layer_version(
         &self,
         request: PublishLayerVersion,
     ) -> BackendResult<LayerVersion> {
-        self.run(move |s, id| layers::publish(s, id, &request, Utc::now()))
+        self.run_creating(move |s, id| layers::publish(s, id, &request, Utc::now()))
             .await
     }
 
@@ -400,7 +595,17 @@ impl Backend for LocalBackend {
 
     async fn signature_evidence(&self, artifact: &ArtifactRef) -> BackendResult<Evidence> {
         let artifact = artifact.clone();
-        self.run(move |s, id| facts::signature_evidence(s, id, &artifact))
-            .await
+        let slot = Arc::clone(&self.store);
+        let identity = self.identity.clone();
+        tokio::task::spawn_blocking(move || match (slot.get(false), &artifact) {
+            (Ok(store), _) => facts::signature_evidence(&store, &identity, &artifact),
+            // A file speaks for itself; without a store nothing vouches for it.
+            (Err(BackendError::NoStore(_)), ArtifactRef::SignedFile(path)) => {
+                facts::file_without_store(&identity, path)
+            }
+            (Err(e), _) => Err(e),
+        })
+        .await
+        .map_err(|e| BackendError::Internal(format!("local store task failed: {e}")))?
     }
 }

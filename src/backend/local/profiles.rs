@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
 use super::ids;
+use super::sealing::AtRest;
 use super::store::{is_unique_violation, opt_time, parse_tags, tags_json, time_text};
 use crate::backend::{
     AddProfilePermission, BackendError, BackendResult, PutSigningProfile, RevokeSigningProfile,
@@ -137,6 +138,7 @@ pub fn load(
 
 pub fn put(
     tx: &Transaction<'_>,
+    at_rest: &AtRest,
     id: &Identity,
     request: &PutSigningProfile,
     now: DateTime<Utc>,
@@ -171,6 +173,8 @@ pub fn put(
         .to_pkcs8_der()
         .map_err(|e| BackendError::Internal(format!("cannot encode the new profile key: {e}")))?;
     let public = key.public_key().to_sec1_bytes();
+    let version_arn = version_arn(id, &id.account_id, &request.name, &version)?;
+    let (stored_key, sealed) = at_rest.protect(&version_arn, &private)?;
     let now_text = time_text(now);
     let parameters = serde_json::to_string(&request.signing_parameters)
         .map_err(|e| BackendError::Internal(format!("cannot encode signing parameters: {e}")))?;
@@ -195,17 +199,19 @@ pub fn put(
     )?;
     tx.execute(
         "INSERT INTO signing_profile_versions
-           (version_arn, account, region, name, version, private_key_pkcs8, public_key_sec1, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+           (version_arn, account, region, name, version, private_key_pkcs8, public_key_sec1, created_at,
+            private_key_sealed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
-            version_arn(id, &id.account_id, &request.name, &version)?,
+            version_arn,
             id.account_id,
             id.region,
             request.name,
             version,
-            &private[..],
+            stored_key,
             public,
-            now_text
+            now_text,
+            sealed
         ],
     )?;
     load(tx, id, &id.account_id, &request.name)
@@ -444,25 +450,25 @@ pub fn grants(
         }))
 }
 
-/// The private key of a profile's current version (never returned by any
-/// `Backend` method; used only to sign inside this store).
-pub fn signing_key(tx: &Transaction<'_>, profile: &SigningProfile) -> BackendResult<SigningKey> {
-    let der: zeroize::Zeroizing<Vec<u8>> = zeroize::Zeroizing::new(
-        tx.query_row(
-            "SELECT private_key_pkcs8 FROM signing_profile_versions WHERE version_arn = ?1",
-            [&profile.version_arn],
-            |r| r.get::<_, Vec<u8>>(0),
+/// The private key of a profile version (never returned by any `Backend`
+/// method; used only to sign inside this store), unsealed if need be.
+pub fn signing_key(
+    tx: &Transaction<'_>,
+    at_rest: &AtRest,
+    version_arn: &str,
+) -> BackendResult<SigningKey> {
+    let (stored, sealed): (Vec<u8>, bool) = tx
+        .query_row(
+            "SELECT private_key_pkcs8, private_key_sealed FROM signing_profile_versions WHERE version_arn = ?1",
+            [version_arn],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?
-        .ok_or_else(|| {
-            BackendError::NotFound(Subject::ProfileVersion(profile.version_arn.clone()))
-        })?,
-    );
+        .ok_or_else(|| BackendError::NotFound(Subject::ProfileVersion(version_arn.to_string())))?;
+    let stored = zeroize::Zeroizing::new(stored);
+    let der = at_rest.reveal(version_arn, &stored, sealed)?;
     SigningKey::from_pkcs8_der(&der).map_err(|e| {
-        BackendError::Internal(format!(
-            "local store: unreadable key of {}: {e}",
-            profile.version_arn
-        ))
+        BackendError::Internal(format!("local store: unreadable key of {version_arn}: {e}"))
     })
 }
 

@@ -24,6 +24,7 @@ fn config(dir: &Path, account: &str, region: &str) -> LocalConfig {
         path: dir.to_path_buf(),
         account_id: account.to_string(),
         region: region.to_string(),
+        key_file: None,
     }
 }
 
@@ -160,9 +161,18 @@ async fn store_directory_and_files_are_private() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("nested").join("store");
     let b = backend(&dir, A);
+    assert!(
+        !dir.exists(),
+        "opening makes no store: the first write does"
+    );
+    assert!(matches!(
+        b.get_signing_profile("p1", None).await,
+        Err(BackendError::NoStore(_))
+    ));
+    assert!(!dir.exists(), "a read makes no store");
+    b.put_signing_profile(profile_request("p1")).await.unwrap();
     assert_eq!(mode(&dir), 0o700);
     assert_eq!(mode(&dir.join(DB_FILE)), 0o600);
-    b.put_signing_profile(profile_request("p1")).await.unwrap();
     let (_, signed, _) = signed_artifact(&b, tmp.path(), "p1", "t1").await;
     let layer = b
         .publish_layer_version(layer_request("lib", &signed))
@@ -559,7 +569,7 @@ async fn signing_jobs_are_idempotent_per_token() {
         Err(BackendError::NotFound(_))
     ));
 
-    // S3 locations are for the aws backend.
+    // An S3 source (of the emulated S3) must name its version, as Signer's.
     let mut s3 = job_request("signer1", &source, &other, "tok-3");
     s3.source = ObjectLocation::S3 {
         bucket: "b".into(),
@@ -567,7 +577,7 @@ async fn signing_jobs_are_idempotent_per_token() {
         version: None,
     };
     match a.start_signing_job(s3).await {
-        Err(BackendError::InvalidInput(m)) => assert!(m.to_string().contains("local"), "{m}"),
+        Err(BackendError::InvalidInput(m)) => assert!(m.to_string().contains("version"), "{m}"),
         r => panic!("{r:?}"),
     }
 }
@@ -586,11 +596,13 @@ async fn failed_signing_is_recorded_as_a_failed_job() {
         .start_signing_job(job_request("signer1", &not_zip, &out, "bad"))
         .await;
     assert!(matches!(r, Err(BackendError::JobFailed(_))), "{r:?}");
+    // A retry with the same token signs anew (the cause may have been
+    // fixed); the failed job keeps its record.
     let again = a
         .start_signing_job(job_request("signer1", &not_zip, &out, "bad"))
         .await;
     assert_eq!(r, again);
-    assert_eq!(count(&store_dir(&tmp), "signing_jobs"), 1);
+    assert_eq!(count(&store_dir(&tmp), "signing_jobs"), 2);
     assert!(!out.exists());
 
     // Already signed input fails too.
@@ -1333,4 +1345,650 @@ fn ten_writer_processes_share_one_store() {
         )
         .unwrap();
     assert_eq!(accounts, 10);
+}
+
+// --- Failure behaviour (issue 13): each test names what must hold. ---------
+
+/// A store key file with mode 0600.
+fn key_file(dir: &Path, name: &str, byte: u8) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, hex::encode([byte; 32])).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    path
+}
+
+fn keyed(dir: &Path, key: Option<&Path>) -> BackendResult<LocalBackend> {
+    LocalBackend::open(&LocalConfig {
+        key_file: key.map(Path::to_path_buf),
+        ..config(dir, A, REGION)
+    })
+}
+
+#[tokio::test]
+async fn a_deleted_job_record_fails_the_revocation_check_with_the_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    let a = backend(&dir, A);
+    a.put_signing_profile(profile_request("pp")).await.unwrap();
+    let (_, signed, job) = signed_artifact(&a, tmp.path(), "pp", "gone").await;
+    a.revoke_signature(&job.job_id, "leaked").await.unwrap();
+    let conn = rusqlite::Connection::open(dir.join(DB_FILE)).unwrap();
+    conn.execute("DELETE FROM signing_jobs WHERE job_id = ?1", [&job.job_id])
+        .unwrap();
+    let facts = facts_of(&a, &ArtifactRef::SignedFile(signed))
+        .await
+        .unwrap();
+    assert_eq!(facts.job_revocation, None);
+    assert!(
+        facts
+            .missing_records
+            .iter()
+            .any(|m| m.contains(&job.job_arn) && m.contains("no record")),
+        "{:?}",
+        facts.missing_records
+    );
+}
+
+#[tokio::test]
+async fn an_empty_store_file_is_an_error_naming_it_not_a_fresh_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    let a = backend(&dir, A);
+    a.put_signing_profile(profile_request("pp")).await.unwrap();
+    drop(a);
+    for side in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.join(format!("{DB_FILE}{side}")));
+    }
+    std::fs::File::create(dir.join(DB_FILE)).unwrap(); // truncated to 0 bytes
+    let err = LocalBackend::open(&config(&dir, A, REGION)).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains(&dir.join(DB_FILE).display().to_string()),
+        "{message}"
+    );
+    assert!(message.contains("empty"), "{message}");
+    assert_eq!(std::fs::metadata(dir.join(DB_FILE)).unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn a_damaged_store_is_an_error_naming_it_not_a_fresh_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    let a = backend(&dir, A);
+    for i in 0..40 {
+        a.put_signing_profile(profile_request(&format!("p{i}")))
+            .await
+            .unwrap();
+    }
+    drop(a);
+    let db = dir.join(DB_FILE);
+    // Checkpoint the WAL into the file, then damage a page past the header.
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .unwrap();
+        conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    }
+    let mut bytes = std::fs::read(&db).unwrap();
+    assert!(bytes.len() > 3 * 4096, "{} bytes", bytes.len());
+    for b in &mut bytes[4096 + 8..4096 + 400] {
+        *b = 0xA5;
+    }
+    std::fs::write(&db, &bytes).unwrap();
+    let err = LocalBackend::open(&config(&dir, A, REGION)).unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains(&db.display().to_string()), "{message}");
+    assert!(message.contains("damaged"), "{message}");
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        bytes,
+        "the file was left untouched"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_symlinked_store_file_is_refused_and_its_target_left_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let real = store_dir(&tmp);
+    backend(&real, A)
+        .put_signing_profile(profile_request("first_write"))
+        .await
+        .unwrap();
+    let target = real.join(DB_FILE);
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let linked = tmp.path().join("linked");
+    std::fs::create_dir(&linked).unwrap();
+    std::os::unix::fs::symlink(&target, linked.join(DB_FILE)).unwrap();
+    std::fs::set_permissions(&linked, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let err = LocalBackend::open(&config(&linked, A, REGION)).unwrap_err();
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    assert_eq!(mode(&target), 0o640, "the link's target was chmod'ed");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_store_others_can_read_is_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    backend(&dir, A)
+        .put_signing_profile(profile_request("first_write"))
+        .await
+        .unwrap();
+    assert!(backend(&dir, A).warnings().is_empty());
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(dir.join(DB_FILE), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let b = backend(&dir, A);
+    let warnings = b.warnings().join("\n");
+    assert!(
+        warnings.contains("0755") && warnings.contains("chmod 700"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("0644"), "{warnings}");
+    assert_eq!(mode(&dir.join(DB_FILE)), 0o600);
+}
+
+#[tokio::test]
+async fn a_store_created_with_a_key_seals_its_keys_and_refuses_to_sign_without_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    let key = key_file(tmp.path(), "store.key", 7);
+    let sealed = keyed(&dir, Some(&key)).unwrap();
+    sealed
+        .put_signing_profile(profile_request("pp"))
+        .await
+        .unwrap();
+    let (source, signed, job) = signed_artifact(&sealed, tmp.path(), "pp", "k").await;
+    drop(sealed);
+    // At rest: no PKCS#8 in the store.
+    let conn = rusqlite::Connection::open(dir.join(DB_FILE)).unwrap();
+    let (stored, flag): (Vec<u8>, i64) = conn
+        .query_row(
+            "SELECT private_key_pkcs8, private_key_sealed FROM signing_profile_versions",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(flag, 1);
+    assert!(crate::domain::keys::SigningKey::from_pkcs8_der(&stored).is_err());
+
+    // Without the key: verification works, signing and new profiles do not.
+    let locked = keyed(&dir, None).unwrap();
+    let facts = facts_of(&locked, &ArtifactRef::SignedFile(signed.clone()))
+        .await
+        .unwrap();
+    assert_eq!(*integrity(&facts), Integrity::Valid);
+    let out = tmp.path().join("again.zip");
+    let err = locked
+        .start_signing_job(job_request("pp", &source, &out, "other"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("key_file"), "{err}");
+    assert!(!out.exists());
+    assert!(locked
+        .put_signing_profile(profile_request("qq"))
+        .await
+        .is_err());
+
+    // Another key is refused when the store is opened.
+    let wrong = key_file(tmp.path(), "wrong.key", 8);
+    let err = keyed(&dir, Some(&wrong)).unwrap_err();
+    assert!(err.to_string().contains("not the key"), "{err}");
+
+    // The right key signs again.
+    let again = keyed(&dir, Some(&key)).unwrap();
+    let other = again
+        .start_signing_job(job_request("pp", &source, &out, "other"))
+        .await
+        .unwrap();
+    assert_ne!(other.job_id, job.job_id);
+}
+
+#[tokio::test]
+async fn a_keyless_store_given_a_key_seals_the_keys_it_has() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    let plain = backend(&dir, A);
+    plain
+        .put_signing_profile(profile_request("pp"))
+        .await
+        .unwrap();
+    drop(plain);
+    let key = key_file(tmp.path(), "store.key", 9);
+    let sealed = keyed(&dir, Some(&key)).unwrap();
+    assert!(
+        sealed.warnings().iter().any(|w| w.contains("now sealed")),
+        "{:?}",
+        sealed.warnings()
+    );
+    signed_artifact(&sealed, tmp.path(), "pp", "s").await;
+    let conn = rusqlite::Connection::open(dir.join(DB_FILE)).unwrap();
+    let plain_left: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM signing_profile_versions WHERE private_key_sealed = 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(plain_left, 0);
+}
+
+/// A zip of `len` bytes of zeros (sparse on disk) ending in an empty EOCD.
+fn large_zip(path: &Path, len: u64) {
+    let file = std::fs::File::create(path).unwrap();
+    file.set_len(len - 22).unwrap();
+    drop(file);
+    let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    let mut eocd = b"PK\x05\x06".to_vec();
+    eocd.extend_from_slice(&[0; 18]);
+    file.write_all(&eocd).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn signing_does_not_hold_the_store_write_lock_while_copying() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    let a = Arc::new(backend(&dir, A));
+    a.put_signing_profile(profile_request("pp")).await.unwrap();
+    let source = tmp.path().join("big.zip");
+    large_zip(&source, 8 << 20);
+    let signing = {
+        let a = Arc::clone(&a);
+        let (source, out) = (source.clone(), tmp.path().join("big-signed.zip"));
+        tokio::spawn(async move {
+            a.start_signing_job(job_request("pp", &source, &out, "big"))
+                .await
+        })
+    };
+    // Wait (bounded) until the job is reserved and being signed.
+    let started = std::time::Instant::now();
+    loop {
+        let jobs = a.list_signing_jobs(JobFilter::default()).await.unwrap();
+        if jobs.iter().any(|j| j.status == JobStatus::InProgress) {
+            break;
+        }
+        assert!(!signing.is_finished(), "signed before it could be watched");
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // Another writer gets through while the artifact is still being copied.
+    let other = backend(&dir, B);
+    other
+        .put_signing_profile(profile_request("qq"))
+        .await
+        .unwrap();
+    let jobs = a.list_signing_jobs(JobFilter::default()).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(
+        jobs[0].status,
+        JobStatus::InProgress,
+        "the other write waited for the signing to finish"
+    );
+    let job = signing.await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::Succeeded);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_token_from_two_store_handles_signs_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    let first = Arc::new(backend(&dir, A));
+    first
+        .put_signing_profile(profile_request("pp"))
+        .await
+        .unwrap();
+    let second = Arc::new(backend(&dir, A)); // its own connections and locks
+    let source = tmp.path().join("in.zip");
+    large_zip(&source, 4 << 20);
+    let out = tmp.path().join("out.zip");
+    let run = |b: Arc<LocalBackend>| {
+        let (source, out) = (source.clone(), out.clone());
+        tokio::spawn(async move {
+            b.start_signing_job(job_request("pp", &source, &out, "same"))
+                .await
+        })
+    };
+    let (x, y) = (run(Arc::clone(&first)), run(Arc::clone(&second)));
+    let (x, y) = (x.await.unwrap().unwrap(), y.await.unwrap().unwrap());
+    assert_eq!(x, y);
+    assert_eq!(count(&dir, "signing_jobs"), 1);
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_killed_layer_upload_is_removed_by_the_next_publish() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    let a = backend(&dir, A);
+    a.put_signing_profile(profile_request("pp")).await.unwrap();
+    let (_, signed, _) = signed_artifact(&a, tmp.path(), "pp", "l").await;
+    a.publish_layer_version(layer_request("lib", &signed))
+        .await
+        .unwrap();
+    let layer_dir = dir.join("layers").join(A).join(REGION).join("lib");
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let gone = child.id();
+    child.wait().unwrap();
+    let partial = layer_dir.join(format!(".lambdasign-{gone}-00112233aabbccdd.tmp"));
+    std::fs::write(&partial, b"half an upload").unwrap();
+    a.publish_layer_version(layer_request("lib", &signed))
+        .await
+        .unwrap();
+    assert!(!partial.exists());
+    let names: Vec<_> = std::fs::read_dir(&layer_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[tokio::test]
+async fn migration_4_turns_function_bindings_into_functions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    let a = backend(&dir, A);
+    let p = a.put_signing_profile(profile_request("mig")).await.unwrap();
+    let csc = a
+        .create_code_signing_config(csc_input(vec![p.version_arn.clone()]))
+        .await
+        .unwrap();
+    drop(a);
+    // A store as schema step 3 left it: bindings, and no S3 columns on jobs.
+    {
+        let conn = rusqlite::Connection::open(dir.join(DB_FILE)).unwrap();
+        conn.execute_batch(&format!(
+            "CREATE TABLE function_bindings (account TEXT NOT NULL, region TEXT NOT NULL,
+                 function_name TEXT NOT NULL, csc_arn TEXT NOT NULL REFERENCES code_signing_configs (arn),
+                 PRIMARY KEY (account, region, function_name));
+             INSERT INTO function_bindings VALUES ('{A}', '{REGION}', 'legacy-fn', '{}');
+             ALTER TABLE signing_jobs DROP COLUMN source_s3;
+             ALTER TABLE signing_jobs DROP COLUMN signed_s3;
+             UPDATE schema_version SET version = 3;",
+            csc.arn
+        ))
+        .unwrap();
+    }
+    let a = backend(&dir, A);
+    assert_eq!(count(&dir, "functions"), 1);
+    let conn = rusqlite::Connection::open(dir.join(DB_FILE)).unwrap();
+    let version: i64 = conn
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, store::SCHEMA_VERSION);
+    let bindings: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'function_bindings'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(bindings, 0);
+    let users = a
+        .list_functions_by_code_signing_config(&csc.arn)
+        .await
+        .unwrap();
+    assert_eq!(
+        users,
+        vec![format!("arn:aws:lambda:{REGION}:{A}:function:legacy-fn")]
+    );
+    let legacy = a.get_function("legacy-fn").await.unwrap();
+    assert_eq!(legacy.code, None, "known by name only");
+    assert!(matches!(
+        a.function_signing("legacy-fn").await,
+        Err(BackendError::NotFound(_))
+    ));
+    // Signing still works on the migrated job table.
+    signed_artifact(&a, tmp.path(), "mig", "after-migration").await;
+}
+
+#[tokio::test]
+async fn the_emulated_s3_keeps_versions_as_s3_does() {
+    use objects::{NewObject, ObjectError, VersionQuery, Versioning};
+    let tmp = tempfile::tempdir().unwrap();
+    let a = backend(&store_dir(&tmp), A);
+    let b = a.as_account(B, REGION).unwrap();
+    let new = |bucket: &str, key: &str| NewObject {
+        bucket: bucket.into(),
+        key: key.into(),
+        content_type: None,
+        metadata: Default::default(),
+    };
+    a.create_bucket("plain").await.unwrap();
+    assert_eq!(
+        a.create_bucket("plain").await,
+        Err(ObjectError::BucketAlreadyOwnedByYou("plain".into()))
+    );
+    assert_eq!(
+        b.create_bucket("plain").await,
+        Err(ObjectError::BucketAlreadyExists("plain".into()))
+    );
+    assert!(matches!(
+        a.create_bucket("Bad_Name").await,
+        Err(ObjectError::InvalidBucketName(_))
+    ));
+    assert_eq!(
+        a.get_bucket_versioning("plain").await,
+        Ok(Versioning::Unversioned)
+    );
+    // Unversioned: a put replaces the `null` version (and its file).
+    let first = a
+        .put_object(new("plain", "k"), bytes::Bytes::from_static(b"one"))
+        .await
+        .unwrap();
+    assert_eq!(first.version_id, objects::NULL_VERSION);
+    a.put_object(new("plain", "k"), bytes::Bytes::from_static(b"two"))
+        .await
+        .unwrap();
+    let got = a.get_object("plain", "k", None).await.unwrap();
+    assert_eq!(std::fs::read(&got.file).unwrap(), b"two");
+    let files = std::fs::read_dir(store_dir(&tmp).join("objects").join("plain"))
+        .unwrap()
+        .count();
+    assert_eq!(files, 1, "the replaced version's file is gone");
+
+    // Enabled: every put is a version; a delete is a marker.
+    a.create_bucket("versioned").await.unwrap();
+    a.put_bucket_versioning("versioned", true).await.unwrap();
+    let v1 = a
+        .put_object(new("versioned", "k"), bytes::Bytes::from_static(b"v1"))
+        .await
+        .unwrap();
+    let v2 = a
+        .put_object(new("versioned", "k"), bytes::Bytes::from_static(b"v2"))
+        .await
+        .unwrap();
+    assert_ne!(v1.version_id, v2.version_id);
+    assert_eq!(v1.version_id.len(), 32);
+    assert_eq!(
+        v1.etag,
+        hex::encode(<md5::Md5 as md5::Digest>::digest(b"v1"))
+    );
+    let deleted = a.delete_object("versioned", "k", None).await.unwrap();
+    assert!(deleted.delete_marker);
+    let marker = deleted.version_id.clone().unwrap();
+    assert!(matches!(
+        a.get_object("versioned", "k", None).await,
+        Err(ObjectError::NoSuchKey {
+            delete_marker: true,
+            ..
+        })
+    ));
+    assert!(matches!(
+        a.get_object("versioned", "k", Some(&marker)).await,
+        Err(ObjectError::DeleteMarker { .. })
+    ));
+    let old = a
+        .get_object("versioned", "k", Some(&v1.version_id))
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(&old.file).unwrap(), b"v1");
+    assert!(matches!(
+        a.get_object("versioned", "k", Some("nope")).await,
+        Err(ObjectError::NoSuchVersion { .. })
+    ));
+    let listing = a
+        .list_object_versions(
+            "versioned",
+            VersionQuery {
+                max_keys: 2,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(listing.is_truncated);
+    assert_eq!(
+        listing
+            .versions
+            .iter()
+            .map(|v| (v.version_id.as_str(), v.delete_marker, v.is_latest))
+            .collect::<Vec<_>>(),
+        [
+            (marker.as_str(), true, true),
+            (v2.version_id.as_str(), false, false)
+        ]
+    );
+    let rest = a
+        .list_object_versions(
+            "versioned",
+            VersionQuery {
+                max_keys: 2,
+                key_marker: listing.next_key_marker.clone(),
+                version_id_marker: listing.next_version_id_marker.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.versions
+            .iter()
+            .map(|v| v.version_id.as_str())
+            .collect::<Vec<_>>(),
+        [v1.version_id.as_str()]
+    );
+    assert!(!rest.is_truncated);
+    // Removing the marker brings the latest version back.
+    a.delete_object("versioned", "k", Some(&marker))
+        .await
+        .unwrap();
+    let back = a.get_object("versioned", "k", None).await.unwrap();
+    assert_eq!(back.version.version_id, v2.version_id);
+    assert!(matches!(
+        a.get_object("missing-bucket", "k", None).await,
+        Err(ObjectError::NoSuchBucket(_))
+    ));
+}
+
+#[tokio::test]
+async fn signing_jobs_read_and_write_the_emulated_s3() {
+    use objects::NewObject;
+    let tmp = tempfile::tempdir().unwrap();
+    let a = backend(&store_dir(&tmp), A);
+    a.put_signing_profile(profile_request("s3_signer"))
+        .await
+        .unwrap();
+    a.create_bucket("src").await.unwrap();
+    a.put_bucket_versioning("src", true).await.unwrap();
+    a.create_bucket("dst").await.unwrap();
+    let zip = tmp.path().join("in.zip");
+    make_zip(&zip, b"exports.handler = 1;");
+    let source = a
+        .put_object(
+            NewObject {
+                bucket: "src".into(),
+                key: "in.zip".into(),
+                content_type: None,
+                metadata: Default::default(),
+            },
+            bytes::Bytes::from(std::fs::read(&zip).unwrap()),
+        )
+        .await
+        .unwrap();
+    let request = |version: Option<String>, token: &str, bucket: &str| StartSigningJob {
+        profile_name: "s3_signer".into(),
+        profile_owner: None,
+        source: ObjectLocation::S3 {
+            bucket: "src".into(),
+            key: "in.zip".into(),
+            version,
+        },
+        destination: ObjectLocation::S3 {
+            bucket: bucket.into(),
+            key: "signed/".into(),
+            version: None,
+        },
+        client_request_token: token.into(),
+        staging: None,
+        download_to: None,
+        timeout: DEFAULT_SIGNING_TIMEOUT,
+    };
+    let job = a
+        .start_signing_job(request(Some(source.version_id.clone()), "t1", "dst"))
+        .await
+        .unwrap();
+    let key = format!("signed/{}.zip", job.job_id);
+    assert_eq!(
+        job.signed_object,
+        ObjectLocation::S3 {
+            bucket: "dst".into(),
+            key: key.clone(),
+            version: None
+        }
+    );
+    let signed = a.get_object("dst", &key, None).await.unwrap();
+    assert_eq!(
+        hex::encode(digest::sha384_file(&signed.file).unwrap()),
+        job.signed_sha384
+    );
+    // Same token, same request: the same job.
+    let again = a
+        .start_signing_job(request(Some(source.version_id.clone()), "t1", "dst"))
+        .await
+        .unwrap();
+    assert_eq!(again.job_id, job.job_id);
+    let facts = facts_of(&a, &ArtifactRef::SigningJob(job.job_arn.clone()))
+        .await
+        .unwrap();
+    assert_eq!(integrity(&facts), &Integrity::Valid);
+    let by_object = facts_of(
+        &a,
+        &ArtifactRef::S3Object {
+            bucket: "dst".into(),
+            key: key.clone(),
+            version: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(integrity(&by_object), &Integrity::Valid);
+    // The signed object deleted: the job's output is missing.
+    a.delete_object("dst", &key, None).await.unwrap();
+    let facts = facts_of(&a, &ArtifactRef::SigningJob(job.job_arn.clone()))
+        .await
+        .unwrap();
+    assert!(matches!(integrity(&facts), Integrity::Invalid { .. }));
+    // An unversioned source is refused; a missing destination bucket fails the job.
+    assert!(matches!(
+        a.start_signing_job(request(None, "t2", "dst")).await,
+        Err(BackendError::InvalidInput(_))
+    ));
+    assert!(matches!(
+        a.start_signing_job(request(Some(source.version_id.clone()), "t3", "nowhere"))
+            .await,
+        Err(BackendError::JobFailed(_))
+    ));
+    let failed = a.signing_job_by_token("t3").await.unwrap().expect("job");
+    assert_eq!(failed.status, JobStatus::Failed);
+    assert!(
+        failed.status_reason.contains("nowhere"),
+        "{}",
+        failed.status_reason
+    );
 }

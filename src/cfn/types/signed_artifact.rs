@@ -225,9 +225,12 @@ impl ResourceType for SignedArtifactType {
                 }
             }
         };
-        match engine::sign(call.engine, &spec, &token).await {
-            Ok(Signing::Done(signed)) => {
-                Ok(Outcome::Model(model_of(call.engine, &signed, Some(&model))))
+        match engine::sign(call.engine, &spec, &token, None).await {
+            Ok(Signing::Done(created)) => Ok(Outcome::Model(model_of(
+                call.engine,
+                &created.signed,
+                Some(&model),
+            ))),
             }
             Ok(Signing::Running(job)) => Ok(Outcome::InProgress {
                 model: call.desired.clone(),

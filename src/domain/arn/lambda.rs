@@ -225,6 +225,57 @@ impl FunctionArn {
         })
     }
 
+    /// A function as Lambda's `FunctionName` parameters name it: a name,
+    /// a partial ARN (`ACCOUNT:function:NAME`) or a full ARN, each with an
+    /// optional `:QUALIFIER`. A name or partial ARN is completed with the
+    /// caller's partition, region (and account).
+    pub fn from_name_or_arn(
+        text: &str,
+        partition: Partition,
+        region: &str,
+        account_id: &str,
+    ) -> Result<Self, ArnError> {
+        if text.starts_with("arn:") {
+            return text.parse();
+        }
+        let parts: Vec<&str> = text.split(':').collect();
+        let (account, name, qualifier) = match parts[..] {
+            [name] => (account_id, name, None),
+            [name, qualifier] => (account_id, name, Some(qualifier)),
+            [account, "function", name] => (account, name, None),
+            [account, "function", name, qualifier] => (account, name, Some(qualifier)),
+            _ => {
+                return Err(ArnError::FunctionName {
+                    found: text.to_owned(),
+                })
+            }
+        };
+        let home = Home::new(partition, region, account)?;
+        validate_function_name(name)?;
+        let qualifier = qualifier.map(str::to_owned);
+        if qualifier.as_deref().is_some_and(|q| !valid_qualifier(q)) {
+            return Err(ArnError::FunctionName {
+                found: text.to_owned(),
+            });
+        }
+        Ok(FunctionArn {
+            home,
+            name: name.to_owned(),
+            qualifier,
+        })
+    }
+
+    /// The same function without a qualifier.
+    pub fn unqualified(&self) -> FunctionArn {
+        FunctionArn {
+            qualifier: None,
+            ..self.clone()
+        }
+    }
+
+    pub fn partition(&self) -> Partition {
+        self.home.partition
+    }
     pub fn account_id(&self) -> &str {
         &self.home.account_id
     }
@@ -237,6 +288,14 @@ impl FunctionArn {
     pub fn qualifier(&self) -> Option<&str> {
         self.qualifier.as_deref()
     }
+}
+
+/// A version or alias: 1 to 128 letters, digits, '-', '_' or '$'.
+fn valid_qualifier(q: &str) -> bool {
+    !q.is_empty()
+        && q.len() <= 128
+        && q.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'$')
 }
 
 impl LambdaArn {
@@ -291,13 +350,7 @@ impl FromStr for LambdaArn {
             ["function", name] | ["function", name, _] => {
                 validate_function_name(name)?;
                 let qualifier = parts.get(2).map(|q| (*q).to_owned());
-                if qualifier.as_deref().is_some_and(|q| {
-                    q.is_empty()
-                        || q.len() > 128
-                        || !q.bytes().all(|b| {
-                            b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'$'
-                        })
-                }) {
+                if qualifier.as_deref().is_some_and(|q| !valid_qualifier(q)) {
                     return Err(wrong());
                 }
                 Ok(LambdaArn::Function(FunctionArn {
@@ -446,6 +499,48 @@ mod tests {
                 found: ArnKind::Layer
             })
         ));
+    }
+
+    #[test]
+    fn functions_are_named_by_name_partial_arn_or_arn() {
+        let resolve = |text: &str| {
+            FunctionArn::from_name_or_arn(text, Partition::Aws, "us-east-1", "111111111111").map(
+                |arn| {
+                    (
+                        arn.unqualified().to_string(),
+                        arn.qualifier().map(str::to_owned),
+                    )
+                },
+            )
+        };
+        let full = "arn:aws:lambda:us-east-1:111111111111:function:orders".to_string();
+        assert_eq!(resolve("orders"), Ok((full.clone(), None)));
+        assert_eq!(
+            resolve("orders:$LATEST"),
+            Ok((full.clone(), Some("$LATEST".into())))
+        );
+        assert_eq!(
+            resolve("111111111111:function:orders"),
+            Ok((full.clone(), None))
+        );
+        assert_eq!(
+            resolve("222222222222:function:orders:prod"),
+            Ok((
+                "arn:aws:lambda:us-east-1:222222222222:function:orders".into(),
+                Some("prod".into())
+            ))
+        );
+        assert_eq!(resolve(&full), Ok((full.clone(), None)));
+        for bad in [
+            "",
+            "bad name",
+            "a:b:c",
+            "1:function:x",
+            "orders:",
+            "x:function:y:z:w",
+        ] {
+            assert!(resolve(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -49,8 +49,35 @@ struct HclogLayer {
     max_level: Level,
 }
 
+/// Transport internals (HTTP/2 frames, connection pools, TLS records, the
+/// AWS SDK's wire logging) are logged only at trace: at debug the log says
+/// what the provider decided and did.
+const TRANSPORT_TARGETS: [&str; 9] = [
+    "h2",
+    "hyper",
+    "hyper_util",
+    "tonic",
+    "tower",
+    "rustls",
+    "aws_smithy",
+    "aws_config",
+    "aws_sdk",
+];
+
+fn is_transport(target: &str) -> bool {
+    TRANSPORT_TARGETS.iter().any(|prefix| {
+        target == *prefix
+            || target
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with("::") || rest.starts_with('_'))
+    })
+}
+
 impl<S: Subscriber> Layer<S> for HclogLayer {
     fn enabled(&self, metadata: &tracing::Metadata<'_>, _ctx: Context<'_, S>) -> bool {
+        if is_transport(metadata.target()) {
+            return self.max_level == Level::TRACE;
+        }
         *metadata.level() <= self.max_level
     }
 
@@ -163,6 +190,22 @@ mod tests {
         assert_eq!(json["@timestamp"], "2023-11-14T22:13:20.000005Z");
         assert_eq!(json["port"], 1234);
         assert!(lines[0].ends_with('\n'));
+    }
+
+    #[test]
+    fn transport_internals_stay_out_of_debug_logs() {
+        for target in [
+            "h2::codec::framed_read",
+            "hyper::proto",
+            "tonic::transport",
+            "aws_smithy_runtime::client",
+            "rustls::conn",
+        ] {
+            assert!(is_transport(target), "{target}");
+        }
+        for target in ["lambdasign::engine::signed_artifact", "lambdasign", "h2o"] {
+            assert!(!is_transport(target), "{target}");
+        }
     }
 
     #[test]

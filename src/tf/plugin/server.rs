@@ -1,8 +1,14 @@
 //! Starting as a plugin: go-plugin's handshake, the mTLS listener and the
-//! gRPC services, until Terraform asks us to shut down.
+//! gRPC services, until Terraform asks us to shut down, or is gone.
+//!
+//! A plugin must not outlive Terraform (it would keep the store open): it
+//! exits when its parent process is gone (Terraform killed: the plugin is
+//! re-parented) and when Terraform's connection has closed with no call in
+//! flight. Both are watched every [`WATCH_INTERVAL`].
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -13,6 +19,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tokio_stream::StreamExt as _;
 use tonic::transport::server::Connected;
 use tonic::transport::Server;
 
@@ -37,8 +44,16 @@ const APP_PROTOCOL_VERSION: u32 = 6;
 const MAX_MESSAGE_BYTES: usize = 256 << 20;
 /// A peer that has not finished its TLS handshake by then is dropped.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// After Shutdown, in-flight calls get this long before the process exits.
+/// After Shutdown, the process exits once Terraform has closed its
+/// connection and no call is in flight, or after this long at most.
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+/// How often, after Shutdown, the plugin looks whether it is idle.
+const SHUTDOWN_POLL: Duration = Duration::from_millis(2);
+/// How often the plugin looks for its parent and its connections.
+const WATCH_INTERVAL: Duration = Duration::from_millis(250);
+/// With the parent gone, in-flight calls get this long to finish (a killed
+/// signing is taken over by the next one with its token, so none is lost).
+const ORPHAN_GRACE: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -141,7 +156,9 @@ pub async fn serve<P: Provider>(provider: P, env: PluginEnv) -> Result<(), Serve
     let provider_service = ProviderServer::new(ProviderService::new(provider))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let liveness = Arc::new(Liveness::default());
     let router = Server::builder()
+        .layer(CountInFlightLayer(Arc::clone(&liveness)))
         .add_service(HealthServer::new(HealthService))
         .add_service(GrpcControllerServer::new(ControllerService::new(
             shutdown_tx,
@@ -152,20 +169,24 @@ pub async fn serve<P: Provider>(provider: P, env: PluginEnv) -> Result<(), Serve
     let shutdown = async move {
         let _ = shutdown_rx.wait_for(|stop| *stop).await;
     };
-    let mut done = shutdown_signal_then_grace(shutdown);
+    let mut done = shutdown_signal_then_idle(shutdown, Arc::clone(&liveness));
+    let mut orphaned = Box::pin(watch_for_orphaning(Arc::clone(&liveness), parent_process()));
     match tls {
         Some((_, acceptor)) => {
-            let incoming = ReceiverStream::new(accept_tls(listener, acceptor));
+            let incoming = ReceiverStream::new(accept_tls(listener, acceptor, liveness));
             tokio::select! {
                 result = router.serve_with_incoming(incoming) => result?,
                 () = &mut done => {}
+                why = &mut orphaned => tracing::warn!(%why, "exiting"),
             }
         }
         None => {
-            let incoming = TcpListenerStream::new(listener);
+            let incoming = TcpListenerStream::new(listener)
+                .map(move |tcp| tcp.map(|tcp| Tracked::new(tcp, Arc::clone(&liveness))));
             tokio::select! {
                 result = router.serve_with_incoming(incoming) => result?,
                 () = &mut done => {}
+                why = &mut orphaned => tracing::warn!(%why, "exiting"),
             }
         }
     }
@@ -173,12 +194,20 @@ pub async fn serve<P: Provider>(provider: P, env: PluginEnv) -> Result<(), Serve
     Ok(())
 }
 
-fn shutdown_signal_then_grace(
+fn shutdown_signal_then_idle(
     signal: impl std::future::Future<Output = ()> + Send + 'static,
+    liveness: Arc<Liveness>,
 ) -> Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
     Box::pin(async move {
         signal.await;
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
+        let idle = async {
+            while !liveness.idle_after_a_connection() {
+                tokio::time::sleep(SHUTDOWN_POLL).await;
+            }
+        };
+        if tokio::time::timeout(SHUTDOWN_GRACE, idle).await.is_err() {
+            tracing::debug!("exiting after Shutdown with a connection still open");
+        }
     })
 }
 
@@ -205,13 +234,155 @@ async fn bind_in_range(min: u16, max: u16) -> Result<TcpListener, ServeError> {
     Err(ServeError::NoFreePort(min, max))
 }
 
+/// What tells a plugin still serving Terraform from an orphan: open
+/// connections, calls in flight, and whether Terraform ever connected.
+#[derive(Debug, Default)]
+pub struct Liveness {
+    connections: AtomicUsize,
+    in_flight: AtomicUsize,
+    connected_once: AtomicBool,
+}
+
+impl Liveness {
+    fn idle_after_a_connection(&self) -> bool {
+        self.connected_once.load(Ordering::SeqCst)
+            && self.connections.load(Ordering::SeqCst) == 0
+            && self.in_flight.load(Ordering::SeqCst) == 0
+    }
+}
+
+/// Why the plugin stops on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Orphaned {
+    ParentGone,
+    ConnectionGone,
+}
+
+impl std::fmt::Display for Orphaned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Orphaned::ParentGone => "the parent process (Terraform) is gone",
+            Orphaned::ConnectionGone => "Terraform's connection closed and no call is in flight",
+        })
+    }
+}
+
+/// The parent process id to watch: `None` where there is none to watch
+/// (not Unix, or already adopted by init).
+fn parent_process() -> Option<u32> {
+    #[cfg(unix)]
+    {
+        Some(std::os::unix::process::parent_id()).filter(|&pid| pid > 1)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+fn current_parent() -> Option<u32> {
+    #[cfg(unix)]
+    {
+        Some(std::os::unix::process::parent_id())
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// Resolves when the plugin is an orphan: its parent changed (the original
+/// one died and the plugin was re-parented), after in-flight calls had up
+/// to [`ORPHAN_GRACE`] to finish; or Terraform's last connection closed
+/// with nothing in flight.
+pub async fn watch_for_orphaning(liveness: Arc<Liveness>, parent: Option<u32>) -> Orphaned {
+    let mut tick = tokio::time::interval(WATCH_INTERVAL);
+    loop {
+        tick.tick().await;
+        if parent.is_some() && current_parent() != parent {
+            tracing::warn!(?parent, "the parent process is gone");
+            let deadline = tokio::time::Instant::now() + ORPHAN_GRACE;
+            while liveness.in_flight.load(Ordering::SeqCst) > 0
+                && tokio::time::Instant::now() < deadline
+            {
+                tick.tick().await;
+            }
+            return Orphaned::ParentGone;
+        }
+        if liveness.idle_after_a_connection() {
+            return Orphaned::ConnectionGone;
+        }
+    }
+}
+
+/// Counts calls in flight (until each response is ready).
+#[derive(Clone)]
+struct CountInFlightLayer(Arc<Liveness>);
+
+impl<S> tower_layer::Layer<S> for CountInFlightLayer {
+    type Service = CountInFlight<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        CountInFlight {
+            inner,
+            liveness: Arc::clone(&self.0),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct CountInFlight<S> {
+    inner: S,
+    liveness: Arc<Liveness>,
+}
+
+/// One call in flight, counted while it lives.
+struct InFlight(Arc<Liveness>);
+
+impl InFlight {
+    fn enter(liveness: &Arc<Liveness>) -> Self {
+        liveness.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(Arc::clone(liveness))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl<S, R> tower_service::Service<R> for CountInFlight<S>
+where
+    S: tower_service::Service<R>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn std::future::Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        let guard = InFlight::enter(&self.liveness);
+        let future = self.inner.call(request);
+        Box::pin(async move {
+            let response = future.await;
+            drop(guard);
+            response
+        })
+    }
+}
+
 /// Accepts TCP connections and hands over those that complete a TLS
 /// handshake with the pinned client certificate. Each handshake runs in its
 /// own task so one slow or hostile peer cannot stall the others.
 fn accept_tls(
     listener: TcpListener,
     acceptor: TlsAcceptor,
-) -> mpsc::Receiver<Result<TlsConnection, std::io::Error>> {
+    liveness: Arc<Liveness>,
+) -> mpsc::Receiver<Result<Tracked<TlsStream<TcpStream>>, std::io::Error>> {
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
         loop {
@@ -225,10 +396,11 @@ fn accept_tls(
             let _ = tcp.set_nodelay(true);
             let acceptor = acceptor.clone();
             let tx = tx.clone();
+            let liveness = Arc::clone(&liveness);
             tokio::spawn(async move {
                 match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                     Ok(Ok(stream)) => {
-                        let _ = tx.send(Ok(TlsConnection(stream))).await;
+                        let _ = tx.send(Ok(Tracked::new(stream, liveness))).await;
                     }
                     Ok(Err(e)) => {
                         tracing::warn!(%peer, error = %e, "refused a connection: TLS handshake failed");
@@ -243,39 +415,56 @@ fn accept_tls(
     rx
 }
 
-/// A TLS connection as tonic's server takes it.
-pub struct TlsConnection(TlsStream<TcpStream>);
+/// A connection as tonic's server takes it, counted while it is open.
+pub struct Tracked<S> {
+    stream: S,
+    liveness: Arc<Liveness>,
+}
 
-impl Connected for TlsConnection {
+impl<S> Tracked<S> {
+    fn new(stream: S, liveness: Arc<Liveness>) -> Self {
+        liveness.connections.fetch_add(1, Ordering::SeqCst);
+        liveness.connected_once.store(true, Ordering::SeqCst);
+        Tracked { stream, liveness }
+    }
+}
+
+impl<S> Drop for Tracked<S> {
+    fn drop(&mut self) {
+        self.liveness.connections.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl<S> Connected for Tracked<S> {
     type ConnectInfo = ();
     fn connect_info(&self) -> Self::ConnectInfo {}
 }
 
-impl AsyncRead for TlsConnection {
+impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
+        Pin::new(&mut self.stream).poll_read(cx, buf)
     }
 }
 
-impl AsyncWrite for TlsConnection {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
+        Pin::new(&mut self.stream).poll_write(cx, buf)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
+        Pin::new(&mut self.stream).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
+        Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 
     fn poll_write_vectored(
@@ -283,11 +472,11 @@ impl AsyncWrite for TlsConnection {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.0.is_write_vectored()
+        self.stream.is_write_vectored()
     }
 }
 

@@ -28,6 +28,8 @@ pub enum TlsError {
     SeveralClientCertificates,
     #[error("cannot read PLUGIN_CLIENT_CERT: {0}")]
     Pem(String),
+    #[error("PLUGIN_CLIENT_CERT's PEM body is not an X.509 certificate ({0}): refusing to serve pinned to it")]
+    NotACertificate(String),
     #[error("cannot encode the server key: {0}")]
     Key(String),
     #[error("cannot generate the server certificate: {0}")]
@@ -180,6 +182,10 @@ impl PinnedClientCertificate {
         if certs.next().is_some() {
             return Err(TlsError::SeveralClientCertificates);
         }
+        // Pinning bytes that are not a certificate would serve pinned to
+        // nothing: every connection refused, and Terraform left waiting.
+        webpki::EndEntityCert::try_from(&der)
+            .map_err(|e| TlsError::NotACertificate(format!("{e:?}")))?;
         Ok(Self::from_der(der))
     }
 
@@ -263,6 +269,35 @@ mod tests {
         assert!(verifier
             .supported_verify_schemes()
             .contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
+    }
+
+    #[test]
+    fn a_client_certificate_that_cannot_be_decoded_is_refused() {
+        let pem = |body: &str| {
+            format!("-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n")
+        };
+        // Not base64, base64 of bytes that are no certificate, and a
+        // certificate cut short.
+        let good = ServerIdentity::generate().expect("generate");
+        use base64::Engine as _;
+        let truncated = base64::engine::general_purpose::STANDARD
+            .encode(&good.cert.as_ref()[..good.cert.as_ref().len() / 2]);
+        for body in [
+            "!!!! not base64 at all ####",
+            "aGVsbG8gd29ybGQ=",
+            truncated.as_str(),
+        ] {
+            let result = PinnedClientCertificate::from_pem(&pem(body));
+            assert!(
+                matches!(result, Err(TlsError::Pem(_) | TlsError::NotACertificate(_))),
+                "{body}: {result:?}"
+            );
+            let message = result.expect_err("refused").to_string();
+            assert!(message.contains("PLUGIN_CLIENT_CERT"), "{message}");
+        }
+        // A real (CA:TRUE, self-signed, as Terraform's) certificate is pinned.
+        let encoded = base64::engine::general_purpose::STANDARD.encode(good.cert.as_ref());
+        assert!(PinnedClientCertificate::from_pem(&pem(&encoded)).is_ok());
     }
 
     #[test]

@@ -25,7 +25,8 @@ pub fn schema() -> Schema {
     let local = Block::new("Use the embedded, offline backend: Signer and Lambda's signing semantics emulated in one SQLite store. Several provider aliases (one per emulated account) may share one store.")
         .attribute(Attribute::optional("path", Type::String).describe(format!("Directory holding the store; created (mode 0700) by the first apply that writes to it. Default `{}`.", LocalConfig::DEFAULT_PATH)))
         .attribute(Attribute::optional("account_id", Type::String).describe(format!("The 12-digit emulated AWS account this provider instance acts as. Default `{}` (the AWS documentation's example account).", names::EXAMPLE_ACCOUNT)))
-        .attribute(Attribute::optional("region", Type::String).describe(format!("The emulated region. Default `{}`.", LocalConfig::DEFAULT_REGION)));
+        .attribute(Attribute::optional("region", Type::String).describe(format!("The emulated region. Default `{}`.", LocalConfig::DEFAULT_REGION)))
+        .attribute(Attribute::optional("key_file", Type::String).describe(format!("File holding the store key (32 random bytes as 64 hex digits or base64, e.g. from `openssl rand -hex 32`) that seals the signing keys in the store (AES-256-GCM). Default: the key in the `{}` environment variable, if set. Once a store has been given a key it signs only with that key. Keep the key file outside version control, apart from the store.", crate::backend::local::STORE_KEY_ENV)));
     let default_tags = Block::new("Tags every taggable resource (signing profiles, code signing configs) gets, unless it sets the same key itself.")
         .attribute(Attribute::optional("tags", Type::map(Type::String)).describe("The tags."));
     let assume_role =
@@ -93,6 +94,15 @@ pub fn validate(config: &Value) -> Diagnostics {
                     at("path"),
                     "Empty store path",
                     "`path` must name a directory.",
+                );
+            }
+        }
+        if let Some(Value::String(path)) = local.get_attr("key_file") {
+            if path.trim().is_empty() {
+                diags.error_at(
+                    at("key_file"),
+                    "Empty key file path",
+                    "`key_file` must name the file holding the store key.",
                 );
             }
         }
@@ -173,6 +183,7 @@ pub fn parse(config: &Value, diags: &mut Diagnostics) -> Option<Settings> {
                 path: string(local.get_attr("path")).map_or(defaults.path, PathBuf::from),
                 account_id: string(local.get_attr("account_id")).unwrap_or(defaults.account_id),
                 region: string(local.get_attr("region")).unwrap_or(defaults.region),
+                key_file: string(local.get_attr("key_file")).map(PathBuf::from),
             }),
             default_tags,
         });
@@ -314,6 +325,7 @@ mod tests {
                 path: PathBuf::from(".lambdasign"),
                 account_id: "111111111111".into(),
                 region: "us-east-1".into(),
+                key_file: None,
             }))
         );
     }

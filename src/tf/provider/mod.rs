@@ -42,7 +42,12 @@ impl Provider for LambdaSign {
             Err(e) => {
                 let at = match settings.backend {
                     crate::engine::BackendConfig::Local(_) => {
-                        Some(AttributePath::attr("local").then("path"))
+                        let field = e.field.as_ref().map(ToString::to_string);
+                        let at = match field.as_deref() {
+                            Some("key_file") => "key_file",
+                            _ => "path",
+                        };
+                        Some(AttributePath::attr("local").then(at))
                     }
                     #[cfg(feature = "aws")]
                     crate::engine::BackendConfig::Aws(_) => None,

@@ -92,8 +92,19 @@ impl Resource<Engine> for LayerGrantResource {
         }
     }
 
-    async fn plan(&self, _engine: &Engine, plan: &mut Plan) {
+    async fn plan(&self, engine: &Engine, plan: &mut Plan) {
         set(&mut plan.planned, ACTION, LAYER_ACTION);
+        let creating = plan.prior.is_null() || !plan.replacing().is_empty();
+        if let (true, Some(layer), Some(version)) = (
+            creating,
+            text(&plan.planned, LAYER_NAME),
+            integer(&plan.planned, VERSION_NUMBER),
+        ) {
+            convert::report(
+                engine::plan(engine, &layer, version).await,
+                &mut plan.diagnostics,
+            );
+        }
     }
 
     async fn create(&self, engine: &Engine, change: Change) -> Applied {

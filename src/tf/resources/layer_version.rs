@@ -158,6 +158,7 @@ impl Resource<Engine> for LayerVersionResource {
             })
             .collect();
         let change = LayerChange {
+            layer_name: text(&plan.planned, LAYER_NAME),
             prior: prior.as_ref(),
             prior_source_sha384: text(&plan.prior, SOURCE_SHA384),
             signed_file: match planned_text(&plan.planned, SIGNED_FILE) {
@@ -169,15 +170,17 @@ impl Resource<Engine> for LayerVersionResource {
         };
         let outcome = engine::plan(engine, &change).await;
         convert::report(outcome.report, &mut plan.diagnostics);
-        let digest = match &outcome.source_sha384 {
-            Planned::Known(Some(digest)) => Value::string(digest.as_str()),
-            // Content in S3: its digest is read when publishing.
-            Planned::Known(None) | Planned::Unknown => Value::unknown(),
-        };
-        set(&mut plan.planned, SOURCE_SHA384, digest);
         for reason in &outcome.republish {
             plan.replace_because(reason);
         }
+        let digest = match &outcome.source_sha384 {
+            Planned::Known(Some(digest)) => Value::string(digest.as_str()),
+            // Content in S3: its digest is read when publishing, and stays
+            // what was recorded while the version does.
+            Planned::Known(None) if !plan.makes_new() => keep(&plan.prior, SOURCE_SHA384),
+            Planned::Known(None) | Planned::Unknown => Value::unknown(),
+        };
+        set(&mut plan.planned, SOURCE_SHA384, digest);
         if plan.makes_new() {
             for name in engine::PRODUCED {
                 set(&mut plan.planned, name, Value::unknown());
@@ -267,11 +270,27 @@ impl Resource<Engine> for LayerVersionResource {
     async fn import(&self, engine: &Engine, id: &str) -> ImportResponse {
         let mut response = ImportResponse::default();
         match engine::import(engine, id).await {
-            Ok((layer, file)) => {
-                let file = file.map(|f| f.display().to_string());
-                let base = Object::new()
-                    .set(SIGNED_FILE, opt_text(file.as_deref()))
-                    .build();
+            Ok((layer, source)) => {
+                let base = match source {
+                    Some(ObjectLocation::File(path)) => Object::new()
+                        .set(SIGNED_FILE, path.display().to_string())
+                        .build(),
+                    Some(ObjectLocation::S3 {
+                        bucket,
+                        key,
+                        version,
+                    }) => Object::new()
+                        .set(
+                            SIGNED_OBJECT,
+                            Object::new()
+                                .set(BUCKET, bucket)
+                                .set(KEY, key)
+                                .set(VERSION, opt_text(version.as_deref()))
+                                .build(),
+                        )
+                        .build(),
+                    None => Object::new().build(),
+                };
                 response.state = state_of(&layer, &base);
             }
             Err(e) => convert::error(

@@ -4,11 +4,9 @@
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use sha2::{Digest, Sha256};
 
 use crate::backend::DEFAULT_SIGNING_TIMEOUT;
 use crate::domain::job::{JobStatus, ObjectLocation, SigningJob};
-use crate::domain::names;
 use crate::domain::time::{format_time, parse_duration, parse_time, parse_timeout};
 use crate::engine::signed_artifact::{
     self as engine, field::*, ArtifactChange, ArtifactSpec, Place, Signed,
@@ -27,7 +25,10 @@ use crate::tf::values::{
 
 pub struct SignedArtifactResource;
 
-const TOKEN_KEY: &str = "client_request_token";
+/// Private state: the job a planned signing replaces. Terraform hands a
+/// replacement's first plan's private state to its second (create) plan,
+/// so the create knows the job it replaces even though its prior is null.
+const REPLACES_KEY: &str = "replaces_job_id";
 
 fn signed_object_type() -> Type {
     Type::object([
@@ -221,22 +222,6 @@ fn state_of(signed: &Signed, base: &Value) -> Value {
         .build()
 }
 
-/// Only for plans made by an older provider without a token in private state.
-fn fallback_token(planned: &Value) -> String {
-    let mut hasher = Sha256::new();
-    for name in [
-        PROFILE_NAME,
-        PROFILE_OWNER,
-        SOURCE_FILE,
-        OUTPUT_FILE,
-        SOURCE_SHA384,
-    ] {
-        hasher.update(text(planned, name).unwrap_or_default().as_bytes());
-        hasher.update([0]);
-    }
-    hex::encode(&hasher.finalize()[..16])
-}
-
 fn planned_path(value: &Value, name: &str) -> Planned<Option<PathBuf>> {
     match planned_text(value, name) {
         Planned::Known(path) => Planned::Known(path.map(PathBuf::from)),
@@ -307,8 +292,11 @@ impl Resource<Engine> for SignedArtifactResource {
             for name in engine::PRODUCED {
                 set(&mut plan.planned, name, Value::unknown());
             }
-            // One token per planned signing: retries of this apply reuse it.
-            plan.private.set(TOKEN_KEY, &names::random_suffix(32));
+            // The token is derived at apply from what is signed (so an apply
+            // retried after a crash finds its job); it names the job replaced.
+            if let Some(prior) = &prior {
+                plan.private.set(REPLACES_KEY, &prior.job.job_id);
+            }
         }
     }
 
@@ -320,10 +308,7 @@ impl Resource<Engine> for SignedArtifactResource {
         let Some(spec) = spec_of(&change.planned, &mut applied.diagnostics) else {
             return applied;
         };
-        let token = change
-            .private
-            .get::<String>(TOKEN_KEY)
-            .unwrap_or_else(|| fallback_token(&change.planned));
+        let replaces = change.private.get::<String>(REPLACES_KEY);
         let mut base = change.planned.clone();
         if let ObjectLocation::File(source) = &spec.source {
             // The digest of what was signed, when the plan could not read it.
@@ -338,8 +323,13 @@ impl Resource<Engine> for SignedArtifactResource {
                 );
             }
         }
-        match engine::create(engine, &spec, &token).await {
-            Ok(signed) => applied.state = state_of(&signed, &base),
+        let source_sha384 = text(&base, SOURCE_SHA384).unwrap_or_default();
+        let token = engine::signing_token(&spec, &source_sha384, replaces.as_deref());
+        match engine::create(engine, &spec, &token, replaces.as_deref()).await {
+            Ok(created) => {
+                applied.state = state_of(&created.signed, &base);
+                convert::warnings(&created.warnings, &mut applied.diagnostics);
+            }
             Err(failed) => {
                 convert::error(
                     &mut applied.diagnostics,

@@ -226,6 +226,17 @@ impl Resource<Engine> for SigningProfileResource {
         schema()
     }
 
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let Some(validity) = block(config, SIGNATURE_VALIDITY) else {
+            return;
+        };
+        if let (Some(value), Some(unit)) = (integer(validity, VALUE), text(validity, TYPE)) {
+            if let Err(e) = engine::check_validity(value, &unit) {
+                convert::error(diags, "Invalid signature_validity", &e);
+            }
+        }
+    }
+
     async fn plan(&self, engine: &Engine, plan: &mut Plan) {
         let replacing: Vec<&'static str> = plan
             .replacing()

@@ -1,0 +1,385 @@
+//! `serve`: an AWS-compatible endpoint for Signer, Lambda's code signing
+//! (configs, functions, layers), the S3 subset signing needs and STS
+//! GetCallerIdentity, over the embedded store, on the wire as the AWS CLI,
+//! boto3 and the AWS SDK for Rust send and parse it.
+//!
+//! - `routes`: the service (SigV4 credential scope, else the path) and the
+//!   operation (the model's URI templates, `operations`).
+//! - `signer`, `lambda`, `s3`, `sts`: decode a request, call the backend or
+//!   the engine (Lambda's deploy-time checks are `engine::function`), encode
+//!   the answer.
+//! - `errors`: every failure in its service's error shape, once.
+//! - `auth`: SigV4 parsed, not verified; a 12-digit access key id is the
+//!   account (else `123456789012`).
+//! - `chunked`: `aws-chunked` bodies and their checksums.
+//!
+//! An operation of the models that is not emulated answers 501
+//! `NotImplemented`, naming it. Each request is one or more store
+//! transactions, each complete or not at all.
+
+pub mod auth;
+mod chunked;
+mod errors;
+mod http;
+mod lambda;
+mod log;
+mod operations;
+mod routes;
+mod s3;
+mod signer;
+mod sts;
+mod wire;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::backend::local::{LocalBackend, LocalConfig};
+use crate::backend::Backend;
+use crate::domain::arn::{FunctionArn, LayerVersionArn};
+use crate::domain::names;
+use crate::engine::Engine;
+use errors::ApiError;
+use http::{Query, Request, Response};
+use operations::OPERATIONS;
+use routes::Service;
+
+/// The largest request body read (a 250 MB object, or a base64 zip).
+const MAX_BODY: usize = 340 * 1024 * 1024;
+/// How long in-flight requests may take to finish at shutdown.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// Where to listen and which store to serve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub listen: String,
+    pub store: PathBuf,
+    /// The region of requests whose signature does not name one.
+    pub region: String,
+    /// The store key (`None`: `LAMBDASIGN_STORE_KEY`, if set).
+    pub key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot open the store {path}: {message}")]
+    Store { path: String, message: String },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// What every request acts through: the store as the caller's account.
+pub struct Ctx {
+    pub backend: Arc<LocalBackend>,
+    pub engine: Engine,
+    pub account: String,
+    pub region: String,
+    pub request_id: String,
+    /// `http://HOST` as the client addressed this server (for URLs).
+    pub base_url: String,
+}
+
+struct State {
+    root: LocalBackend,
+    region: String,
+}
+
+/// Opens the store, listens, prints `listening on http://ADDR` on stdout,
+/// and serves until `shutdown` resolves; then finishes in-flight requests.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
+    log::init();
+    let root = LocalBackend::open(&LocalConfig {
+        path: config.store.clone(),
+        account_id: names::EXAMPLE_ACCOUNT.to_string(),
+        region: config.region.clone(),
+        key_file: config.key_file.clone(),
+    })
+    .and_then(|root| {
+        // A server owns its store: made now if missing, so every request
+        // (a read too) finds one.
+        root.create_store()?;
+        Ok(root)
+    })
+    .map_err(|e| ServeError::Store {
+        path: config.store.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let listener =
+        TcpListener::bind(&config.listen)
+            .await
+            .map_err(|source| ServeError::Listen {
+                addr: config.listen.clone(),
+                source,
+            })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Listen {
+        addr: config.listen.clone(),
+        source,
+    })?;
+    {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "listening on http://{addr}");
+        let _ = stdout.flush();
+    }
+    tracing::info!(store = %config.store.display(), %addr, "serving Signer, Lambda, S3 and STS");
+    let state = Arc::new(State {
+        root,
+        region: config.region,
+    });
+    let (stop, stopped) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        continue;
+                    }
+                };
+                connections.spawn(connection(Arc::clone(&state), stream, peer, stopped.clone()));
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+    let _ = stop.send(true);
+    let drained = tokio::time::timeout(DRAIN, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            "requests still running after {}s; stopping anyway",
+            DRAIN.as_secs()
+        );
+        connections.abort_all();
+    }
+    Ok(())
+}
+
+async fn connection(
+    state: Arc<State>,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let service = service_fn(move |request| {
+        let state = Arc::clone(&state);
+        async move { Ok::<_, Infallible>(handle(&state, request).await) }
+    });
+    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        result = conn.as_mut() => {
+            if let Err(e) = result {
+                tracing::debug!(%peer, error = %e, "connection ended");
+            }
+        }
+        _ = stopped.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+fn request_id() -> String {
+    names::random_suffix(20).to_ascii_uppercase()
+}
+
+async fn handle(state: &State, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+    let started = Instant::now();
+    let id = request_id();
+    let (parts, body) = request.into_parts();
+    let method = parts.method.as_str().to_string();
+    let raw_path = parts.uri.path().to_string();
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let mut request = Request {
+        method: method.clone(),
+        path: raw_path.clone(),
+        query: Query::parse(parts.uri.query().unwrap_or_default()),
+        headers,
+        body: Bytes::new(),
+    };
+    let service = routes::service_of(&request);
+    let (response, operation) = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(collected) => {
+            request.body = collected.to_bytes();
+            dispatch(state, service, request, &id).await
+        }
+        Err(e) => (
+            ApiError::new(
+                service,
+                413,
+                if service == Service::S3 {
+                    "EntityTooLarge"
+                } else {
+                    "RequestTooLargeException"
+                },
+                format!("the request body could not be read whole (at most {MAX_BODY} bytes): {e}"),
+            )
+            .into_response(&id),
+            "-".to_string(),
+        ),
+    };
+    tracing::info!(
+        service = service.signing_name(),
+        operation = %operation,
+        status = response.status,
+        ms = started.elapsed().as_millis() as u64,
+        "{method} {raw_path}"
+    );
+    into_hyper(response, method == "HEAD")
+}
+
+fn into_hyper(response: Response, head: bool) -> hyper::Response<Full<Bytes>> {
+    let body = if head { Bytes::new() } else { response.body };
+    let mut builder = hyper::Response::builder().status(response.status);
+    for (name, value) in &response.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    builder.body(Full::new(body)).unwrap_or_else(|e| {
+        let mut fallback = hyper::Response::new(Full::new(Bytes::from(format!(
+            "cannot build the response: {e}"
+        ))));
+        *fallback.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+        fallback
+    })
+}
+
+/// Routes a request to its operation and runs it; the response and the
+/// operation's name (for the log).
+async fn dispatch(
+    state: &State,
+    service: Service,
+    mut request: Request,
+    id: &str,
+) -> (Response, String) {
+    if request.path == "/_lambdasign/code" && request.method == "GET" {
+        return (
+            content(state, &request, id).await,
+            "content download".into(),
+        );
+    }
+    if service == Service::S3 {
+        if let Some(bucket) = s3::virtual_host_bucket(&request) {
+            request.path = format!("/{bucket}{}", request.path);
+        }
+    }
+    let scope = request.credential_scope();
+    let account = auth::account_of(scope.as_ref());
+    let region = auth::region_of(scope.as_ref(), &state.region);
+    let backend = match state.root.as_account(&account, &region) {
+        Ok(backend) => Arc::new(backend),
+        Err(e) => {
+            return (
+                ApiError::new(service, 400, "InvalidClientTokenId", e.to_string())
+                    .into_response(id),
+                "-".into(),
+            )
+        }
+    };
+    let host = request.header("host").unwrap_or("localhost").to_string();
+    let ctx = Ctx {
+        engine: Engine::new(Arc::clone(&backend) as Arc<dyn Backend>),
+        backend,
+        account,
+        region,
+        request_id: id.to_string(),
+        base_url: format!("http://{host}"),
+    };
+    if service == Service::Sts {
+        let result = sts::handle(&ctx, &request);
+        return (respond(result, id), "sts".into());
+    }
+    let segments = request.path_segments();
+    let Some(matched) = routes::route(OPERATIONS, service, &request, &segments) else {
+        let error =
+            match routes::path_matches(OPERATIONS, service, &request.method, &segments).first() {
+                Some(op) => ApiError::not_emulated(service, op.name),
+                None => ApiError::unknown_operation(service, &request.method, &request.path),
+            };
+        return (error.into_response(id), "-".into());
+    };
+    let result = match service {
+        Service::Signer => signer::handle(&ctx, &matched, &request).await,
+        Service::Lambda => lambda::handle(&ctx, &matched, &request).await,
+        Service::S3 => s3::handle(&ctx, &matched, &request).await,
+        Service::Sts => sts::handle(&ctx, &request),
+    };
+    (respond(result, id), matched.op.name.to_string())
+}
+
+fn respond(result: Result<Response, ApiError>, id: &str) -> Response {
+    match result {
+        Ok(response) => response
+            .header("x-amzn-RequestId", id)
+            .header("x-amz-request-id", id),
+        Err(error) => error.into_response(id),
+    }
+}
+
+/// `GET /_lambdasign/code?function=ARN|layer=ARN`: the deployment package
+/// or layer content that GetFunction's and GetLayerVersion's `Location`
+/// point at (as their owner reads it).
+async fn content(state: &State, request: &Request, id: &str) -> Response {
+    let not_found =
+        |what: String| ApiError::new(Service::S3, 404, "NoSuchKey", what).into_response(id);
+    let file = if let Some(arn) = request.query.get("function") {
+        let Ok(function) = arn.parse::<FunctionArn>() else {
+            return not_found(format!("{arn:?} is not a function ARN"));
+        };
+        match state
+            .root
+            .as_account(function.account_id(), function.region())
+        {
+            Ok(owner) => owner.function_code_file(arn).await.ok().flatten(),
+            Err(_) => None,
+        }
+    } else if let Some(arn) = request.query.get("layer") {
+        let Ok(layer) = arn.parse::<LayerVersionArn>() else {
+            return not_found(format!("{arn:?} is not a layer version ARN"));
+        };
+        match state.root.as_account(layer.account_id(), layer.region()) {
+            Ok(owner) => owner.layer_content_file(arn).await.ok(),
+            Err(_) => None,
+        }
+    } else {
+        None
+    };
+    let Some(file) = file else {
+        return not_found("no such function code or layer content".into());
+    };
+    match tokio::fs::read(&file).await {
+        Ok(bytes) => Response::new(200).body("application/zip", bytes),
+        Err(e) => not_found(format!("cannot read {}: {e}", file.display())),
+    }
+}

@@ -1,0 +1,520 @@
+//! The engine's use cases, in process, on the embedded backend: what each
+//! resource does on create, read, update, delete, import and list, and what
+//! its plan says, without a Terraform run. Fast; the real-terraform tests
+//! cover the same behaviours through the plugin.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use common::fixtures::write_zip;
+use lambdasign::backend::local::{LocalBackend, LocalConfig};
+use lambdasign::domain::checks::Enforcement;
+use lambdasign::domain::facts::ArtifactRef;
+use lambdasign::domain::job::ObjectLocation;
+use lambdasign::domain::profile::{ProfileStatus, SigningProfile};
+use lambdasign::domain::tags::Tags;
+use lambdasign::engine::code_signing_config::{self as csc, CscChange, CscSpec};
+use lambdasign::engine::signed_artifact::{self as artifact, ArtifactChange, ArtifactSpec, Signed};
+use lambdasign::engine::signing_profile::{
+    self as profile, Naming, ProfileChange, ProfileSpec, RevocationSpec,
+};
+use lambdasign::engine::verification::{self, PolicySource, VerificationSpec};
+use lambdasign::engine::{
+    layer_grant, layer_version, profile_permission, Engine, ErrorKind, Planned, Severity,
+};
+
+const A: &str = "111111111111";
+const B: &str = "222222222222";
+
+fn engine(dir: &Path, account: &str) -> Engine {
+    let backend = LocalBackend::open(&LocalConfig {
+        path: dir.join("store"),
+        account_id: account.into(),
+        region: "us-east-1".into(),
+        key_file: None,
+    })
+    .expect("open store");
+    Engine::new(Arc::new(backend))
+}
+
+fn fixed(name: &str) -> ProfileSpec {
+    ProfileSpec {
+        naming: Naming::Fixed(name.into()),
+        ..ProfileSpec::default()
+    }
+}
+
+async fn sign(engine: &Engine, dir: &Path, profile: &str, name: &str, cscs: &[String]) -> Signed {
+    let source = dir.join(format!("{name}.zip"));
+    write_zip(&source, "index.js", name.as_bytes());
+    let spec = ArtifactSpec {
+        profile_name: profile.into(),
+        profile_owner: None,
+        source: ObjectLocation::File(source),
+        output_file: Some(dir.join("out").join(format!("{name}.signed.zip"))),
+        staging: None,
+        destination: None,
+        verify_against: cscs.to_vec(),
+        timeout: std::time::Duration::from_secs(10),
+    };
+    artifact::create(engine, &spec, &format!("token-{name}"), None)
+        .await
+        .expect("signed")
+        .signed
+}
+
+fn csc_spec(publishers: &[&SigningProfile], enforcement: Enforcement) -> CscSpec {
+    CscSpec {
+        allowed_publishers: publishers.iter().map(|p| p.version_arn.clone()).collect(),
+        enforcement,
+        description: String::new(),
+        tags: Tags::new(),
+    }
+}
+
+fn errors(report: &lambdasign::engine::Report) -> Vec<String> {
+    report
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("{}: {}", f.summary, f.detail))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_profile_is_created_updated_revoked_and_canceled_and_its_name_never_comes_back() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let e =
+        engine(tmp.path(), A).with_default_tags(Tags::from([("team".into(), "platform".into())]));
+    let mut spec = fixed("app_profile");
+    spec.tags = Tags::from([("env".into(), "prod".into())]);
+    let created = profile::create(&e, &spec).await.expect("created");
+    assert_eq!(created.status, ProfileStatus::Active);
+    assert_eq!(
+        created.tags.get("team").map(String::as_str),
+        Some("platform"),
+        "default tags apply"
+    );
+
+    spec.revocation = Some(RevocationSpec {
+        reason: "rotated".into(),
+        effective_time: Utc::now() - Duration::hours(1),
+    });
+    let revoked = profile::update(&e, &created, &spec).await.expect("revoked");
+    assert_eq!(revoked.status, ProfileStatus::Revoked);
+
+    profile::delete(&e, "app_profile").await.expect("canceled");
+    profile::delete(&e, "app_profile")
+        .await
+        .expect("already gone is done");
+    let again = profile::create(&e, &fixed("app_profile"))
+        .await
+        .expect_err("names are never reused");
+    assert_eq!(again.error.kind, ErrorKind::AlreadyExists);
+
+    // A generated name keeps its prefix, which import gives back.
+    let generated = profile::create(&e, &ProfileSpec::default())
+        .await
+        .expect("generated");
+    assert_eq!(
+        profile::prefix_of(&generated.name),
+        Some(profile::DEFAULT_PREFIX)
+    );
+    assert_eq!(
+        profile::import(&e, &generated.name)
+            .await
+            .expect("import")
+            .name,
+        generated.name
+    );
+    assert!(profile::list(&e)
+        .await
+        .expect("list")
+        .iter()
+        .all(|p| p.status != ProfileStatus::Canceled));
+}
+
+#[tokio::test]
+async fn a_profile_plan_refuses_what_apply_would_refuse() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let e = engine(tmp.path(), A);
+    let created = profile::create(&e, &fixed("used_name"))
+        .await
+        .expect("created");
+    profile::delete(&e, "used_name").await.expect("canceled");
+
+    let creating = ProfileChange {
+        prior: None,
+        prior_revocation: None,
+        fixed_name: Some(Planned::Known("used_name".into())),
+        platform_id: Planned::Known("AWSLambda-SHA384-ECDSA".into()),
+        certificate_arn: None,
+        replacing: vec![],
+        revocation: Planned::Known(None),
+    };
+    let plan = profile::plan(&e, &creating).await;
+    assert!(
+        errors(&plan.report)
+            .iter()
+            .any(|m| m.contains("Profile name already used")),
+        "{:?}",
+        plan.report
+    );
+
+    // Another platform than Lambda's is not emulated locally.
+    let notation = ProfileChange {
+        fixed_name: Some(Planned::Known("fresh_name".into())),
+        platform_id: Planned::Known("Notation-OCI-SHA384-ECDSA".into()),
+        ..creating.clone()
+    };
+    let plan = profile::plan(&e, &notation).await;
+    assert!(
+        errors(&plan.report)
+            .iter()
+            .any(|m| m.contains("only AWSLambda-SHA384-ECDSA is emulated")),
+        "{:?}",
+        plan.report
+    );
+
+    // Revocation never moves later or goes away.
+    let recorded = ProfileChange {
+        prior: Some(&created),
+        prior_revocation: None,
+        fixed_name: None,
+        platform_id: Planned::Known("AWSLambda-SHA384-ECDSA".into()),
+        certificate_arn: None,
+        replacing: vec![],
+        revocation: Planned::Known(None),
+    };
+    let mut revoked = created.clone();
+    revoked.revocation = Some(lambdasign::domain::profile::ProfileRevocation {
+        reason: "r".into(),
+        effective_time: Utc::now() - Duration::days(2),
+        revoked_at: Utc::now() - Duration::days(2),
+        revoked_by: None,
+    });
+    let removing = ProfileChange {
+        prior: Some(&revoked),
+        ..recorded.clone()
+    };
+    assert!(errors(&profile::plan(&e, &removing).await.report)
+        .iter()
+        .any(|m| m.contains("irreversible")));
+    let later = ProfileChange {
+        prior: Some(&revoked),
+        revocation: Planned::Known(Some(RevocationSpec {
+            reason: "r".into(),
+            effective_time: Utc::now() - Duration::days(1),
+        })),
+        ..recorded
+    };
+    assert!(errors(&profile::plan(&e, &later).await.report)
+        .iter()
+        .any(|m| m.contains("only move earlier")));
+}
+
+#[tokio::test]
+async fn a_planned_revocation_is_seen_by_the_checks_planned_after_it_with_its_blast_radius() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let e = engine(tmp.path(), A);
+    let p = profile::create(&e, &fixed("signer_one"))
+        .await
+        .expect("profile");
+    let config = csc::create(&e, &csc_spec(&[&p], Enforcement::Enforce))
+        .await
+        .expect("csc");
+    let signed = sign(
+        &e,
+        tmp.path(),
+        "signer_one",
+        "fn",
+        std::slice::from_ref(&config.arn),
+    )
+    .await;
+
+    let change = ProfileChange {
+        prior: Some(&p),
+        prior_revocation: None,
+        fixed_name: Some(Planned::Known("signer_one".into())),
+        platform_id: Planned::Known("AWSLambda-SHA384-ECDSA".into()),
+        certificate_arn: None,
+        replacing: vec![],
+        revocation: Planned::Known(Some(RevocationSpec {
+            reason: "compromised".into(),
+            effective_time: Utc::now() - Duration::days(1),
+        })),
+    };
+    let plan = profile::plan(&e, &change).await;
+    assert_eq!(plan.status, Some(ProfileStatus::Revoked));
+    assert!(
+        plan.report
+            .iter()
+            .any(|f| f.summary.contains("invalidates 1 signature")),
+        "{:?}",
+        plan.report
+    );
+
+    // The artifact, planned after the profile in the same run, is now blocked.
+    let kept = ArtifactChange {
+        prior: Some(&signed),
+        prior_source_sha384: None,
+        source_file: Planned::Known(None),
+        profile_name: Planned::Known("signer_one".into()),
+        profile_owner: Planned::Known(None),
+        verify_against: Planned::Known(vec![config.arn.clone()]),
+        renew_before: None,
+        prior_output_file: signed_output(&signed),
+        output_file: Planned::Known(signed_output(&signed)),
+        replacing: vec![],
+    };
+    let plan = artifact::plan(&e, &kept).await;
+    assert!(
+        errors(&plan.report)
+            .iter()
+            .any(|m| m.contains("revocation check failed")),
+        "{:?}",
+        plan.report
+    );
+    assert!(
+        plan.resign.is_empty(),
+        "a new signature does not fix a revoked profile"
+    );
+}
+
+fn signed_output(signed: &Signed) -> Option<std::path::PathBuf> {
+    match &signed.job.signed_object {
+        ObjectLocation::File(path) => Some(path.clone()),
+        ObjectLocation::S3 { .. } => None,
+    }
+}
+
+#[tokio::test]
+async fn a_planned_policy_is_what_later_checks_see() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let e = engine(tmp.path(), A);
+    let trusted = profile::create(&e, &fixed("trusted"))
+        .await
+        .expect("profile");
+    let other = profile::create(&e, &fixed("other")).await.expect("profile");
+    let config = csc::create(&e, &csc_spec(&[&trusted], Enforcement::Warn))
+        .await
+        .expect("csc");
+    sign(
+        &e,
+        tmp.path(),
+        "other",
+        "fn",
+        std::slice::from_ref(&config.arn),
+    )
+    .await;
+
+    let spec = VerificationSpec {
+        policy: Planned::Known(PolicySource::CodeSigningConfig(config.arn.clone())),
+        artifacts: vec![verification::ArtifactSpec {
+            name: "function".into(),
+            source: Planned::Known(ArtifactRef::SignedFile(
+                tmp.path().join("out/fn.signed.zip"),
+            )),
+        }],
+        at: None,
+    };
+    let before = verification::verify(&e, &spec).await;
+    assert_eq!(
+        before.allowed,
+        Some(true),
+        "Warn deploys: {:?}",
+        before.report
+    );
+
+    let flip = CscChange {
+        prior: Some(&config),
+        allowed_publishers: Planned::Known(config.allowed_publishers.clone()),
+        enforcement: Planned::Known(Enforcement::Enforce),
+    };
+    csc::plan(&e, &flip).await;
+    let after = verification::verify(&e, &spec).await;
+    assert_eq!(
+        after.allowed,
+        Some(false),
+        "the planned Enforce blocks: {:?}",
+        after.report
+    );
+    assert_eq!(
+        csc::read(&e, &config.arn)
+            .await
+            .expect("read")
+            .map(|c| c.enforcement),
+        Some(Enforcement::Warn),
+        "planning changed nothing stored"
+    );
+
+    let unknown = CscChange {
+        prior: Some(&config),
+        allowed_publishers: Planned::Unknown,
+        enforcement: Planned::Known(Enforcement::Enforce),
+    };
+    csc::plan(&e, &unknown).await;
+    let pending = verification::verify(&e, &spec).await;
+    assert_eq!(pending.allowed, None, "unknown until apply, never guessed");
+    assert_ne!(other.version_arn, trusted.version_arn);
+}
+
+#[tokio::test]
+async fn permissions_and_grants_each_keep_their_own_statement() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let e = Arc::new(engine(tmp.path(), A));
+    profile::create(&e, &fixed("shared_profile"))
+        .await
+        .expect("profile");
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let e = Arc::clone(&e);
+        tasks.push(tokio::spawn(async move {
+            profile_permission::create(
+                &e,
+                &profile_permission::PermissionSpec {
+                    profile_name: "shared_profile".into(),
+                    action: "signer:StartSigningJob".into(),
+                    principal: format!("22222222222{i}"),
+                    statement_id: Some(format!("s{i}")),
+                    statement_id_prefix: None,
+                    profile_version: None,
+                },
+            )
+            .await
+        }));
+    }
+    for task in tasks {
+        task.await.expect("task").expect("permission");
+    }
+    assert_eq!(profile_permission::list(&e).await.expect("list").len(), 10);
+    let one = profile_permission::import(&e, "shared_profile/s3")
+        .await
+        .expect("import");
+    assert_eq!(one.statement.principal, "222222222223");
+    profile_permission::delete(&e, "shared_profile", "s3")
+        .await
+        .expect("delete");
+    profile_permission::delete(&e, "shared_profile", "s3")
+        .await
+        .expect("gone is done");
+    assert!(profile_permission::read(&e, "shared_profile", "s3")
+        .await
+        .expect("read")
+        .is_none());
+    let bad = profile_permission::import(&e, "no-slash")
+        .await
+        .expect_err("bad id");
+    assert_eq!(bad.kind, ErrorKind::InvalidInput);
+
+    // A layer version, verified before publishing, shared with a second account.
+    let p = profile::create(&e, &fixed("layer_signer"))
+        .await
+        .expect("profile");
+    let signed = sign(&e, tmp.path(), "layer_signer", "lib", &[]).await;
+    let layer = layer_version::create(
+        &e,
+        &layer_version::LayerSpec {
+            layer_name: "lib".into(),
+            content: ObjectLocation::File(signed_output(&signed).expect("file")),
+            compatible_runtimes: vec!["python3.12".into()],
+            compatible_architectures: vec![],
+            description: String::new(),
+            license_info: Some("MIT".into()),
+            verify_against: vec![],
+        },
+    )
+    .await
+    .expect("layer");
+    assert_eq!(
+        layer.signing_profile_version_arn.as_deref(),
+        Some(p.version_arn.as_str())
+    );
+    for (sid, principal) in [("b", B), ("everyone", "*")] {
+        layer_grant::create(
+            &e,
+            &layer_grant::GrantSpec {
+                layer: layer.layer_arn.clone(),
+                version: layer.version,
+                principal: principal.into(),
+                organization_id: None,
+                statement_id: sid.into(),
+            },
+        )
+        .await
+        .expect("grant");
+    }
+    let (_, _, statement) = layer_grant::import(&e, "lib,1,b").await.expect("import");
+    assert_eq!(statement.principal, B);
+    let consumer = engine(tmp.path(), B);
+    assert!(layer_version::read(&consumer, &layer.layer_version_arn)
+        .await
+        .expect("read")
+        .is_some());
+    let org =
+        layer_grant::check_organization(Some(B), Some("o-a1b2c3d4e5")).expect_err("org needs *");
+    assert_eq!(org.kind, ErrorKind::InvalidInput);
+}
+
+#[tokio::test]
+async fn a_layer_that_fails_its_checks_is_never_published() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let e = engine(tmp.path(), A);
+    let trusted = profile::create(&e, &fixed("trusted"))
+        .await
+        .expect("profile");
+    profile::create(&e, &fixed("other")).await.expect("profile");
+    let strict = csc::create(&e, &csc_spec(&[&trusted], Enforcement::Enforce))
+        .await
+        .expect("csc");
+    let signed = sign(&e, tmp.path(), "other", "lib", &[]).await;
+    let spec = layer_version::LayerSpec {
+        layer_name: "strict-lib".into(),
+        content: ObjectLocation::File(signed_output(&signed).expect("file")),
+        compatible_runtimes: vec![],
+        compatible_architectures: vec![],
+        description: String::new(),
+        license_info: None,
+        verify_against: vec![strict.arn.clone()],
+    };
+    let refused = layer_version::create(&e, &spec)
+        .await
+        .expect_err("rejected");
+    assert_eq!(refused.error.kind, ErrorKind::Rejected);
+    assert!(refused.made.is_none(), "nothing published");
+    assert!(layer_version::list(&e, "strict-lib")
+        .await
+        .expect("list")
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_code_signing_config_in_use_is_not_deleted_and_names_its_users() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let backend = Arc::new(
+        LocalBackend::open(&LocalConfig {
+            path: tmp.path().join("store"),
+            account_id: A.into(),
+            region: "us-east-1".into(),
+            key_file: None,
+        })
+        .expect("store"),
+    );
+    let e = Engine::new(backend.clone());
+    let p = profile::create(&e, &fixed("p1")).await.expect("profile");
+    let config = csc::create(&e, &csc_spec(&[&p], Enforcement::Warn))
+        .await
+        .expect("csc");
+    backend
+        .bind_function("checkout", &config.arn)
+        .expect("bind");
+    let in_use = csc::delete(&e, &config.arn).await.expect_err("in use");
+    assert_eq!(in_use.kind, ErrorKind::InUse);
+    assert!(in_use.message.contains("checkout"), "{}", in_use.message);
+    backend.unbind_function("checkout").expect("unbind");
+    csc::delete(&e, &config.arn).await.expect("deleted");
+    csc::delete(&e, &config.arn).await.expect("gone is done");
+    assert!(csc::read(&e, &config.arn).await.expect("read").is_none());
+}

@@ -1,0 +1,650 @@
+//! The seed's AWS CLI steps, as written for real AWS, run with the real
+//! AWS CLI (`LAMBDASIGN_AWS_VENV`) against `serve` with `--endpoint-url`:
+//! the basic pattern (one account), centralized enforcement (a security
+//! account owns the profile, a developer account signs with it under its
+//! own CSC) and the cross-account layer. Lambda's verdicts come back with
+//! Lambda's exception names: a tampered zip is InvalidCodeSignatureException
+//! in any mode, a zip signed outside the CSC is CodeVerificationFailedException
+//! under Enforce and deploys under Warn.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::fixtures::write_zip;
+use common::serve::{aws_fails, aws_ok, Serve};
+use serde_json::Value;
+
+const SECURITY: &str = "111111111111";
+const DEVELOPER: &str = "222222222222";
+const OUTSIDER: &str = "333333333333";
+const PLATFORM: &str = "AWSLambda-SHA384-ECDSA";
+
+fn role(account: &str) -> String {
+    format!("arn:aws:iam::{account}:role/lambda-exec")
+}
+
+fn text(value: &Value, field: &str) -> String {
+    value[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} missing in {value}"))
+        .to_string()
+}
+
+/// aws signer put-signing-profile; the profile version ARN.
+fn put_profile(serve: &Serve, account: &str, name: &str) -> String {
+    let out = aws_ok(
+        serve,
+        account,
+        &[
+            "signer",
+            "put-signing-profile",
+            "--profile-name",
+            name,
+            "--platform-id",
+            PLATFORM,
+        ],
+    );
+    text(&out, "profileVersionArn")
+}
+
+/// A versioned bucket (aws s3api create-bucket, put-bucket-versioning).
+fn versioned_bucket(serve: &Serve, account: &str, bucket: &str) {
+    aws_ok(
+        serve,
+        account,
+        &["s3api", "create-bucket", "--bucket", bucket],
+    );
+    aws_ok(
+        serve,
+        account,
+        &[
+            "s3api",
+            "put-bucket-versioning",
+            "--bucket",
+            bucket,
+            "--versioning-configuration",
+            "Status=Enabled",
+        ],
+    );
+}
+
+/// The seed's signing steps: a versioned upload, start-signing-job, the
+/// waiter, and a download of `signed/JOB.zip`. Returns the signed zip and
+/// the job id.
+fn sign(
+    serve: &Serve,
+    account: &str,
+    bucket: &str,
+    source: &Path,
+    profile: &str,
+    profile_owner: Option<&str>,
+) -> (PathBuf, String) {
+    let key = format!("unsigned/{}", source.file_name().unwrap().to_string_lossy());
+    let upload = aws_ok(
+        serve,
+        account,
+        &[
+            "s3api",
+            "put-object",
+            "--bucket",
+            bucket,
+            "--key",
+            &key,
+            "--body",
+            source.to_str().unwrap(),
+        ],
+    );
+    let version = text(&upload, "VersionId");
+    let source_json =
+        serde_json::json!({"s3": {"bucketName": bucket, "key": key, "version": version}})
+            .to_string();
+    let destination_json =
+        serde_json::json!({"s3": {"bucketName": bucket, "prefix": "signed/"}}).to_string();
+    let mut args = vec![
+        "signer",
+        "start-signing-job",
+        "--source",
+        &source_json,
+        "--destination",
+        &destination_json,
+        "--profile-name",
+        profile,
+    ];
+    if let Some(owner) = profile_owner {
+        args.extend(["--profile-owner", owner]);
+    }
+    let job = text(&aws_ok(serve, account, &args), "jobId");
+    aws_ok(
+        serve,
+        account,
+        &["signer", "wait", "successful-signing-job", "--job-id", &job],
+    );
+    let signed = source.with_file_name(format!("{job}.zip"));
+    aws_ok(
+        serve,
+        account,
+        &[
+            "s3",
+            "cp",
+            "--only-show-errors",
+            &format!("s3://{bucket}/signed/{job}.zip"),
+            signed.to_str().unwrap(),
+        ],
+    );
+    (signed, job)
+}
+
+/// aws lambda create-code-signing-config; its ARN.
+fn create_csc(serve: &Serve, account: &str, publishers: &[&str], policy: &str) -> String {
+    let out = aws_ok(
+        serve,
+        account,
+        &[
+            "lambda",
+            "create-code-signing-config",
+            "--allowed-publishers",
+            &format!("SigningProfileVersionArns={}", publishers.join(",")),
+            "--code-signing-policies",
+            &format!("UntrustedArtifactOnDeployment={policy}"),
+        ],
+    );
+    text(&out["CodeSigningConfig"], "CodeSigningConfigArn")
+}
+
+fn create_function_args<'a>(
+    name: &'a str,
+    role: &'a str,
+    zip: &'a str,
+    csc: &'a str,
+) -> Vec<&'a str> {
+    vec![
+        "lambda",
+        "create-function",
+        "--function-name",
+        name,
+        "--runtime",
+        "python3.12",
+        "--role",
+        role,
+        "--handler",
+        "index.handler",
+        "--zip-file",
+        zip,
+        "--code-signing-config-arn",
+        csc,
+    ]
+}
+
+/// Deploys and returns the function configuration.
+fn deploy(serve: &Serve, account: &str, name: &str, zip: &Path, csc: &str) -> Value {
+    let zip = format!("fileb://{}", zip.display());
+    let role = role(account);
+    aws_ok(
+        serve,
+        account,
+        &create_function_args(name, &role, &zip, csc),
+    )
+}
+
+/// Deploys, expects refusal, and returns stderr.
+fn refused(serve: &Serve, account: &str, name: &str, zip: &Path, csc: &str) -> String {
+    let zip = format!("fileb://{}", zip.display());
+    let role = role(account);
+    aws_fails(
+        serve,
+        account,
+        &create_function_args(name, &role, &zip, csc),
+    )
+}
+
+/// A copy of a signed zip with one content byte changed.
+fn tampered(signed: &Path) -> PathBuf {
+    let mut bytes = std::fs::read(signed).expect("signed zip");
+    bytes[40] ^= 0xFF;
+    let out = signed.with_file_name("tampered.zip");
+    std::fs::write(&out, bytes).expect("write tampered zip");
+    out
+}
+
+#[test]
+fn basic_pattern_enforce_then_warn() {
+    let serve = Serve::start();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let a = SECURITY;
+    let allowed = put_profile(&serve, a, "app_signing");
+    put_profile(&serve, a, "other_signing");
+    let csc = create_csc(&serve, a, &[&allowed], "Enforce");
+    versioned_bucket(&serve, a, "app-artifacts");
+    let source = tmp.path().join("function.zip");
+    write_zip(
+        &source,
+        "index.py",
+        b"def handler(event, context):\n    return 'ok'\n",
+    );
+    let (signed, job) = sign(&serve, a, "app-artifacts", &source, "app_signing", None);
+
+    // The signed zip deploys under Enforce, and Lambda reports its signer.
+    let function = deploy(&serve, a, "app-fn", &signed, &csc);
+    assert_eq!(text(&function, "SigningProfileVersionArn"), allowed);
+    assert!(
+        text(&function, "SigningJobArn").ends_with(&job),
+        "{function}"
+    );
+    // So does the same object straight from S3.
+    aws_ok(
+        &serve,
+        a,
+        &[
+            "lambda",
+            "create-function",
+            "--function-name",
+            "app-fn-s3",
+            "--runtime",
+            "python3.12",
+            "--role",
+            &role(a),
+            "--handler",
+            "index.handler",
+            "--code",
+            &format!("S3Bucket=app-artifacts,S3Key=signed/{job}.zip"),
+            "--code-signing-config-arn",
+            &csc,
+        ],
+    );
+
+    // A tampered zip, a zip signed outside the CSC and an unsigned zip are refused.
+    let tampered = tampered(&signed);
+    let error = refused(&serve, a, "tampered-fn", &tampered, &csc);
+    assert!(error.contains("(InvalidCodeSignatureException)"), "{error}");
+    let other_source = tmp.path().join("other.zip");
+    write_zip(
+        &other_source,
+        "index.py",
+        b"def handler(e, c):\n    return 'other'\n",
+    );
+    let (foreign, _) = sign(
+        &serve,
+        a,
+        "app-artifacts",
+        &other_source,
+        "other_signing",
+        None,
+    );
+    let error = refused(&serve, a, "foreign-fn", &foreign, &csc);
+    assert!(
+        error.contains("(CodeVerificationFailedException)"),
+        "{error}"
+    );
+    let error = refused(&serve, a, "unsigned-fn", &source, &csc);
+    assert!(
+        error.contains("(CodeVerificationFailedException)"),
+        "{error}"
+    );
+    // ... and an update of the deployed function with foreign code too.
+    let update = aws_fails(
+        &serve,
+        a,
+        &[
+            "lambda",
+            "update-function-code",
+            "--function-name",
+            "app-fn",
+            "--zip-file",
+            &format!("fileb://{}", foreign.display()),
+        ],
+    );
+    assert!(
+        update.contains("(CodeVerificationFailedException)"),
+        "{update}"
+    );
+
+    // Under Warn the untrusted zips deploy; the tampered one still does not.
+    aws_ok(
+        &serve,
+        a,
+        &[
+            "lambda",
+            "update-code-signing-config",
+            "--code-signing-config-arn",
+            &csc,
+            "--code-signing-policies",
+            "UntrustedArtifactOnDeployment=Warn",
+        ],
+    );
+    deploy(&serve, a, "foreign-fn", &foreign, &csc);
+    deploy(&serve, a, "unsigned-fn", &source, &csc);
+    let error = refused(&serve, a, "tampered-fn", &tampered, &csc);
+    assert!(error.contains("(InvalidCodeSignatureException)"), "{error}");
+
+    // The config now names its functions, and cannot be deleted while used.
+    let users = aws_ok(
+        &serve,
+        a,
+        &[
+            "lambda",
+            "list-functions-by-code-signing-config",
+            "--code-signing-config-arn",
+            &csc,
+        ],
+    );
+    assert_eq!(
+        users["FunctionArns"].as_array().map(Vec::len),
+        Some(4),
+        "{users}"
+    );
+    let error = aws_fails(
+        &serve,
+        a,
+        &[
+            "lambda",
+            "delete-code-signing-config",
+            "--code-signing-config-arn",
+            &csc,
+        ],
+    );
+    assert!(
+        error.contains("(ResourceConflictException)") && error.contains("app-fn"),
+        "{error}"
+    );
+}
+
+#[test]
+fn centralized_pattern_developers_sign_with_the_security_profile() {
+    let serve = Serve::start();
+    let tmp = tempfile::tempdir().expect("tmp");
+    // Security team: the profile, and permissions for the developer account.
+    let release = put_profile(&serve, SECURITY, "release_signing");
+    for (action, sid) in [
+        ("signer:StartSigningJob", "developers-sign"),
+        ("signer:GetSigningProfile", "developers-read"),
+    ] {
+        aws_ok(
+            &serve,
+            SECURITY,
+            &[
+                "signer",
+                "add-profile-permission",
+                "--profile-name",
+                "release_signing",
+                "--action",
+                action,
+                "--principal",
+                DEVELOPER,
+                "--statement-id",
+                sid,
+            ],
+        );
+    }
+    let permissions = aws_ok(
+        &serve,
+        SECURITY,
+        &[
+            "signer",
+            "list-profile-permissions",
+            "--profile-name",
+            "release_signing",
+        ],
+    );
+    assert_eq!(
+        permissions["permissions"].as_array().map(Vec::len),
+        Some(2),
+        "{permissions}"
+    );
+
+    // Developer account: a config trusting only the security team's profile.
+    let csc = create_csc(&serve, DEVELOPER, &[&release], "Enforce");
+    versioned_bucket(&serve, DEVELOPER, "dev-artifacts");
+    let source = tmp.path().join("service.zip");
+    write_zip(
+        &source,
+        "index.py",
+        b"def handler(event, context):\n    return 'release'\n",
+    );
+    let (signed, _) = sign(
+        &serve,
+        DEVELOPER,
+        "dev-artifacts",
+        &source,
+        "release_signing",
+        Some(SECURITY),
+    );
+    let function = deploy(&serve, DEVELOPER, "orders", &signed, &csc);
+    assert_eq!(text(&function, "SigningProfileVersionArn"), release);
+
+    // The developer's own profile is not trusted; tampering is caught.
+    put_profile(&serve, DEVELOPER, "dev_signing");
+    let own_source = tmp.path().join("own.zip");
+    write_zip(
+        &own_source,
+        "index.py",
+        b"def handler(e, c):\n    return 'own'\n",
+    );
+    let (own, _) = sign(
+        &serve,
+        DEVELOPER,
+        "dev-artifacts",
+        &own_source,
+        "dev_signing",
+        None,
+    );
+    let error = refused(&serve, DEVELOPER, "sneaky", &own, &csc);
+    assert!(
+        error.contains("(CodeVerificationFailedException)"),
+        "{error}"
+    );
+    let error = refused(&serve, DEVELOPER, "tampered", &tampered(&signed), &csc);
+    assert!(error.contains("(InvalidCodeSignatureException)"), "{error}");
+
+    // An account without the permission cannot sign with the profile.
+    versioned_bucket(&serve, OUTSIDER, "outsider-artifacts");
+    let upload = aws_ok(
+        &serve,
+        OUTSIDER,
+        &[
+            "s3api",
+            "put-object",
+            "--bucket",
+            "outsider-artifacts",
+            "--key",
+            "x.zip",
+            "--body",
+            source.to_str().unwrap(),
+        ],
+    );
+    let source_json = serde_json::json!({"s3": {"bucketName": "outsider-artifacts", "key": "x.zip", "version": text(&upload, "VersionId")}}).to_string();
+    let error = aws_fails(
+        &serve,
+        OUTSIDER,
+        &[
+            "signer",
+            "start-signing-job",
+            "--source",
+            &source_json,
+            "--destination",
+            r#"{"s3": {"bucketName": "outsider-artifacts", "prefix": "signed/"}}"#,
+            "--profile-name",
+            "release_signing",
+            "--profile-owner",
+            SECURITY,
+        ],
+    );
+    assert!(error.contains("(AccessDeniedException)"), "{error}");
+}
+
+#[test]
+fn cross_account_layer_steps() {
+    let serve = Serve::start();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let publisher = SECURITY;
+    let consumer = DEVELOPER;
+    // Publisher: a signed layer version, shared with the consumer account.
+    let layer_profile = put_profile(&serve, publisher, "layer_signing");
+    versioned_bucket(&serve, publisher, "layer-artifacts");
+    let layer_source = tmp.path().join("layer.zip");
+    write_zip(&layer_source, "python/shared.py", b"GREETING = 'hi'\n");
+    let (_, layer_job) = sign(
+        &serve,
+        publisher,
+        "layer-artifacts",
+        &layer_source,
+        "layer_signing",
+        None,
+    );
+    let layer = aws_ok(
+        &serve,
+        publisher,
+        &[
+            "lambda",
+            "publish-layer-version",
+            "--layer-name",
+            "shared",
+            "--content",
+            &format!("S3Bucket=layer-artifacts,S3Key=signed/{layer_job}.zip"),
+            "--compatible-runtimes",
+            "python3.12",
+        ],
+    );
+    let layer_arn = text(&layer, "LayerVersionArn");
+    assert_eq!(
+        text(&layer["Content"], "SigningProfileVersionArn"),
+        layer_profile
+    );
+
+    // Consumer: its own code under a config that trusts both profiles.
+    let app_profile = put_profile(&serve, consumer, "app_signing");
+    let csc = create_csc(&serve, consumer, &[&app_profile, &layer_profile], "Enforce");
+    versioned_bucket(&serve, consumer, "app-artifacts");
+    let app_source = tmp.path().join("app.zip");
+    write_zip(
+        &app_source,
+        "index.py",
+        b"def handler(e, c):\n    return 'app'\n",
+    );
+    let (app, _) = sign(
+        &serve,
+        consumer,
+        "app-artifacts",
+        &app_source,
+        "app_signing",
+        None,
+    );
+    deploy(&serve, consumer, "consumer-fn", &app, &csc);
+
+    // Without the grant the consumer cannot use the layer.
+    let attach = [
+        "lambda",
+        "update-function-configuration",
+        "--function-name",
+        "consumer-fn",
+        "--layers",
+        &layer_arn,
+    ];
+    let error = aws_fails(&serve, consumer, &attach);
+    assert!(error.contains("(AccessDeniedException)"), "{error}");
+
+    let grant = aws_ok(
+        &serve,
+        publisher,
+        &[
+            "lambda",
+            "add-layer-version-permission",
+            "--layer-name",
+            "shared",
+            "--version-number",
+            "1",
+            "--statement-id",
+            "xaccount",
+            "--action",
+            "lambda:GetLayerVersion",
+            "--principal",
+            consumer,
+        ],
+    );
+    let statement: Value =
+        serde_json::from_str(&text(&grant, "Statement")).expect("statement JSON");
+    assert_eq!(
+        statement["Principal"]["AWS"],
+        format!("arn:aws:iam::{consumer}:root")
+    );
+    // A stale revision id and a repeated statement id are refused.
+    let stale = aws_fails(
+        &serve,
+        publisher,
+        &[
+            "lambda",
+            "add-layer-version-permission",
+            "--layer-name",
+            "shared",
+            "--version-number",
+            "1",
+            "--statement-id",
+            "late",
+            "--action",
+            "lambda:GetLayerVersion",
+            "--principal",
+            "*",
+            "--revision-id",
+            "stale",
+        ],
+    );
+    assert!(stale.contains("(PreconditionFailedException)"), "{stale}");
+    let repeated = aws_fails(
+        &serve,
+        publisher,
+        &[
+            "lambda",
+            "add-layer-version-permission",
+            "--layer-name",
+            "shared",
+            "--version-number",
+            "1",
+            "--statement-id",
+            "xaccount",
+            "--action",
+            "lambda:GetLayerVersion",
+            "--principal",
+            consumer,
+        ],
+    );
+    assert!(
+        repeated.contains("(ResourceConflictException)"),
+        "{repeated}"
+    );
+
+    // With the grant, the layer attaches, checked against the consumer's config.
+    let updated = aws_ok(&serve, consumer, &attach);
+    assert_eq!(updated["Layers"][0]["Arn"], layer_arn.as_str());
+    assert_eq!(
+        updated["Layers"][0]["SigningProfileVersionArn"],
+        layer_profile.as_str()
+    );
+
+    // A consumer config that stops trusting the layer's profile refuses it.
+    let strict = create_csc(&serve, consumer, &[&app_profile], "Enforce");
+    deploy(&serve, consumer, "strict-fn", &app, &strict);
+    let error = aws_fails(
+        &serve,
+        consumer,
+        &[
+            "lambda",
+            "update-function-configuration",
+            "--function-name",
+            "strict-fn",
+            "--layers",
+            &layer_arn,
+        ],
+    );
+    assert!(
+        error.contains("(CodeVerificationFailedException)") && error.contains("layer"),
+        "{error}"
+    );
+}
+
+#[test]
+fn sigterm_stops_serve_cleanly() {
+    let mut serve = Serve::start();
+    aws_ok(&serve, SECURITY, &["sts", "get-caller-identity"]);
+    let status = serve.stop().expect("serve was running");
+    assert!(status.success(), "serve exited with {status}");
+}
