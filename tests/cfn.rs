@@ -56,6 +56,7 @@ async fn engine(store: &Path) -> Engine {
         path: store.to_path_buf(),
         account_id: ACCOUNT.into(),
         region: REGION.into(),
+        key_file: None,
     }))
     .await
     .expect("open the store")
@@ -85,6 +86,7 @@ async fn signed_layer(
             timeout: DEFAULT_SIGNING_TIMEOUT,
         },
         &format!("seed-{layer}"),
+        None,
     )
     .await
     .expect("sign the layer");

@@ -24,6 +24,7 @@ use crate::backend::local::{LocalBackend, LocalConfig};
 use crate::backend::*;
 use crate::domain::csc::CodeSigningConfig;
 use crate::domain::facts::{ArtifactRef, Evidence};
+use crate::domain::function::Function;
 use crate::domain::identity::Identity;
 use crate::domain::job::{ObjectLocation, SigningJob};
 use crate::domain::layer::{LayerPolicy, LayerVersion};
@@ -81,7 +82,16 @@ fn iam(call: &str) -> &'static [&'static str] {
             "lambda:DeleteCodeSigningConfig",
         ],
         "list_functions_by_code_signing_config" => &["lambda:ListFunctionsByCodeSigningConfig"],
-        "function_signing" => &["lambda:GetFunction"],
+        "function_signing" | "get_function" => &["lambda:GetFunction"],
+        "create_function" => &["lambda:CreateFunction"],
+        "update_function_code" => &["lambda:UpdateFunctionCode"],
+        "update_function_configuration" => &["lambda:UpdateFunctionConfiguration"],
+        "delete_function" => &["lambda:DeleteFunction"],
+        "put_function_code_signing_config" => &["lambda:PutFunctionCodeSigningConfig"],
+        "delete_function_code_signing_config" => &["lambda:DeleteFunctionCodeSigningConfig"],
+        "list_tags" => &["lambda:ListTags"],
+        "tag_resource" => &["lambda:TagResource"],
+        "untag_resource" => &["lambda:UntagResource"],
         "publish_layer_version" => &[
             "lambda:PublishLayerVersion",
             "s3:GetObject",
@@ -97,6 +107,12 @@ fn iam(call: &str) -> &'static [&'static str] {
         "signature_evidence:job" => &[
             "signer:DescribeSigningJob",
             "s3:GetObject",
+            "signer:GetSigningProfile",
+        ],
+        "signature_evidence:object" => &[
+            "s3:GetObject",
+            "s3:GetObjectVersion",
+            "signer:DescribeSigningJob",
             "signer:GetSigningProfile",
         ],
         "signature_evidence:layer" => &[
@@ -277,10 +293,62 @@ impl Backend for Recording {
             .remove_layer_permission(name, version, id, revision)
             .await
     }
+    async fn create_function(&self, r: CreateFunction) -> BackendResult<Function> {
+        self.note("create_function");
+        self.inner.create_function(r).await
+    }
+    async fn get_function(&self, function: &str) -> BackendResult<Function> {
+        self.note("get_function");
+        self.inner.get_function(function).await
+    }
+    async fn update_function_code(&self, r: UpdateFunctionCode) -> BackendResult<Function> {
+        self.note("update_function_code");
+        self.inner.update_function_code(r).await
+    }
+    async fn update_function_configuration(
+        &self,
+        r: UpdateFunctionConfiguration,
+    ) -> BackendResult<Function> {
+        self.note("update_function_configuration");
+        self.inner.update_function_configuration(r).await
+    }
+    async fn delete_function(&self, function: &str) -> BackendResult<()> {
+        self.note("delete_function");
+        self.inner.delete_function(function).await
+    }
+    async fn put_function_code_signing_config(
+        &self,
+        function: &str,
+        csc_arn: &str,
+    ) -> BackendResult<()> {
+        self.note("put_function_code_signing_config");
+        self.inner
+            .put_function_code_signing_config(function, csc_arn)
+            .await
+    }
+    async fn delete_function_code_signing_config(&self, function: &str) -> BackendResult<()> {
+        self.note("delete_function_code_signing_config");
+        self.inner
+            .delete_function_code_signing_config(function)
+            .await
+    }
+    async fn list_tags(&self, arn: &str) -> BackendResult<Tags> {
+        self.note("list_tags");
+        self.inner.list_tags(arn).await
+    }
+    async fn tag_resource(&self, arn: &str, tags: Tags) -> BackendResult<()> {
+        self.note("tag_resource");
+        self.inner.tag_resource(arn, tags).await
+    }
+    async fn untag_resource(&self, arn: &str, keys: &[String]) -> BackendResult<()> {
+        self.note("untag_resource");
+        self.inner.untag_resource(arn, keys).await
+    }
     async fn signature_evidence(&self, artifact: &ArtifactRef) -> BackendResult<Evidence> {
         self.note(match artifact {
             ArtifactRef::SigningJob(_) => "signature_evidence:job",
             ArtifactRef::LayerVersion(_) => "signature_evidence:layer",
+            ArtifactRef::S3Object { .. } => "signature_evidence:object",
             // No CloudFormation handler names a local file.
             ArtifactRef::SignedFile(_) => "signature_evidence:file",
         });
@@ -306,6 +374,7 @@ async fn world() -> World {
         path: dir.path().join("store"),
         account_id: "123456789012".into(),
         region: "us-east-1".into(),
+        key_file: None,
     })
     .unwrap();
     let recording = Arc::new(Recording {
@@ -338,9 +407,11 @@ async fn world() -> World {
             timeout: DEFAULT_SIGNING_TIMEOUT,
         },
         "seed",
+        None,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .signed;
     let layer = crate::engine::layer_version::create(
         &engine,
         &crate::engine::layer_version::LayerSpec {

@@ -3,7 +3,6 @@
 //! credentials (aws) and its stack tags as default tags.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use super::protocol::Credentials;
 use crate::backend::local::LocalConfig;
@@ -71,6 +70,8 @@ impl Target {
                     path: store.clone(),
                     account_id,
                     region,
+                    // The store key comes from LAMBDASIGN_STORE_KEY, if set.
+                    key_file: None,
                 });
                 Engine::connect(&config)
                     .await
@@ -133,7 +134,9 @@ async fn aws_engine(
         account_id: account_id.to_string(),
         region: region.to_string(),
     };
-    Ok(Engine::new(Arc::new(AwsBackend::new(identity, clients))))
+    Ok(Engine::new(std::sync::Arc::new(AwsBackend::new(
+        identity, clients,
+    ))))
 }
 
 impl std::fmt::Display for ConnectError {

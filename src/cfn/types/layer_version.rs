@@ -163,6 +163,7 @@ impl ResourceType for LayerVersionType {
         let model = call.model(DEF.naming)?;
         let layer = current(call, &model).await?;
         let change = LayerChange {
+            layer_name: Some(layer.layer_name.clone()),
             prior: Some(&layer),
             prior_source_sha384: None,
             signed_file: Planned::Known(None),

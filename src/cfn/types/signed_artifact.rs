@@ -231,7 +231,6 @@ impl ResourceType for SignedArtifactType {
                 &created.signed,
                 Some(&model),
             ))),
-            }
             Ok(Signing::Running(job)) => Ok(Outcome::InProgress {
                 model: call.desired.clone(),
                 context: json!({ (TOKEN): token, (JOB): job.job_id }),
