@@ -25,7 +25,8 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use lambdasign::backend::local::LocalConfig;
+use lambdasign::backend::local::objects::NewObject;
+use lambdasign::backend::local::{LocalBackend, LocalConfig};
 use lambdasign::backend::requests::DEFAULT_SIGNING_TIMEOUT;
 use lambdasign::cfn::target::Target;
 use lambdasign::domain::checks::Enforcement;
@@ -133,10 +134,12 @@ async fn seed(store: &Path, work: &Path) -> BTreeMap<String, String> {
     let enforce = code_signing_config::create(&engine, &csc(Enforcement::Enforce))
         .await
         .expect("csc");
-    let (signed, _) = signed_layer(&engine, work, &trusted.name, "contract-seed-layer").await;
+    let (signed, signed_file) =
+        signed_layer(&engine, work, &trusted.name, "contract-seed-layer").await;
     let (foreign, _) = signed_layer(&engine, work, &other.name, "contract-foreign-layer").await;
     let (tampered, _) = signed_layer(&engine, work, &trusted.name, "contract-tampered-layer").await;
     tamper_layer_content(store, "contract-tampered-layer");
+    let (bucket, source_version, signed_key) = seed_s3(store, work, &signed_file).await;
     BTreeMap::from([
         ("LambdaSignTestProfileName".into(), trusted.name.clone()),
         (
@@ -156,7 +159,49 @@ async fn seed(store: &Path, work: &Path) -> BTreeMap<String, String> {
         ("LambdaSignTestSignedLayerArn".into(), signed),
         ("LambdaSignTestForeignLayerArn".into(), foreign),
         ("LambdaSignTestTamperedLayerArn".into(), tampered),
+        ("LambdaSignTestBucket".into(), bucket),
+        ("LambdaSignTestSourceVersion".into(), source_version),
+        ("LambdaSignTestSignedKey".into(), signed_key),
     ])
+}
+
+/// A versioned bucket of the store's emulated S3 holding an unsigned zip
+/// (`unsigned/function.zip`) and a signed one: the bucket, the unsigned
+/// zip's version and the signed zip's key.
+async fn seed_s3(store: &Path, work: &Path, signed_file: &Path) -> (String, String, String) {
+    let s3 = LocalBackend::open(&LocalConfig {
+        path: store.to_path_buf(),
+        account_id: ACCOUNT.into(),
+        region: REGION.into(),
+        key_file: None,
+    })
+    .expect("open the store");
+    let bucket = "contract-artifacts";
+    s3.create_bucket(bucket).await.expect("bucket");
+    s3.put_bucket_versioning(bucket, true)
+        .await
+        .expect("versioning");
+    let put = |key: &str, bytes: Vec<u8>| {
+        s3.put_object(
+            NewObject {
+                bucket: bucket.into(),
+                key: key.into(),
+                content_type: None,
+                metadata: Default::default(),
+            },
+            bytes.into(),
+        )
+    };
+    let unsigned = work.join("function.zip");
+    common::fixtures::write_zip(&unsigned, "index.js", b"exports.handler = async () => 1;");
+    let source = put("unsigned/function.zip", std::fs::read(&unsigned).unwrap())
+        .await
+        .expect("unsigned object");
+    let signed_key = "signed/contract-layer.zip";
+    put(signed_key, std::fs::read(signed_file).unwrap())
+        .await
+        .expect("signed object");
+    (bucket.into(), source.version_id, signed_key.into())
 }
 
 /// Changes a byte of the copy of a layer's content the store keeps, as an
@@ -387,6 +432,22 @@ fn code_signing_config_passes_the_contract_tests() {
 }
 
 #[test]
+fn signed_artifact_passes_the_contract_tests() {
+    // From and to the store's emulated S3. Skipped: create_create and
+    // delete_create (read-only JobId), create_taggable and
+    // update_tag_updatable (not taggable).
+    assert_all_passed("signed-artifact", 11, 4);
+}
+
+#[test]
+fn layer_version_passes_the_contract_tests() {
+    // Published from a signed object of the store's emulated S3. Skipped:
+    // create_create and delete_create (read-only Arn), create_taggable and
+    // update_tag_updatable (not taggable).
+    assert_all_passed("layer-version", 11, 4);
+}
+
+#[test]
 fn layer_grant_passes_the_contract_tests() {
     // No update handler; skipped: create_taggable.
     assert_all_passed("layer-grant", 9, 1);
@@ -536,12 +597,8 @@ fn bad_input_is_invalid_request_naming_the_property_and_creates_nothing() {
                 "{type_name} {properties}: the message does not name {property}: {message}"
             );
         }
-        let engine = engine(&store).await;
-        assert!(
-            signing_profile::list(&engine).await.unwrap().is_empty(),
-            "nothing was created"
-        );
-        assert!(code_signing_config::list(&engine).await.unwrap().is_empty());
+        // Nothing was created: not even the store (only a write makes one).
+        assert!(!store.join("store.sqlite3").exists(), "a store was made");
     });
 }
 
@@ -601,40 +658,83 @@ fn a_revoked_profile_is_gone_once_deleted() {
 }
 
 #[test]
-fn s3_types_are_refused_on_the_local_backend() {
-    // Until the local store emulates S3, signing from and publishing S3
-    // objects needs the aws backend; the local backend says so, at the
-    // property, and makes nothing.
+fn s3_types_use_the_stores_emulated_s3() {
+    // The local backend signs from and publishes objects of the store's
+    // emulated S3 (the buckets `serve` offers): a missing bucket fails the
+    // signing, naming it; objects that exist are signed and published.
     let work = tempfile::tempdir().unwrap();
     let store = work.path().join("store");
     let runtime = common::fixtures::runtime();
     let exports = runtime.block_on(seed(&store, work.path()));
-    let target = Target::Local { store };
+    let target = Target::Local {
+        store: store.clone(),
+    };
     runtime.block_on(async {
-        let artifact = invoke(
-            &target,
+        let artifact = |version: &str| {
             request(
                 "LambdaSign::Signer::SignedArtifact",
                 "CREATE",
                 json!({"ProfileName": exports["LambdaSignTestProfileName"],
-                       "Source": {"Bucket": "artifacts", "Key": "unsigned/f.zip", "Version": "v1"},
+                       "Source": {"Bucket": "artifacts", "Key": "unsigned/f.zip", "Version": version},
                        "Destination": {"Bucket": "artifacts", "Prefix": "signed/"}}),
-            ),
-        )
-        .await;
-        assert_eq!(artifact["errorCode"], "InvalidRequest", "{artifact}");
-        assert!(artifact["message"].as_str().unwrap().starts_with("Source"), "{artifact}");
+            )
+        };
+        let missing = invoke(&target, artifact("v1")).await;
+        assert_eq!(missing["status"], "FAILED", "{missing}");
+        assert!(
+            missing["message"].as_str().unwrap().contains("artifacts does not exist"),
+            "{missing}"
+        );
+
+        let s3 = LocalBackend::open(&LocalConfig {
+            path: store.clone(),
+            account_id: ACCOUNT.into(),
+            region: REGION.into(),
+            key_file: None,
+        })
+        .unwrap();
+        s3.create_bucket("artifacts").await.unwrap();
+        s3.put_bucket_versioning("artifacts", true).await.unwrap();
+        let zip = work.path().join("f.zip");
+        common::fixtures::write_zip(&zip, "index.js", b"exports.handler = 1;");
+        let uploaded = s3
+            .put_object(
+                NewObject {
+                    bucket: "artifacts".into(),
+                    key: "unsigned/f.zip".into(),
+                    content_type: None,
+                    metadata: Default::default(),
+                },
+                std::fs::read(&zip).unwrap().into(),
+            )
+            .await
+            .unwrap();
+        // Another request (CloudFormation gives each its own bearer token).
+        let mut second = artifact(&uploaded.version_id);
+        second["bearerToken"] = json!("5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d");
+        let signed = invoke(&target, second).await;
+        assert_eq!(signed["status"], "SUCCESS", "{signed}");
+        let object = &signed["resourceModel"]["SignedObject"];
+        assert_eq!(object["Bucket"], "artifacts", "{signed}");
         let layer = invoke(
             &target,
             request(
                 "LambdaSign::Lambda::LayerVersion",
                 "CREATE",
-                json!({"LayerName": "s3-layer", "SignedObject": {"Bucket": "artifacts", "Key": "signed/l.zip"}}),
+                json!({"LayerName": "s3-layer",
+                       "SignedObject": {"Bucket": "artifacts", "Key": object["Key"], "Version": object["Version"]},
+                       "VerifyAgainst": [exports["LambdaSignTestEnforceCsc"]]}),
             ),
         )
         .await;
-        assert_eq!(layer["errorCode"], "InvalidRequest", "{layer}");
-        assert!(layer["message"].as_str().unwrap().starts_with("SignedObject"), "{layer}");
+        assert_eq!(layer["status"], "SUCCESS", "{layer}");
+        assert!(
+            layer["resourceModel"]["Arn"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(":layer:s3-layer:1"),
+            "{layer}"
+        );
     });
 }
 
