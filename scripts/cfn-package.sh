@@ -9,7 +9,9 @@
 #   scripts/cfn-package.sh --out DIR        # default target/cfn-package
 #
 # The handler runs on Lambda's provided.al2023 (glibc 2.34): the binary's
-# highest GLIBC symbol version must be 2.34 or lower, or it would not load.
+# highest GLIBC symbol version must be 2.34 or lower, or it would not load,
+# and it may need no shared library but glibc's (so it is built without the
+# default "openssl" feature: SHA-384 comes from RustCrypto's sha2 there).
 # Register a package with `aws cloudformation register-type` (resources:
 # --type RESOURCE, hook: --type HOOK) after uploading the zip to S3; see
 # docs/cloudformation/registering.md.
@@ -31,7 +33,7 @@ command -v objdump >/dev/null || { echo "error: objdump (binutils) is needed to 
 target=x86_64-unknown-linux-gnu
 if [ -z "$binary" ]; then
   echo "==> cargo build --release --target $target"
-  cargo build --release --locked --target "$target" --bin terraform-provider-lambdasign
+  cargo build --release --locked --target "$target" --no-default-features --features aws --bin terraform-provider-lambdasign
   binary="target/$target/release/terraform-provider-lambdasign"
 fi
 [ -f "$binary" ] || { echo "error: no binary at $binary" >&2; exit 2; }
@@ -46,6 +48,14 @@ if [ "$(printf '%s\n%s\n' "$highest" 2.34 | sort -V | tail -1)" != "2.34" ]; the
   exit 1
 fi
 echo "    highest GLIBC symbol version: $highest (provided.al2023 has 2.34)"
+needed="$(objdump -p "$binary" | awk '/^ *NEEDED/ {print $2}')"
+for lib in $needed; do
+  case "$lib" in
+    libc.so.6|libm.so.6|libgcc_s.so.1|libpthread.so.0|libdl.so.2|librt.so.1|ld-linux-x86-64.so.2) ;;
+    *) echo "error: $binary needs $lib, which provided.al2023 may not have (build with --no-default-features --features aws)" >&2; exit 1 ;;
+  esac
+done
+echo "    shared libraries: $(echo $needed)"
 
 python="$(scripts/cfn-venv.sh)"
 tools="$PWD/cloudformation/tools"

@@ -52,6 +52,8 @@ echo "==> cargo test"
 cargo test --locked --lib --bins --tests
 echo "==> benches compile"
 cargo bench --locked --no-run
-echo "==> CloudFormation packages (cfn validate, submit layout, GLIBC <= 2.34) from the debug build"
+echo "==> CloudFormation packages (cfn validate, submit layout, GLIBC <= 2.34, glibc only) from a debug build"
+# The bootstrap's build: without the default "openssl" feature (no libcrypto.so.3 on Lambda).
+cargo build --locked --no-default-features --features aws --bin terraform-provider-lambdasign
 objcopy --strip-debug target/debug/terraform-provider-lambdasign target/cfn-bootstrap-debug
 scripts/cfn-package.sh --binary target/cfn-bootstrap-debug --out target/cfn-package-test

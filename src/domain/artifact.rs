@@ -225,9 +225,10 @@ pub fn read_envelope(path: &Path) -> Result<Option<Envelope>, ArtifactError> {
 /// content, so the digest is the same with or without it.
 ///
 /// The input must be a regular file (see `files::open_regular`). The
-/// content is streamed into a temporary file in `output`'s directory
-/// (`.lambdasign-<pid>-<random>.tmp`, locked while written; those of killed
-/// writers are removed first) while being hashed; `make` gets the content digest and returns the
+/// content is copied (by the kernel) into a temporary file in `output`'s
+/// directory (`.lambdasign-<pid>-<random>.tmp`, locked while written; those
+/// of killed writers are removed first), then hashed there in one read
+/// pass; `make` gets the content digest and returns the
 /// envelope (whose `content_sha384` must equal it); the comment length and
 /// envelope are appended, the file takes `input`'s permissions, is fsynced
 /// and atomically renamed onto `output` (then the directory is fsynced on
@@ -255,15 +256,27 @@ pub fn sign<E>(
     // Stale temporary files of killed writers in `dir` are removed here.
     let mut temp = TempFile::new_in(dir).map_err(&out_err)?;
     file.seek(SeekFrom::Start(0)).map_err(&in_err)?;
+    // The content is copied by the kernel (std's File-to-File `io::copy`
+    // is copy_file_range on Linux): it never passes through user space.
+    let copied =
+        io::copy(&mut (&file).take(tail.content_len), temp.as_file_mut()).map_err(&in_err)?;
+    drop(file); // closed before the rename (needed on Windows when input == output)
+    if copied != tail.content_len {
+        return Err(modified(input).into());
+    }
+    // One read pass hashes the copy: the bytes in our own (locked, 0600)
+    // temporary file are exactly the bytes the signature covers.
+    let temp_path = temp.path().to_path_buf();
+    let out = temp.as_file_mut();
+    out.seek(SeekFrom::Start(0)).map_err(&out_err)?;
     let mut content_hasher = Sha384Hasher::new();
-    copy_exactly_pipelined(
-        &mut file,
+    copy_exactly(
+        out,
         tail.content_len,
         &mut content_hasher,
-        temp.as_file_mut(),
-        input,
+        io::sink(),
+        &temp_path,
     )?;
-    drop(file); // closed before the rename (needed on Windows when input == output)
     let mut file_hasher = content_hasher.clone();
     let content_sha384: [u8; 48] = content_hasher.finalize();
 
@@ -316,68 +329,6 @@ fn read_tail(file: &mut File, file_len: u64) -> io::Result<Vec<u8>> {
     let mut tail = vec![0u8; len];
     file.read_exact(&mut tail)?;
     Ok(tail)
-}
-
-/// Buffers in flight between the hashing reader and the writer.
-const PIPELINE_BUFFERS: usize = 3;
-
-/// Like [`copy_exactly`], but writes on a second thread while this one
-/// reads and hashes, so signing costs about one hashing pass rather than a
-/// hashing pass plus a copy. Memory stays fixed: a few buffers circulate.
-fn copy_exactly_pipelined(
-    reader: &mut impl Read,
-    len: u64,
-    hasher: &mut Sha384Hasher,
-    sink: &mut (impl Write + Send),
-    path: &Path,
-) -> Result<(), ArtifactError> {
-    use std::sync::mpsc::sync_channel;
-    let (filled_tx, filled_rx) = sync_channel::<(Vec<u8>, usize)>(PIPELINE_BUFFERS);
-    let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(PIPELINE_BUFFERS);
-    for _ in 0..PIPELINE_BUFFERS {
-        // Cannot fail: the receiver is alive and the channel has room.
-        let _ = empty_tx.send(vec![0u8; BUFFER_BYTES]);
-    }
-    std::thread::scope(|scope| {
-        let writer = scope.spawn(move || -> io::Result<()> {
-            for (buffer, n) in filled_rx {
-                sink.write_all(&buffer[..n])?;
-                // The reader may have stopped; then the buffer is just dropped.
-                let _ = empty_tx.send(buffer);
-            }
-            Ok(())
-        });
-        let read = (|| -> Result<(), ArtifactError> {
-            let mut remaining = len;
-            while remaining > 0 {
-                // A closed channel means the writer failed; its error is reported below.
-                let Ok(mut buffer) = empty_rx.recv() else {
-                    return Ok(());
-                };
-                let want = usize::try_from(remaining).map_or(buffer.len(), |r| r.min(buffer.len()));
-                let n = loop {
-                    match reader.read(&mut buffer[..want]) {
-                        Ok(0) => return Err(modified(path)),
-                        Ok(n) => break n,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                        Err(e) => return Err(io_context(path)(e)),
-                    }
-                };
-                hasher.update(&buffer[..n]);
-                remaining -= n as u64;
-                if filled_tx.send((buffer, n)).is_err() {
-                    return Ok(());
-                }
-            }
-            Ok(())
-        })();
-        drop(filled_tx);
-        let written = writer
-            .join()
-            .unwrap_or_else(|_| Err(io::Error::other("the writer thread panicked")));
-        read?;
-        written.map_err(io_context(path))
-    })
 }
 
 /// Streams exactly `len` bytes from `reader` into `hasher` and `sink`

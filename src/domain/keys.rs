@@ -15,7 +15,7 @@
 
 use std::fmt;
 
-use p384::ecdsa::signature::{Signer, Verifier};
+use p384::ecdsa::signature::Signer;
 use p384::ecdsa::{Signature, SigningKey as EcdsaSigningKey, VerifyingKey};
 use p384::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use sha2::{Digest, Sha384};
@@ -121,10 +121,17 @@ impl PublicKey {
     /// True when `signature` is a valid low-S ECDSA P-384 / SHA-384
     /// signature of `message` under this key. The high-S twin of a valid
     /// signature is rejected (see the module docs).
+    ///
+    /// The verification itself is aws-lc's (already linked for TLS): about
+    /// twice as fast as RustCrypto's `p384` here, and a plan verifies every
+    /// artifact's signature (issue 12's profile of a 300-artifact plan).
     pub fn verify(&self, message: &[u8], signature: &[u8; SIGNATURE_BYTES]) -> bool {
+        use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P384_SHA384_FIXED};
         match Signature::from_slice(signature) {
-            Ok(signature) if is_high_s(&signature) => false,
-            Ok(signature) => self.inner.verify(message, &signature).is_ok(),
+            Ok(parsed) if is_high_s(&parsed) => false,
+            Ok(_) => UnparsedPublicKey::new(&ECDSA_P384_SHA384_FIXED, self.to_sec1_bytes())
+                .verify(message, signature)
+                .is_ok(),
             Err(_) => false,
         }
     }
