@@ -40,6 +40,8 @@ export TF_CLI_CONFIG_FILE="$work/cli.tfrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION
 
 start=$(date +%s)
 for example in examples/*/; do
+  # examples/cloudformation holds templates, not a Terraform configuration.
+  compgen -G "$example*.tf" >/dev/null || continue
   name=$(basename "$example")
   echo "==> examples/$name"
   cp -r "$example" "$work/$name"
