@@ -404,10 +404,7 @@ pub fn start(
         )
     });
     drop(key);
-    let finished = match signed {
-        Ok(outcome) => finish(store, id, &job, outcome, now),
-        Err(e) => Err(e),
-    };
+    let finished = signed.and_then(|outcome| finish(store, id, &job, outcome, now));
     // The record is final before the lock goes: whoever takes the lock next
     // reads a finished job.
     let _ = std::fs::remove_file(&lock_path);
