@@ -269,13 +269,14 @@ async fn sign(
         verify_against: Vec::new(),
         timeout: crate::backend::DEFAULT_SIGNING_TIMEOUT,
     };
-    // Hashed first: the token names the content, so signing the same input
-    // into the same output again (after a crash, say) finds the same job.
-    let source_sha384 = match sha384_file(&input) {
-        Ok(digest) => hex::encode(digest),
+    // The token names the input by identity, so signing the same unchanged
+    // input into the same output again (after a crash, say) finds the same
+    // job, and the input is read once, by the signing itself.
+    let source_version = match source_identity(&input) {
+        Ok(identity) => identity,
         Err(e) => return usage_error(&format!("{}: {e}", input.display())),
     };
-    let token = signed_artifact::signing_token(&spec, &source_sha384, None);
+    let token = signed_artifact::signing_token(&spec, &source_version, None);
     match signed_artifact::create(&engine, &spec, &token, None).await {
         Ok(created) => {
             for warning in &created.warnings {
@@ -293,6 +294,29 @@ async fn sign(
             ExitCode::SUCCESS
         }
         Err(failed) => failure(&failed.error),
+    }
+}
+
+/// A file's identity for the signing token: device, inode, size and
+/// modification time, which change whenever its content does (its digest
+/// where they are not available).
+fn source_identity(path: &std::path::Path) -> std::io::Result<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = crate::domain::files::open_regular(path)?.metadata()?;
+        Ok(format!(
+            "file:{}:{}:{}:{}.{:09}",
+            m.dev(),
+            m.ino(),
+            m.size(),
+            m.mtime(),
+            m.mtime_nsec()
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        sha384_file(path).map(hex::encode)
     }
 }
 

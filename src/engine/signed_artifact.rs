@@ -483,11 +483,14 @@ async fn plan_new_signature(engine: &Engine, change: &ArtifactChange<'_>, report
 const MAX_STALE_TOKENS: usize = 3;
 
 /// The idempotency token of a signing: the same configuration signing the
-/// same source (by digest) in place of the same job always gets the same
+/// same source version in place of the same job always gets the same
 /// token, so an apply retried after a crash finds the job the crashed one
-/// started (or finished) instead of signing again. `replaces` is the job
+/// started (or finished) instead of signing again. `source_version` names
+/// the source's content: its digest (Terraform has it from the plan), or
+/// anything that changes whenever the content does (the CLI uses the
+/// file's identity, to read a large input only once). `replaces` is the job
 /// this signing renews or replaces, if the front end knows it.
-pub fn signing_token(spec: &ArtifactSpec, source_sha384: &str, replaces: Option<&str>) -> String {
+pub fn signing_token(spec: &ArtifactSpec, source_version: &str, replaces: Option<&str>) -> String {
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
     let mut field = |value: &str| {
@@ -508,7 +511,7 @@ pub fn signing_token(spec: &ArtifactSpec, source_sha384: &str, replaces: Option<
             version.as_deref().unwrap_or("")
         )),
     }
-    field(source_sha384);
+    field(source_version);
     field(
         &spec
             .output_file
@@ -627,6 +630,7 @@ pub async fn sign(
     let mut attempt = 0;
     let signed = loop {
         tracing::info!(profile = %spec.profile_name, %token, "starting signing job");
+        let asked_at = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap_or_default();
         let job = engine
             .backend()
             .start_signing_job(StartSigningJob {
@@ -648,7 +652,15 @@ pub async fn sign(
             tracing::info!(job = %job.job_arn, "signing job in progress");
             return Ok(Signing::Running(job));
         }
-        let output_sha384 = output_digest(spec.output_file.as_deref(), &job.signed_sha384).await;
+        // A job made by this call has just written its output, whose digest
+        // it recorded (and `verify_signed` reads the output once more, failing
+        // unless it is that job's): no need to hash it again. A job the token
+        // found may be older: its output is hashed to see if it changed since.
+        let output_sha384 = if job.created_at >= asked_at {
+            job.signed_sha384.clone()
+        } else {
+            output_digest(spec.output_file.as_deref(), &job.signed_sha384).await
+        };
         match unkeepable(&job, &output_sha384, replaces) {
             Some(why) if attempt < MAX_STALE_TOKENS => {
                 tracing::info!(job = %job.job_id, %why, "the token's job cannot be kept: signing anew");
