@@ -165,17 +165,22 @@ async fn seed(store: &Path, work: &Path) -> BTreeMap<String, String> {
     ])
 }
 
-/// A versioned bucket of the store's emulated S3 holding an unsigned zip
-/// (`unsigned/function.zip`) and a signed one: the bucket, the unsigned
-/// zip's version and the signed zip's key.
-async fn seed_s3(store: &Path, work: &Path, signed_file: &Path) -> (String, String, String) {
-    let s3 = LocalBackend::open(&LocalConfig {
+/// The store's emulated S3, as the test account.
+fn emulated_s3(store: &Path) -> LocalBackend {
+    LocalBackend::open(&LocalConfig {
         path: store.to_path_buf(),
         account_id: ACCOUNT.into(),
         region: REGION.into(),
         key_file: None,
     })
-    .expect("open the store");
+    .expect("open the store")
+}
+
+/// A versioned bucket of the store's emulated S3 holding an unsigned zip
+/// (`unsigned/function.zip`) and a signed one: the bucket, the unsigned
+/// zip's version and the signed zip's key.
+async fn seed_s3(store: &Path, work: &Path, signed_file: &Path) -> (String, String, String) {
+    let s3 = emulated_s3(store);
     let bucket = "contract-artifacts";
     s3.create_bucket(bucket).await.expect("bucket");
     s3.put_bucket_versioning(bucket, true)
@@ -686,13 +691,7 @@ fn s3_types_use_the_stores_emulated_s3() {
             "{missing}"
         );
 
-        let s3 = LocalBackend::open(&LocalConfig {
-            path: store.clone(),
-            account_id: ACCOUNT.into(),
-            region: REGION.into(),
-            key_file: None,
-        })
-        .unwrap();
+        let s3 = emulated_s3(&store);
         s3.create_bucket("artifacts").await.unwrap();
         s3.put_bucket_versioning("artifacts", true).await.unwrap();
         let zip = work.path().join("f.zip");

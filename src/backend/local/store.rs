@@ -346,15 +346,7 @@ impl Store {
         &self,
         f: impl FnOnce(&Transaction<'_>) -> BackendResult<T>,
     ) -> BackendResult<T> {
-        let mut conn = self.take()?;
-        let result = (|| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let value = f(&tx)?;
-            tx.commit()?;
-            Ok(value)
-        })();
-        self.give_back(conn);
-        result
+        self.transaction(TransactionBehavior::Immediate, f)
     }
 
     /// [`Store::write`] for callers with their own error type.
@@ -362,31 +354,7 @@ impl Store {
     where
         E: From<rusqlite::Error> + From<BackendError>,
     {
-        let mut conn = self.take()?;
-        let result = (|| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let value = f(&tx)?;
-            tx.commit()?;
-            Ok(value)
-        })();
-        self.give_back(conn);
-        result
-    }
-
-    /// [`Store::read`] for callers with their own error type.
-    pub fn read_as<T, E>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
-    where
-        E: From<rusqlite::Error> + From<BackendError>,
-    {
-        let mut conn = self.take()?;
-        let result = (|| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-            let value = f(&tx)?;
-            tx.commit()?;
-            Ok(value)
-        })();
-        self.give_back(conn);
-        result
+        self.transaction(TransactionBehavior::Immediate, f)
     }
 
     /// Runs `f` in one read transaction (a consistent snapshot).
@@ -394,9 +362,30 @@ impl Store {
         &self,
         f: impl FnOnce(&Transaction<'_>) -> BackendResult<T>,
     ) -> BackendResult<T> {
+        self.transaction(TransactionBehavior::Deferred, f)
+    }
+
+    /// [`Store::read`] for callers with their own error type.
+    pub fn read_as<T, E>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<rusqlite::Error> + From<BackendError>,
+    {
+        self.transaction(TransactionBehavior::Deferred, f)
+    }
+
+    /// One transaction on a pooled connection, committed only if `f`
+    /// returns `Ok`; the connection goes back to the pool either way.
+    fn transaction<T, E>(
+        &self,
+        behavior: TransactionBehavior,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<rusqlite::Error> + From<BackendError>,
+    {
         let mut conn = self.take()?;
         let result = (|| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+            let tx = conn.transaction_with_behavior(behavior)?;
             let value = f(&tx)?;
             tx.commit()?;
             Ok(value)
