@@ -297,26 +297,14 @@ async fn sign(
     }
 }
 
-/// A file's identity for the signing token: device, inode, size and
-/// modification time, which change whenever its content does (its digest
-/// where they are not available).
+/// A file's identity for the signing token: its version (`files::version`),
+/// which changes whenever its content does, or its digest where the
+/// platform does not tell one.
 fn source_identity(path: &std::path::Path) -> std::io::Result<String> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let m = crate::domain::files::open_regular(path)?.metadata()?;
-        Ok(format!(
-            "file:{}:{}:{}:{}.{:09}",
-            m.dev(),
-            m.ino(),
-            m.size(),
-            m.mtime(),
-            m.mtime_nsec()
-        ))
-    }
-    #[cfg(not(unix))]
-    {
-        sha384_file(path).map(hex::encode)
+    let metadata = crate::domain::files::open_regular(path)?.metadata()?;
+    match crate::domain::files::version(&metadata) {
+        Some(version) => Ok(format!("file:{version}")),
+        None => sha384_file(path).map(hex::encode),
     }
 }
 

@@ -25,7 +25,7 @@ use super::digest::Sha384Hasher;
 
 use super::digest::BUFFER_BYTES;
 use super::envelope::{Envelope, EnvelopeError, VerifyError, MAGIC};
-use super::files::{open_regular, TempFile};
+use super::files::{self, open_regular, TempFile};
 use super::keys::PublicKey;
 
 /// `PK\x05\x06`.
@@ -97,10 +97,28 @@ pub struct Inspection {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedArtifact {
     pub content_sha384: [u8; 48],
+    pub content_len: u64,
     /// SHA-384 of the whole signed output file.
     pub signed_file_sha384: [u8; 48],
     pub signed_file_len: u64,
     pub envelope: Envelope,
+    /// The output's `files::version` as written: while the file still has
+    /// it, [`SignedArtifact::inspection`] is what inspecting it would find.
+    pub output_version: Option<String>,
+}
+
+impl SignedArtifact {
+    /// What [`inspect`] finds in the output this signing wrote, from the
+    /// digests the signing computed (its one pass over the bytes).
+    pub fn inspection(&self) -> Inspection {
+        Inspection {
+            content_sha384: self.content_sha384,
+            file_sha384: self.signed_file_sha384,
+            file_len: self.signed_file_len,
+            content_len: self.content_len,
+            envelope: Some(self.envelope.clone()),
+        }
+    }
 }
 
 impl Inspection {
@@ -265,18 +283,29 @@ pub fn sign<E>(
         return Err(modified(input).into());
     }
     // One read pass hashes the copy: the bytes in our own (locked, 0600)
-    // temporary file are exactly the bytes the signature covers.
+    // temporary file are exactly the bytes the signature covers. Meanwhile
+    // a second handle writes the copy to disk, so the final fsync finds
+    // little left to do.
     let temp_path = temp.path().to_path_buf();
+    let early = temp.as_file().try_clone().map_err(&out_err)?;
     let out = temp.as_file_mut();
     out.seek(SeekFrom::Start(0)).map_err(&out_err)?;
     let mut content_hasher = Sha384Hasher::new();
-    copy_exactly(
-        out,
-        tail.content_len,
-        &mut content_hasher,
-        io::sink(),
-        &temp_path,
-    )?;
+    let (hashed, synced) = std::thread::scope(|scope| {
+        let syncing = scope.spawn(|| early.sync_data());
+        let hashed = copy_exactly(
+            out,
+            tail.content_len,
+            &mut content_hasher,
+            io::sink(),
+            &temp_path,
+        );
+        (hashed, syncing.join())
+    });
+    hashed?;
+    synced
+        .unwrap_or_else(|_| Err(io::Error::other("the syncing thread panicked")))
+        .map_err(&out_err)?;
     let mut file_hasher = content_hasher.clone();
     let content_sha384: [u8; 48] = content_hasher.finalize();
 
@@ -301,14 +330,21 @@ pub fn sign<E>(
     out.set_permissions(metadata.permissions())
         .map_err(&out_err)?;
     out.sync_all().map_err(&out_err)?;
+    // The rename keeps the inode and modification time.
+    let output_version = out
+        .metadata()
+        .map_err(&out_err)
+        .map(|m| files::version(&m))?;
     temp.persist(output).map_err(&out_err)?;
     sync_dir(dir).map_err(io_context(dir))?;
 
     Ok(SignedArtifact {
         content_sha384,
+        content_len: tail.content_len,
         signed_file_sha384: file_hasher.finalize(),
         signed_file_len: tail.content_len + trailer.len() as u64,
         envelope,
+        output_version,
     })
 }
 

@@ -84,6 +84,29 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// Which version of a file `metadata` describes: device, inode, size and
+/// modification time (to the nanosecond), which change whenever the file is
+/// replaced or rewritten. `None` where the platform does not tell them.
+pub fn version(metadata: &std::fs::Metadata) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some(format!(
+            "{}:{}:{}:{}.{:09}",
+            metadata.dev(),
+            metadata.ino(),
+            metadata.size(),
+            metadata.mtime(),
+            metadata.mtime_nsec()
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = metadata;
+        None
+    }
+}
+
 /// A temporary file in an output's directory, named
 /// `.lambdasign-<pid>-<random>.tmp`, created with mode 0600 and locked
 /// (exclusively) while this value lives. Removed on drop unless persisted.

@@ -653,9 +653,9 @@ pub async fn sign(
             return Ok(Signing::Running(job));
         }
         // A job made by this call has just written its output, whose digest
-        // it recorded (and `verify_signed` reads the output once more, failing
-        // unless it is that job's): no need to hash it again. A job the token
-        // found may be older: its output is hashed to see if it changed since.
+        // it recorded (and `verify_signed` checks the output is still that
+        // job's): no need to hash it again. A job the token found may be
+        // older: its output is hashed to see if it changed since.
         let output_sha384 = if job.created_at >= asked_at {
             job.signed_sha384.clone()
         } else {

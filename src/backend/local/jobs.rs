@@ -9,6 +9,7 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -252,7 +253,7 @@ const BUSY_POLL: Duration = Duration::from_millis(50);
 /// when the process dies, however it dies).
 struct Work {
     job: SigningJob,
-    key: SigningKey,
+    key: Arc<SigningKey>,
     lock: File,
     lock_path: PathBuf,
 }
@@ -459,10 +460,17 @@ fn sign_outside(
         }
     };
     match artifact::sign(&source, &output, envelope) {
-        Ok(signed) => Ok(Ok((
-            hex::encode(signed.signed_file_sha384),
-            staged.then_some(output),
-        ))),
+        Ok(signed) => {
+            if !staged {
+                store
+                    .fresh_outputs()
+                    .remember(&job.job_arn, &output, &signed);
+            }
+            Ok(Ok((
+                hex::encode(signed.signed_file_sha384),
+                staged.then_some(output),
+            )))
+        }
         Err(e) => {
             if staged {
                 let _ = std::fs::remove_file(&output);
@@ -563,8 +571,7 @@ fn reserve(
                     // Its writer died: this process completes the job.
                     Some((lock, lock_path)) => {
                         tracing::warn!(job = %job.job_id, "taking over a signing job whose process stopped");
-                        let key =
-                            profiles::signing_key(tx, store.at_rest(), &job.profile_version_arn)?;
+                        let key = profiles::signing_key(tx, store, &job.profile_version_arn)?;
                         Ok(Reserved::Sign(Box::new(Work {
                             job,
                             key,
@@ -617,7 +624,7 @@ fn reserve(
     if let ObjectLocation::File(destination) = &request.destination {
         claim_destination(tx, store, destination, &job_id)?;
     }
-    let key = profiles::signing_key(tx, store.at_rest(), &profile.version_arn)?;
+    let key = profiles::signing_key(tx, store, &profile.version_arn)?;
     let job_arn = job_arn(id, &job_id)?;
     let signed_at = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
     let expires_at = profile

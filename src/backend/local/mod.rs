@@ -41,9 +41,11 @@
 
 mod csc;
 mod facts;
+mod fresh_outputs;
 mod functions;
 mod ids;
 mod jobs;
+mod key_cache;
 mod layers;
 pub mod objects;
 mod profiles;

@@ -3,12 +3,14 @@
 //! profile permissions.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
 use super::ids;
 use super::sealing::AtRest;
+use super::store::Store;
 use super::store::{is_unique_violation, opt_time, parse_tags, tags_json, time_text};
 use crate::backend::{
     AddProfilePermission, BackendError, BackendResult, PutSigningProfile, RevokeSigningProfile,
@@ -451,12 +453,13 @@ pub fn grants(
 }
 
 /// The private key of a profile version (never returned by any `Backend`
-/// method; used only to sign inside this store), unsealed if need be.
+/// method; used only to sign inside this store), unsealed if need be and
+/// parsed once per process (`key_cache`).
 pub fn signing_key(
     tx: &Transaction<'_>,
-    at_rest: &AtRest,
+    store: &Store,
     version_arn: &str,
-) -> BackendResult<SigningKey> {
+) -> BackendResult<Arc<SigningKey>> {
     let (stored, sealed): (Vec<u8>, bool) = tx
         .query_row(
             "SELECT private_key_pkcs8, private_key_sealed FROM signing_profile_versions WHERE version_arn = ?1",
@@ -466,9 +469,11 @@ pub fn signing_key(
         .optional()?
         .ok_or_else(|| BackendError::NotFound(Subject::ProfileVersion(version_arn.to_string())))?;
     let stored = zeroize::Zeroizing::new(stored);
-    let der = at_rest.reveal(version_arn, &stored, sealed)?;
-    SigningKey::from_pkcs8_der(&der).map_err(|e| {
-        BackendError::Internal(format!("local store: unreadable key of {version_arn}: {e}"))
+    store.signing_keys().get_or_parse(version_arn, &stored, || {
+        let der = store.at_rest().reveal(version_arn, &stored, sealed)?;
+        SigningKey::from_pkcs8_der(&der).map_err(|e| {
+            BackendError::Internal(format!("local store: unreadable key of {version_arn}: {e}"))
+        })
     })
 }
 

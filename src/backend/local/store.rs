@@ -6,7 +6,9 @@
 //! readers run beside the single writer; every write is a `BEGIN IMMEDIATE`
 //! transaction, so a writer takes the write lock up front (waiting up to
 //! [`BUSY_TIMEOUT`] for other processes) and never fails half-way on a lock
-//! upgrade. Each backend call is one transaction (a signing job is two
+//! upgrade. Writers of one process queue on a mutex first: SQLite's busy
+//! handler polls with sleeps of up to 100 ms, which ten concurrent applies
+//! of one provider would otherwise spend most of their time in. Each backend call is one transaction (a signing job is two
 //! short ones around the signing: see `jobs`): the store is never left
 //! half-written.
 //!
@@ -28,6 +30,8 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
+use super::fresh_outputs::FreshOutputs;
+use super::key_cache::KeyCache;
 use super::sealing::{AtRest, KeySource, StoreKey};
 use crate::domain::files::TempFile;
 
@@ -240,6 +244,10 @@ pub struct Store {
     dir: PathBuf,
     db_path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// Held for each write transaction of this process (see the module doc).
+    writer: Mutex<()>,
+    signing_keys: KeyCache,
+    fresh_outputs: FreshOutputs,
     at_rest: AtRest,
     warnings: Vec<String>,
 }
@@ -265,6 +273,9 @@ impl Store {
             dir: dir.to_path_buf(),
             db_path,
             idle: Mutex::new(Vec::new()),
+            writer: Mutex::new(()),
+            signing_keys: KeyCache::default(),
+            fresh_outputs: FreshOutputs::default(),
             at_rest: AtRest::Plain,
             warnings,
         };
@@ -299,6 +310,16 @@ impl Store {
     /// How this store keeps private keys.
     pub fn at_rest(&self) -> &AtRest {
         &self.at_rest
+    }
+
+    /// The signing keys this process has parsed.
+    pub fn signing_keys(&self) -> &KeyCache {
+        &self.signing_keys
+    }
+
+    /// What this process's signing jobs wrote to their output files.
+    pub fn fresh_outputs(&self) -> &FreshOutputs {
+        &self.fresh_outputs
     }
 
     /// What opening the store found worth a warning.
@@ -383,6 +404,10 @@ impl Store {
     where
         E: From<rusqlite::Error> + From<BackendError>,
     {
+        // A poisoned queue only means another writer panicked: its
+        // transaction was rolled back, so the lock itself is still sound.
+        let _queued = matches!(behavior, TransactionBehavior::Immediate)
+            .then(|| self.writer.lock().unwrap_or_else(|e| e.into_inner()));
         let mut conn = self.take()?;
         let result = (|| {
             let tx = conn.transaction_with_behavior(behavior)?;

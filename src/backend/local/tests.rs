@@ -987,6 +987,39 @@ fn integrity(facts: &crate::domain::checks::Facts) -> &Integrity {
     &facts.signature.as_ref().expect("a signature").integrity
 }
 
+/// The process that signed trusts its own digests only while the output is
+/// as it wrote it (`fresh_outputs`): an output replaced by another file of
+/// the same length is read again and found modified.
+#[tokio::test]
+async fn a_job_output_rewritten_after_signing_is_read_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = backend(&store_dir(&tmp), A);
+    a.put_signing_profile(profile_request("fresh"))
+        .await
+        .unwrap();
+    let (_, signed, job) = signed_artifact(&a, tmp.path(), "fresh", "f1").await;
+    let by_job = ArtifactRef::SigningJob(job.job_arn.clone());
+    assert_eq!(
+        integrity(&facts_of(&a, &by_job).await.unwrap()),
+        &Integrity::Valid
+    );
+
+    let mut bytes = std::fs::read(&signed).unwrap();
+    let at = bytes
+        .windows(7)
+        .position(|w| w == b"exports")
+        .expect("entry data");
+    bytes[at] = b'E';
+    let replacement = tmp.path().join("replacement.zip");
+    std::fs::write(&replacement, &bytes).unwrap();
+    std::fs::rename(&replacement, &signed).unwrap();
+    let facts = facts_of(&a, &by_job).await.unwrap();
+    assert!(
+        matches!(integrity(&facts), Integrity::Invalid { .. }),
+        "{facts:?}"
+    );
+}
+
 #[tokio::test]
 async fn signature_facts_report_integrity_and_revocations() {
     let tmp = tempfile::tempdir().unwrap();
