@@ -4,7 +4,10 @@
 //! run by the same `terraform` in the same script. Prints one table of
 //! ratios for N = 100, 300 and 1000 (plan) and N = 100 (apply), and the
 //! per-artifact cost, so that growth with N (or with the store's size)
-//! shows as a changing per-artifact figure.
+//! shows as a changing per-artifact figure. One more row plans N = 300
+//! signing profiles, the provider's cheapest resource (no file, no
+//! signature): what Terraform spends on any resource of a plugin, over
+//! gRPC, beside its built-in `terraform_data`.
 //!
 //! Run: `cargo bench --bench terraform` (release build; needs terraform).
 
@@ -20,6 +23,8 @@ use common::terraform::Workspace;
 const SIZES: [usize; 3] = [100, 300, 1000];
 const APPLY_SIZE: usize = 100;
 const RUNS: usize = 3;
+/// N for the row that measures Terraform's cost of a plugin's resource.
+const FLOOR_SIZE: usize = 300;
 
 fn artifacts(n: usize) -> String {
     let mut body = String::from(
@@ -31,6 +36,16 @@ fn artifacts(n: usize) -> String {
         ));
     }
     body
+}
+
+fn profiles(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "resource \"lambdasign_signing_profile\" \"p{i}\" {{\n  name = \"floor_{i}\"\n}}\n"
+            )
+        })
+        .collect()
 }
 
 fn references(n: usize) -> String {
@@ -95,6 +110,11 @@ fn main() {
                 ours_apply.as_secs_f64() / reference_apply.as_secs_f64()
             );
         }
+        let floor = (n == FLOOR_SIZE).then(|| {
+            let floor = workspace(0, &profiles(n));
+            timed(&floor, &apply_args);
+            floor
+        });
         let plan_args = ["plan", "-no-color", "-detailed-exitcode"];
         let plan = |ws: &Workspace| {
             (0..RUNS)
@@ -122,5 +142,15 @@ fn main() {
             ms(reference_plan),
             ours_plan.as_secs_f64() / reference_plan.as_secs_f64()
         );
+        if let Some(floor) = floor {
+            let floor_plan = plan(&floor);
+            println!(
+                "| terraform plan, N = {n} signing profiles (Terraform's cost of a plugin resource) | {:.0} ms ({:.2} ms each) | {n} terraform_data: {:.0} ms | {:.2} | |",
+                ms(floor_plan),
+                ms(floor_plan) / n as f64,
+                ms(reference_plan),
+                floor_plan.as_secs_f64() / reference_plan.as_secs_f64()
+            );
+        }
     }
 }

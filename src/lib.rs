@@ -15,8 +15,24 @@
 
 pub mod backend;
 pub mod cfn;
-pub mod cli;
+pub(crate) mod cli;
 pub mod domain;
 pub mod engine;
-pub mod serve;
+pub(crate) mod serve;
 pub mod tf;
+
+use std::process::ExitCode;
+
+/// What the binary does, by who started it: Terraform (go-plugin's magic
+/// cookie is set) gets the provider over gRPC; Lambda
+/// (`AWS_LAMBDA_RUNTIME_API` is set) the CloudFormation handler; a person
+/// or a pipeline the CLI.
+pub fn main() -> ExitCode {
+    if std::env::var_os(cfn::runtime::RUNTIME_API).is_some() {
+        return cfn::runtime::run();
+    }
+    if std::env::var_os(tf::plugin::server::MAGIC_COOKIE_KEY).is_none() {
+        return cli::run();
+    }
+    tf::run_plugin()
+}

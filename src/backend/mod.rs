@@ -38,11 +38,9 @@ pub enum Subject {
         profile: String,
         statement_id: String,
     },
-    ProfilePolicy(String),
     SigningJob(String),
     CodeSigningConfig(String),
     Function(String),
-    Layer(String),
     LayerVersion(String),
     LayerStatement {
         layer_version: String,
@@ -68,11 +66,9 @@ impl fmt::Display for Subject {
                 f,
                 "statement {statement_id:?} in the policy of signing profile {profile}"
             ),
-            Subject::ProfilePolicy(name) => write!(f, "the policy of signing profile {name}"),
             Subject::SigningJob(id) => write!(f, "signing job {id}"),
             Subject::CodeSigningConfig(arn) => write!(f, "code signing config {arn}"),
             Subject::Function(name) => write!(f, "function {name}"),
-            Subject::Layer(name) => write!(f, "layer {name}"),
             Subject::LayerVersion(arn) => write!(f, "layer version {arn}"),
             Subject::LayerStatement {
                 layer_version,

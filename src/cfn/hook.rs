@@ -16,8 +16,11 @@ use crate::engine::deployment::{self, Deployment, FunctionCode};
 use crate::engine::{Engine, ErrorKind};
 
 pub const TYPE_NAME: &str = "LambdaSign::CodeSigning::DeploymentHook";
-/// The cloudformation-cli project folder under `cloudformation/`.
+/// The cloudformation-cli project folder under `cloudformation/` (the
+/// schema tests read the hook's files from there).
+#[cfg(test)]
 pub const FOLDER: &str = "deployment-hook";
+#[cfg(test)]
 pub const SCHEMA: &str =
     include_str!("../../cloudformation/deployment-hook/lambdasign-codesigning-deploymenthook.json");
 /// The only target it checks.

@@ -19,17 +19,17 @@
 
 #[cfg(all(test, feature = "aws"))]
 mod aws_tests;
-pub mod convert;
-pub mod hook;
-pub mod invoke;
-pub mod model;
+pub(crate) mod convert;
+pub(crate) mod hook;
+pub(crate) mod invoke;
+pub(crate) mod model;
 mod permissions_tests;
-pub mod protocol;
-pub mod resource;
-pub mod runtime;
+pub(crate) mod protocol;
+pub(crate) mod resource;
+pub(crate) mod runtime;
 mod schemas;
 pub mod target;
-pub mod types;
+pub(crate) mod types;
 
 use serde_json::Value;
 
@@ -156,7 +156,6 @@ async fn resource_event(
         engine: &engine,
         action,
         desired,
-        previous: data.previous_resource_properties.as_ref(),
         context: request.callback_context.as_ref().filter(|c| !c.is_null()),
         token: &token,
         logical_id: data.logical_resource_id.as_deref(),

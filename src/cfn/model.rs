@@ -160,14 +160,6 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn boolean(&self, field: &'static str) -> Result<Option<bool>, EngineError> {
-        match self.get(field) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(invalid(&self.path(field), "must be true or false")),
-        }
-    }
-
     /// A list of strings; absent is empty.
     pub fn texts(&self, field: &'static str) -> Result<Vec<String>, EngineError> {
         match self.get(field) {
@@ -313,10 +305,6 @@ impl Builder {
 
     pub fn integer(self, field: &str, value: i64) -> Self {
         self.value(field, Value::Number(Number::from(value)))
-    }
-
-    pub fn boolean(self, field: &str, value: bool) -> Self {
-        self.value(field, Value::Bool(value))
     }
 
     /// A list of strings; an empty list is left out unless `keep_empty`.

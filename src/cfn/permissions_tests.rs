@@ -507,13 +507,11 @@ impl Needed {
         resource: &dyn ResourceType,
         action: Action,
         desired: Value,
-        previous: Option<Value>,
     ) -> ProgressEvent {
         let call = Call {
             engine: &world.engine,
             action,
             desired: &desired,
-            previous: previous.as_ref(),
             context: None,
             token: "7f1e0d2c-3b4a-4596-8877-665544332211",
             logical_id: Some("Resource"),
@@ -547,7 +545,6 @@ impl Needed {
             engine: &world.engine,
             action: Action::Update,
             desired: &desired,
-            previous: None,
             context: None,
             token: "7f1e0d2c-3b4a-4596-8877-665544332211",
             logical_id: Some("Resource"),
@@ -602,22 +599,19 @@ async fn signing_profile_handlers_list_what_they_call() {
             Action::Create,
             json!({"NamePrefix": "p_", "Tags": [{"Key": "a", "Value": "b"}],
             "Revocation": {"Reason": "r", "EffectiveTime": "2024-06-01T00:00:00Z"}}),
-            None,
         )
         .await);
-    ok(&needed.run(&w, t, Action::Read, model.clone(), None).await);
+    ok(&needed.run(&w, t, Action::Read, model.clone()).await);
     let mut desired = model.clone();
     desired["Tags"] = json!([{"Key": "c", "Value": "d"}]);
     desired["Revocation"]["EffectiveTime"] = json!("2024-01-01T00:00:00Z");
-    ok(&needed
-        .run(&w, t, Action::Update, desired.clone(), Some(model))
-        .await);
-    needed.run(&w, t, Action::List, json!({}), None).await;
-    needed.run(&w, t, Action::Delete, desired, None).await;
+    ok(&needed.run(&w, t, Action::Update, desired.clone()).await);
+    needed.run(&w, t, Action::List, json!({})).await;
+    needed.run(&w, t, Action::Delete, desired).await;
     let active = ok(&needed
-        .run(&w, t, Action::Create, json!({"NamePrefix": "q_"}), None)
+        .run(&w, t, Action::Create, json!({"NamePrefix": "q_"}))
         .await);
-    needed.run(&w, t, Action::Delete, active, None).await;
+    needed.run(&w, t, Action::Delete, active).await;
     needed.assert_listed(t.def().schema);
 }
 
@@ -627,11 +621,11 @@ async fn profile_permission_handlers_list_what_they_call() {
     let t = types::find("LambdaSign::Signer::ProfilePermission").unwrap();
     let mut needed = Needed::default();
     let model = ok(&needed
-        .run(&w, t, Action::Create, json!({"ProfileName": w.profile.name, "Action": "signer:StartSigningJob", "Principal": "210987654321"}), None)
+        .run(&w, t, Action::Create, json!({"ProfileName": w.profile.name, "Action": "signer:StartSigningJob", "Principal": "210987654321"}))
         .await);
-    ok(&needed.run(&w, t, Action::Read, model.clone(), None).await);
-    needed.run(&w, t, Action::List, json!({}), None).await;
-    needed.run(&w, t, Action::Delete, model, None).await;
+    ok(&needed.run(&w, t, Action::Read, model.clone()).await);
+    needed.run(&w, t, Action::List, json!({})).await;
+    needed.run(&w, t, Action::Delete, model).await;
     needed.assert_listed(t.def().schema);
 }
 
@@ -641,17 +635,15 @@ async fn code_signing_config_handlers_list_what_they_call() {
     let t = types::find("LambdaSign::Lambda::CodeSigningConfig").unwrap();
     let mut needed = Needed::default();
     let model = ok(&needed
-        .run(&w, t, Action::Create, json!({"AllowedPublishers": [w.profile.version_arn], "Tags": [{"Key": "a", "Value": "b"}]}), None)
+        .run(&w, t, Action::Create, json!({"AllowedPublishers": [w.profile.version_arn], "Tags": [{"Key": "a", "Value": "b"}]}))
         .await);
-    ok(&needed.run(&w, t, Action::Read, model.clone(), None).await);
+    ok(&needed.run(&w, t, Action::Read, model.clone()).await);
     let mut desired = model.clone();
     desired["UntrustedArtifactOnDeployment"] = json!("Enforce");
     desired["Tags"] = json!([]);
-    ok(&needed
-        .run(&w, t, Action::Update, desired, Some(model.clone()))
-        .await);
-    needed.run(&w, t, Action::List, json!({}), None).await;
-    needed.run(&w, t, Action::Delete, model, None).await;
+    ok(&needed.run(&w, t, Action::Update, desired).await);
+    needed.run(&w, t, Action::List, json!({})).await;
+    needed.run(&w, t, Action::Delete, model).await;
     needed.assert_listed(t.def().schema);
 }
 
@@ -661,11 +653,11 @@ async fn layer_grant_handlers_list_what_they_call() {
     let t = types::find("LambdaSign::Lambda::LayerGrant").unwrap();
     let mut needed = Needed::default();
     let model = ok(&needed
-        .run(&w, t, Action::Create, json!({"LayerName": w.layer.layer_name, "VersionNumber": w.layer.version, "Principal": "*", "StatementId": "everyone"}), None)
+        .run(&w, t, Action::Create, json!({"LayerName": w.layer.layer_name, "VersionNumber": w.layer.version, "Principal": "*", "StatementId": "everyone"}))
         .await);
-    ok(&needed.run(&w, t, Action::Read, model.clone(), None).await);
-    needed.run(&w, t, Action::List, model.clone(), None).await;
-    needed.run(&w, t, Action::Delete, model, None).await;
+    ok(&needed.run(&w, t, Action::Read, model.clone()).await);
+    needed.run(&w, t, Action::List, model.clone()).await;
+    needed.run(&w, t, Action::Delete, model).await;
     needed.assert_listed(t.def().schema);
 }
 
@@ -683,20 +675,17 @@ async fn layer_version_handlers_list_what_they_call() {
             Action::Create,
             json!({"LayerName": "s3-layer", "VerifyAgainst": [w.csc.arn],
             "SignedObject": {"Bucket": "b", "Key": format!("signed/{}.zip", w.job.job_id)}}),
-            None,
         )
         .await;
     assert_eq!(refused.status, OperationStatus::Failed);
     let model = json!({"LayerName": w.layer.layer_name, "Arn": w.layer.layer_version_arn,
                        "SignedObject": {"Bucket": "b", "Key": "k"}});
-    ok(&needed.run(&w, t, Action::Read, model.clone(), None).await);
+    ok(&needed.run(&w, t, Action::Read, model.clone()).await);
     let mut desired = model.clone();
     desired["VerifyAgainst"] = json!([w.csc.arn]);
-    ok(&needed
-        .run(&w, t, Action::Update, desired, Some(model.clone()))
-        .await);
-    needed.run(&w, t, Action::List, model.clone(), None).await;
-    needed.run(&w, t, Action::Delete, model, None).await;
+    ok(&needed.run(&w, t, Action::Update, desired).await);
+    needed.run(&w, t, Action::List, model.clone()).await;
+    needed.run(&w, t, Action::Delete, model).await;
     needed.assert_listed(t.def().schema);
 }
 
@@ -707,7 +696,7 @@ async fn signed_artifact_handlers_list_what_they_call() {
     let mut needed = Needed::default();
     let refused = needed
         .run(&w, t, Action::Create, json!({"ProfileName": w.profile.name, "VerifyAgainst": [w.csc.arn],
-            "Source": {"Bucket": "b", "Key": "in.zip", "Version": "v1"}, "Destination": {"Bucket": "b"}}), None)
+            "Source": {"Bucket": "b", "Key": "in.zip", "Version": "v1"}, "Destination": {"Bucket": "b"}}))
         .await;
     assert_eq!(
         refused.status,
@@ -716,12 +705,12 @@ async fn signed_artifact_handlers_list_what_they_call() {
     );
     let model = json!({"ProfileName": w.profile.name, "JobId": w.job.job_id,
                        "Source": {"Bucket": "b", "Key": "in.zip"}, "Destination": {"Bucket": "b"}});
-    ok(&needed.run(&w, t, Action::Read, model.clone(), None).await);
+    ok(&needed.run(&w, t, Action::Read, model.clone()).await);
     let mut desired = model.clone();
     desired["VerifyAgainst"] = json!([w.csc.arn]);
     needed.update_unchecked(&w, t, desired).await;
-    needed.run(&w, t, Action::List, json!({}), None).await;
-    needed.run(&w, t, Action::Delete, model, None).await;
+    needed.run(&w, t, Action::List, json!({})).await;
+    needed.run(&w, t, Action::Delete, model).await;
     needed.assert_listed(t.def().schema);
 }
 

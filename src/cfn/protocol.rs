@@ -162,17 +162,11 @@ pub enum HandlerErrorCode {
     NotFound,
     ResourceConflict,
     Throttling,
-    ServiceLimitExceeded,
     NotStabilized,
     GeneralServiceException,
-    ServiceInternalError,
-    NetworkFailure,
     InternalFailure,
-    InvalidTypeConfiguration,
-    HandlerInternalFailure,
     NonCompliant,
     UnsupportedTarget,
-    Unknown,
 }
 
 /// Longest message a resource event carries (service errors can be long).
@@ -316,7 +310,6 @@ pub struct HookRequestContext {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum HookStatus {
-    InProgress,
     Success,
     Failed,
 }

@@ -18,7 +18,9 @@ use crate::engine::{Engine, EngineError};
 #[derive(Debug)]
 pub struct TypeDef {
     pub type_name: &'static str,
-    /// The cloudformation-cli project folder under `cloudformation/`.
+    /// The cloudformation-cli project folder under `cloudformation/`
+    /// (where the schema tests find the type's files).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub folder: &'static str,
     /// The schema the type is registered with (the project's schema file).
     pub schema: &'static str,
@@ -26,7 +28,8 @@ pub struct TypeDef {
     /// The engine fields its model has, writable ones first.
     pub fields: &'static [&'static str],
     /// The engine's replace-on-change list: the source of the schema's
-    /// `createOnlyProperties`.
+    /// `createOnlyProperties` (which the schema tests hold to it).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub replace_on_change: &'static [&'static str],
     pub rules: &'static [FieldRule],
     pub shape: &'static [Shape],
@@ -89,6 +92,7 @@ impl TypeDef {
 
     /// `createOnlyProperties` as the engine's replace-on-change list makes
     /// them: each listed field this type's model has, as a property pointer.
+    #[cfg(test)]
     pub fn create_only_properties(&self) -> Vec<String> {
         self.replace_on_change
             .iter()
@@ -114,8 +118,6 @@ pub struct Call<'a> {
     /// `resourceProperties` (the desired model; for READ, DELETE and LIST
     /// the model that names the resource).
     pub desired: &'a Value,
-    /// `previousResourceProperties` (UPDATE).
-    pub previous: Option<&'a Value>,
     /// `callbackContext` of a re-invocation.
     pub context: Option<&'a Value>,
     /// The request's bearer token: unique per operation, the same on

@@ -18,6 +18,7 @@ use super::target::Target;
 
 pub const RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
 pub const STORE: &str = "LAMBDASIGN_CFN_STORE";
+#[cfg(feature = "aws")]
 pub const ENDPOINT: &str = "LAMBDASIGN_CFN_ENDPOINT";
 
 /// The backend the environment selects.

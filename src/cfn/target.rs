@@ -8,7 +8,7 @@ use super::protocol::Credentials;
 use crate::backend::local::LocalConfig;
 use crate::domain::names;
 use crate::domain::tags::Tags;
-use crate::engine::{BackendConfig, Engine, EngineError, ErrorKind};
+use crate::engine::{BackendConfig, Engine, EngineError};
 
 /// Where the handlers' backend is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,15 +144,6 @@ impl std::fmt::Display for ConnectError {
         match self {
             ConnectError::Credentials(why) => write!(f, "invalid caller credentials: {why}"),
             ConnectError::Engine(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl ConnectError {
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            ConnectError::Credentials(_) => ErrorKind::AccessDenied,
-            ConnectError::Engine(e) => e.kind,
         }
     }
 }

@@ -132,23 +132,6 @@ pub enum VerifyError {
 }
 
 impl Claims {
-    /// Claims signed now (system clock), valid for `validity_seconds`.
-    pub fn new_now(
-        content_sha384: [u8; 48],
-        profile_version_arn: impl Into<String>,
-        job_arn: impl Into<String>,
-        validity_seconds: i64,
-    ) -> Self {
-        let signed_at = chrono::Utc::now().timestamp();
-        Self {
-            content_sha384,
-            profile_version_arn: profile_version_arn.into(),
-            job_arn: job_arn.into(),
-            signed_at,
-            expires_at: signed_at.saturating_add(validity_seconds),
-        }
-    }
-
     /// Checks what the format requires of field values: ARNs of 1..=2048
     /// bytes (UTF-8 by construction) and `expires_at > signed_at`.
     pub fn validate(&self) -> Result<(), EnvelopeError> {

@@ -49,10 +49,3 @@ impl LayerPolicy {
             .find(|s| s.statement_id == statement_id)
     }
 }
-
-/// Whether a grant lets `account` use the layer. Organizations are not
-/// known here, so a `*` grant narrowed to one is judged by the caller.
-pub fn grants(statement: &LayerStatement, account: &str) -> bool {
-    statement.action == LAYER_ACTION
-        && (statement.principal == "*" || statement.principal == account)
-}

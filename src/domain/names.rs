@@ -316,8 +316,6 @@ pub enum Architecture {
 }
 
 impl Architecture {
-    pub const VALUES: [&'static str; 2] = ["x86_64", "arm64"];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Architecture::X86_64 => "x86_64",

@@ -5,16 +5,16 @@
 //! the domain decides.
 
 pub mod code_signing_config;
-pub mod deployment;
+pub(crate) mod deployment;
 mod error;
 pub mod function;
 pub mod layer_grant;
 pub mod layer_version;
 mod locks;
-pub mod planned;
+pub(crate) mod planned;
 pub mod profile_permission;
 mod report;
-pub mod rules;
+pub(crate) mod rules;
 pub mod signed_artifact;
 pub mod signing_profile;
 pub mod verification;

@@ -72,10 +72,6 @@ impl Report {
         self.0.iter().any(|f| f.severity == Severity::Error)
     }
 
-    pub fn extend(&mut self, other: Report) {
-        self.0.extend(other.0);
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = &Finding> {
         self.0.iter()
     }

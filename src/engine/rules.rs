@@ -58,19 +58,6 @@ impl FieldRule {
             check: Check::Number(rule),
         }
     }
-
-    pub const fn tags(path: &'static [&'static str]) -> [Self; 2] {
-        [
-            FieldRule {
-                path,
-                check: Check::EachKey(crate::domain::tags::key),
-            },
-            FieldRule {
-                path,
-                check: Check::EachValue(crate::domain::tags::value),
-            },
-        ]
-    }
 }
 
 /// How top-level fields relate.

@@ -17,7 +17,7 @@
 //! `NotImplemented`, naming it. Each request is one or more store
 //! transactions, each complete or not at all.
 
-pub mod auth;
+pub(crate) mod auth;
 mod chunked;
 mod errors;
 mod http;

@@ -4,9 +4,46 @@
 //! translates between cty values and the engine's models, and the
 //! functions.
 
-pub mod convert;
-pub mod functions;
+pub(crate) mod convert;
+pub(crate) mod functions;
 pub mod plugin;
-pub mod provider;
-pub mod resources;
-pub mod values;
+pub(crate) mod provider;
+pub(crate) mod resources;
+pub(crate) mod values;
+
+use std::process::ExitCode;
+
+use plugin::server::{self, PluginEnv};
+use provider::LambdaSign;
+
+/// Serves the provider to the Terraform that started this process, until
+/// Terraform shuts it down.
+pub(crate) fn run_plugin() -> ExitCode {
+    plugin::logging::init();
+    let env = match PluginEnv::from_env() {
+        Ok(env) => env,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start as a plugin");
+            eprintln!("terraform-provider-lambdasign: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("terraform-provider-lambdasign: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(server::serve(LambdaSign, env)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "plugin server failed");
+            eprintln!("terraform-provider-lambdasign: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -90,18 +90,6 @@ pub fn block<'a>(value: &'a Value, name: &str) -> Option<&'a Value> {
         .filter(|v| v.is_known() && !v.is_null())
 }
 
-/// Whether an attribute is set (known and non-null).
-pub fn is_set(value: &Value, name: &str) -> bool {
-    value
-        .get_attr(name)
-        .is_some_and(|v| v.is_known() && !v.is_null())
-}
-
-/// Whether an attribute is unknown at this point of the plan.
-pub fn is_unknown(value: &Value, name: &str) -> bool {
-    value.get_attr(name).is_some_and(|v| !v.is_known())
-}
-
 /// An attribute's value as it is (null when absent).
 pub fn keep(value: &Value, name: &str) -> Value {
     value.get_attr(name).cloned().unwrap_or(Value::Null)
@@ -113,10 +101,6 @@ pub fn opt_text(text: Option<&str>) -> Value {
 
 pub fn number(n: i64) -> Value {
     Value::number(Number::from_i64(n))
-}
-
-pub fn text_list(items: &[String]) -> Value {
-    Value::List(items.iter().map(|s| Value::string(s.as_str())).collect())
 }
 
 pub fn text_set(items: &[String]) -> Value {

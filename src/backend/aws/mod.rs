@@ -22,11 +22,11 @@
 //!   to a Signer job on AWS; name the job by `signing_job_arn` instead.
 
 pub mod config;
-pub mod errors;
+pub(crate) mod errors;
 mod functions;
-pub mod lambda;
+pub(crate) mod lambda;
 pub mod s3;
-pub mod signer;
+pub(crate) mod signer;
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -134,9 +134,6 @@ impl CscArn {
         })
     }
 
-    pub fn partition(&self) -> Partition {
-        self.home.partition
-    }
     pub fn region(&self) -> &str {
         &self.home.region
     }
@@ -273,9 +270,6 @@ impl FunctionArn {
         }
     }
 
-    pub fn partition(&self) -> Partition {
-        self.home.partition
-    }
     pub fn account_id(&self) -> &str {
         &self.home.account_id
     }

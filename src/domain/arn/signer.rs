@@ -111,9 +111,6 @@ impl ProfileArn {
         })
     }
 
-    pub fn partition(&self) -> Partition {
-        self.partition
-    }
     pub fn region(&self) -> &str {
         &self.region
     }
@@ -191,15 +188,6 @@ impl JobArn {
         })
     }
 
-    pub fn partition(&self) -> Partition {
-        self.partition
-    }
-    pub fn region(&self) -> &str {
-        &self.region
-    }
-    pub fn account_id(&self) -> &str {
-        &self.account_id
-    }
     pub fn job_id(&self) -> &str {
         &self.job_id
     }

@@ -16,8 +16,6 @@ use super::schema::Schema;
 pub trait Provider: Send + Sync + 'static {
     type Client: Send + Sync + 'static;
 
-    /// The provider's type name, the prefix of every resource type.
-    fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
     fn validate(&self, config: &Value) -> Diagnostics;
     async fn configure(&self, config: &Value, diags: &mut Diagnostics) -> Option<Self::Client>;
@@ -77,7 +75,6 @@ pub struct Change {
     pub prior: Value,
     /// Null when deleting.
     pub planned: Value,
-    pub config: Value,
     pub private: PrivateState,
 }
 

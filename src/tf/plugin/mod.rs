@@ -3,14 +3,14 @@
 //! implements and the lifecycle around them. Nothing here knows about code
 //! signing; schemas carry the engine's field rules as data.
 
-pub mod cty;
-pub mod diagnostics;
-pub mod framework;
+pub(crate) mod cty;
+pub(crate) mod diagnostics;
+pub(crate) mod framework;
 mod grpc;
-pub mod lifecycle;
-pub mod logging;
-pub mod plan;
+pub(crate) mod lifecycle;
+pub(crate) mod logging;
+pub(crate) mod plan;
 pub mod proto;
-pub mod schema;
-pub mod server;
-pub mod tls;
+pub(crate) mod schema;
+pub(crate) mod server;
+pub(crate) mod tls;

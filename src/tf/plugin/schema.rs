@@ -114,11 +114,6 @@ impl Block {
         self
     }
 
-    pub fn block(mut self, block: NestedBlock) -> Self {
-        self.blocks.push(block);
-        self
-    }
-
     pub fn value_type(&self) -> Type {
         let mut attrs = BTreeMap::new();
         for attribute in &self.attributes {
@@ -127,10 +122,8 @@ impl Block {
         for nested in &self.blocks {
             let object = nested.block.value_type();
             let ty = match nested.nesting {
-                Nesting::Single | Nesting::Group => object,
+                Nesting::Single => object,
                 Nesting::List => Type::List(Box::new(object)),
-                Nesting::Set => Type::Set(Box::new(object)),
-                Nesting::Map => Type::Map(Box::new(object)),
             };
             attrs.insert(nested.name.clone(), ty);
         }
@@ -138,10 +131,6 @@ impl Block {
             attrs,
             optional: BTreeSet::new(),
         }
-    }
-
-    pub fn find_attribute(&self, name: &str) -> Option<&Attribute> {
-        self.attributes.iter().find(|a| a.name == name)
     }
 }
 
@@ -212,11 +201,6 @@ impl Attribute {
         self
     }
 
-    pub fn sensitive(mut self) -> Self {
-        self.sensitive = true;
-        self
-    }
-
     pub fn is_computed(&self) -> bool {
         matches!(
             self.presence,
@@ -229,9 +213,6 @@ impl Attribute {
 pub enum Nesting {
     Single,
     List,
-    Set,
-    Map,
-    Group,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -19,10 +19,6 @@ pub struct LambdaSign;
 impl Provider for LambdaSign {
     type Client = Engine;
 
-    fn type_name(&self) -> &'static str {
-        "lambdasign"
-    }
-
     fn schema(&self) -> Schema {
         config::schema()
     }

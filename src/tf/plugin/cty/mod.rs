@@ -19,10 +19,14 @@ mod proptests;
 #[cfg(test)]
 mod tests;
 
-pub use self::json::{decode_json, encode_json};
+pub use self::json::decode_json;
+#[cfg(test)]
+pub use self::json::encode_json;
 pub use self::msgpack::{decode_msgpack, encode_msgpack};
 pub use self::types::Type;
-pub use self::value::{Number, Refinements, Value, MAX_EXPONENT_PADDING};
+#[cfg(test)]
+pub use self::value::Refinements;
+pub use self::value::{Number, Value};
 
 /// Maximum nesting depth of values and types accepted or produced by the
 /// codecs. Deeper input is rejected with [`CodecError::DepthLimitExceeded`].
@@ -67,6 +71,7 @@ pub enum CodecError {
     DepthLimitExceeded(usize),
     #[error("invalid dynamic value: {0}")]
     InvalidDynamic(String),
+    #[cfg(test)]
     #[error("unknown values cannot be encoded as JSON")]
     UnknownInJson,
     #[error("invalid JSON: {0}")]
@@ -83,6 +88,7 @@ impl CodecError {
         }
     }
 
+    #[cfg(test)]
     /// The innermost error, without location wrappers.
     pub fn root(&self) -> &CodecError {
         match self {
@@ -91,6 +97,7 @@ impl CodecError {
         }
     }
 
+    #[cfg(test)]
     /// The location path, if any (e.g. `.a[0]`).
     pub fn path(&self) -> Option<&str> {
         match self {

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+#[cfg(test)]
 use super::value::Value;
 use super::{check_depth, CodecError};
 
@@ -47,24 +48,9 @@ impl Type {
         }
     }
 
+    #[cfg(test)]
     pub fn tuple(elems: impl IntoIterator<Item = Type>) -> Type {
         Type::Tuple(elems.into_iter().collect())
-    }
-
-    /// Element type of a list, set or map.
-    pub fn element_type(&self) -> Option<&Type> {
-        match self {
-            Type::List(e) | Type::Set(e) | Type::Map(e) => Some(e),
-            _ => None,
-        }
-    }
-
-    /// Attribute type of an object type.
-    pub fn attribute_type(&self, name: &str) -> Option<&Type> {
-        match self {
-            Type::Object { attrs, .. } => attrs.get(name),
-            _ => None,
-        }
     }
 
     pub fn is_collection(&self) -> bool {
@@ -86,6 +72,7 @@ impl Type {
         }
     }
 
+    #[cfg(test)]
     /// The cty JSON type encoding: `"string"`, `["list","number"]`,
     /// `["object",{"a":"bool"}]`, `["object",{"a":"bool"},["a"]]`,
     /// `["tuple",["string"]]`, ...
@@ -279,22 +266,13 @@ impl Type {
         }
     }
 
+    #[cfg(test)]
     /// Checks that `v` conforms to this type (as [`super::encode_msgpack`]
     /// requires): right variant for each type, all required object attributes
     /// and no extra ones, tuple lengths, refinements applicable to the type,
     /// and `Dynamic` positions holding `Null`, `Unknown` or `Value::Dynamic`.
     pub fn validate(&self, v: &Value) -> Result<(), CodecError> {
         super::msgpack::encode_msgpack(v, self).map(|_| ())
-    }
-
-    /// Nesting depth of the type (primitives are 1).
-    pub fn depth(&self) -> usize {
-        match self {
-            Type::String | Type::Number | Type::Bool | Type::Dynamic => 1,
-            Type::List(e) | Type::Set(e) | Type::Map(e) => 1 + e.depth(),
-            Type::Object { attrs, .. } => 1 + attrs.values().map(Type::depth).max().unwrap_or(0),
-            Type::Tuple(el) => 1 + el.iter().map(Type::depth).max().unwrap_or(0),
-        }
     }
 }
 

@@ -159,10 +159,6 @@ impl Number {
         !self.0.contains('.')
     }
 
-    pub fn is_negative(&self) -> bool {
-        self.0.starts_with('-')
-    }
-
     pub fn as_i64(&self) -> Option<i64> {
         if self.is_integer() {
             self.0.parse().ok()
@@ -171,6 +167,7 @@ impl Number {
         }
     }
 
+    #[cfg(test)]
     pub fn as_u64(&self) -> Option<u64> {
         if self.is_integer() {
             self.0.parse().ok()
@@ -377,6 +374,7 @@ impl Refinements {
             && self.length_upper.is_none()
     }
 
+    #[cfg(test)]
     /// Refinements with only "definitely not null".
     pub fn not_null() -> Refinements {
         Refinements {
@@ -426,6 +424,7 @@ impl Value {
         Value::Unknown(Refinements::default())
     }
 
+    #[cfg(test)]
     /// Wraps a value for a `Dynamic` position.
     pub fn dynamic(ty: Type, v: Value) -> Value {
         Value::Dynamic(ty, Box::new(v))

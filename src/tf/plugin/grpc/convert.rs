@@ -82,9 +82,6 @@ fn nested_block(nested: &NestedBlock) -> pb::schema::NestedBlock {
     let nesting = match nested.nesting {
         Nesting::Single => NestingMode::Single,
         Nesting::List => NestingMode::List,
-        Nesting::Set => NestingMode::Set,
-        Nesting::Map => NestingMode::Map,
-        Nesting::Group => NestingMode::Group,
     };
     pb::schema::NestedBlock {
         type_name: nested.name.clone(),

@@ -411,13 +411,10 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
                 "planned state",
                 &mut diags,
             );
-            let config = convert::decode(request.config.as_ref(), ty, "configuration", &mut diags);
-            if let (Some(prior_state), Some(planned_state), Some(config)) = (prior, planned, config)
-            {
+            if let (Some(prior_state), Some(planned_state)) = (prior, planned) {
                 let change = Change {
                     prior: prior_state,
                     planned: planned_state,
-                    config,
                     private: PrivateState::from_bytes(&request.planned_private),
                 };
                 let applied = lifecycle::apply(resource.item.as_ref(), &client, change).await;
