@@ -74,8 +74,20 @@ impl SigningJob {
     }
 }
 
+/// Where Signer writes a job's signed object: the destination prefix, the
+/// job id, then `.zip` (for the Lambda platforms).
+pub fn signed_key(prefix: &str, job_id: &str) -> String {
+    format!("{prefix}{job_id}.zip")
+}
+
+/// The destination prefix a job's signed object was written under: what
+/// precedes the job id in its key (empty when the key does not name it).
+pub fn destination_prefix<'a>(signed_key: &'a str, job_id: &str) -> &'a str {
+    signed_key.rfind(job_id).map_or("", |at| &signed_key[..at])
+}
+
 /// The signing job that wrote an S3 object, by Signer's naming of what it
-/// writes: the destination prefix, the job id (a UUID), then `.zip`.
+/// writes ([`signed_key`]).
 /// `None` when the key cannot be a signing job's output.
 pub fn job_id_of_signed_key(key: &str) -> Option<&str> {
     let stem = key.strip_suffix(".zip")?;
@@ -109,6 +121,12 @@ mod tests {
             "no .zip"
         );
         assert_eq!(job_id_of_signed_key("signed/fn.zip"), None);
+        assert_eq!(
+            destination_prefix(&signed_key("signed/", id), id),
+            "signed/"
+        );
+        assert_eq!(destination_prefix(&signed_key("", id), id), "");
+        assert_eq!(destination_prefix("elsewhere.zip", id), "");
         assert_eq!(job_id_of_signed_key("x.zip"), None);
         assert_eq!(
             job_id_of_signed_key("signed/0f2b8a9e_1c3d-4e5f-8a7b-6c5d4e3f2a1b.zip"),

@@ -744,6 +744,12 @@ async fn create_parent_dirs(output: &Path) -> EngineResult<()> {
     }
 }
 
+/// The SHA-384 (hex) of a source file as it is now; `None` when it cannot
+/// be read.
+pub async fn source_digest(source: &Path) -> Option<String> {
+    Some(output_digest(Some(source), "").await).filter(|d| !d.is_empty())
+}
+
 /// The output as it is now: its SHA-384, or "" when it is missing. An
 /// output in S3 is what the backend read back.
 pub async fn output_digest(output_file: Option<&Path>, signed_sha384: &str) -> String {

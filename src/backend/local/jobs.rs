@@ -25,7 +25,7 @@ use crate::domain::artifact;
 use crate::domain::envelope::{Claims, Envelope};
 use crate::domain::files;
 use crate::domain::identity::Identity;
-use crate::domain::job::{JobRevocation, JobStatus, ObjectLocation, SigningJob};
+use crate::domain::job::{signed_key, JobRevocation, JobStatus, ObjectLocation, SigningJob};
 use crate::domain::keys::SigningKey;
 use crate::domain::names;
 use crate::domain::permission::SignerAction;
@@ -77,12 +77,6 @@ fn s3_location(text: &str) -> BackendResult<ObjectLocation> {
         key: field("key").unwrap_or_default(),
         version: field("version"),
     })
-}
-
-/// The signed object's key: the destination prefix, the job id, `.zip`
-/// (where Signer writes a Lambda platform's output).
-pub fn signed_key(prefix: &str, job_id: &str) -> String {
-    format!("{prefix}{job_id}.zip")
 }
 
 /// A file location's path as recorded (an S3 location is recorded as JSON,

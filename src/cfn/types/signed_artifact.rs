@@ -17,7 +17,7 @@ use crate::cfn::convert;
 use crate::cfn::model::{Builder, Naming, Reader};
 use crate::cfn::resource::{gone, identifier, Call, Handled, Outcome, ResourceType, TypeDef};
 use crate::domain::field::FieldPath;
-use crate::domain::job::{JobStatus, ObjectLocation};
+use crate::domain::job::{destination_prefix, JobStatus, ObjectLocation};
 use crate::domain::time::format_time;
 use crate::engine::signed_artifact::{
     self as engine, field::*, ArtifactChange, ArtifactSpec, Place, Signed, Signing,
@@ -132,9 +132,7 @@ fn model_of(engine: &Engine, signed: &Signed, base: Option<&Reader<'_>>) -> Valu
         );
     }
     if let ObjectLocation::S3 { bucket, key, .. } = &job.signed_object {
-        let prefix = key
-            .strip_suffix(&format!("{}.zip", job.job_id))
-            .unwrap_or_default();
+        let prefix = destination_prefix(key, &job.job_id);
         let prefix_given = base
             .and_then(|b| b.object(DESTINATION).ok().flatten())
             .is_some_and(|d| d.has(PREFIX));

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 
 use crate::backend::DEFAULT_SIGNING_TIMEOUT;
-use crate::domain::job::{JobStatus, ObjectLocation, SigningJob};
+use crate::domain::job::{destination_prefix, JobStatus, ObjectLocation, SigningJob};
 use crate::domain::time::{format_time, parse_duration, parse_time, parse_timeout};
 use crate::engine::signed_artifact::{
     self as engine, field::*, ArtifactChange, ArtifactSpec, Place, Signed,
@@ -207,14 +207,8 @@ fn state_of(signed: &Signed, base: &Value) -> Value {
         .set(JOB_ARN, job.job_arn.as_str())
         .set(PROFILE_VERSION_ARN, job.profile_version_arn.as_str())
         .set(SIGNED_OBJECT, location_value(&job.signed_object))
-        .set(
-            SIGNED_FILE,
-            match &job.signed_object {
-                ObjectLocation::File(_) => keep(base, OUTPUT_FILE),
-                // aws: the downloaded copy, when there is one.
-                ObjectLocation::S3 { .. } => keep(base, OUTPUT_FILE),
-            },
-        )
+        // The output file (on aws: the downloaded copy, when there is one).
+        .set(SIGNED_FILE, keep(base, OUTPUT_FILE))
         .set(SIGNED_SHA384, job.signed_sha384.as_str())
         .set(OUTPUT_SHA384, signed.output_sha384.as_str())
         .set(SIGNED_AT, format_time(job.signed_at))
@@ -313,14 +307,8 @@ impl Resource<Engine> for SignedArtifactResource {
         if let ObjectLocation::File(source) = &spec.source {
             // The digest of what was signed, when the plan could not read it.
             if !base.get_attr(SOURCE_SHA384).is_some_and(Value::is_known) {
-                let digest = engine::output_digest(Some(source), "").await;
-                set(
-                    &mut base,
-                    SOURCE_SHA384,
-                    crate::tf::values::opt_text(
-                        Some(&digest).filter(|d| !d.is_empty()).map(String::as_str),
-                    ),
-                );
+                let digest = engine::source_digest(source).await;
+                set(&mut base, SOURCE_SHA384, opt_text(digest.as_deref()));
             }
         }
         let source_sha384 = text(&base, SOURCE_SHA384).unwrap_or_default();
@@ -432,11 +420,10 @@ impl Resource<Engine> for SignedArtifactResource {
         let mut base = Object::new();
         match &job.source {
             ObjectLocation::File(source) => {
-                let digest = engine::output_digest(Some(source), "").await;
-                base = base.set(SOURCE_FILE, source.display().to_string()).set(
-                    SOURCE_SHA384,
-                    opt_text(Some(digest.as_str()).filter(|d| !d.is_empty())),
-                );
+                let digest = engine::source_digest(source).await;
+                base = base
+                    .set(SOURCE_FILE, source.display().to_string())
+                    .set(SOURCE_SHA384, opt_text(digest.as_deref()));
             }
             ObjectLocation::S3 {
                 bucket,
@@ -458,15 +445,11 @@ impl Resource<Engine> for SignedArtifactResource {
                 base = base.set(OUTPUT_FILE, output.display().to_string())
             }
             ObjectLocation::S3 { bucket, key, .. } => {
-                // Signer names the signed object PREFIX + job id (+ extension).
-                let prefix = key
-                    .find(job.job_id.as_str())
-                    .map_or(key.as_str(), |at| &key[..at]);
                 base = base.set(
                     DESTINATION,
                     Object::new()
                         .set(BUCKET, bucket.as_str())
-                        .set(PREFIX, prefix)
+                        .set(PREFIX, destination_prefix(key, &job.job_id))
                         .build(),
                 );
             }
