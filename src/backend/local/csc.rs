@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::ids;
+use super::store::Cached;
 use super::store::{list_json, parse_list, parse_tags, parse_time, tags_json, time_text};
 use crate::backend::{BackendError, BackendResult, CodeSigningConfigInput, Subject};
 use crate::domain::arn::CscArn;
@@ -81,7 +82,7 @@ fn to_config(row: Row) -> BackendResult<CodeSigningConfig> {
 fn load(tx: &Transaction<'_>, id: &Identity, csc_arn: &str) -> BackendResult<CodeSigningConfig> {
     own_id(id, csc_arn)?;
     let row = tx
-        .query_row(
+        .cached_row(
             &format!("SELECT {COLUMNS} FROM code_signing_configs WHERE arn = ?1 AND account = ?2"),
             params![csc_arn, id.account_id],
             |r| {
@@ -107,7 +108,7 @@ fn load(tx: &Transaction<'_>, id: &Identity, csc_arn: &str) -> BackendResult<Cod
 
 /// This account's configs, oldest first.
 pub fn list(tx: &Transaction<'_>, id: &Identity) -> BackendResult<Vec<CodeSigningConfig>> {
-    let mut stmt = tx.prepare(&format!(
+    let mut stmt = tx.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM code_signing_configs WHERE account = ?1 AND region = ?2 ORDER BY rowid"
     ))?;
     let rows = stmt.query_map(params![id.account_id, id.region], |r| {
@@ -133,7 +134,7 @@ pub fn create(
     validate(input)?;
     let csc_id = ids::code_signing_config_id();
     let arn = csc_arn(id, &csc_id)?;
-    tx.execute(
+    tx.cached_execute(
         "INSERT INTO code_signing_configs
            (id, arn, account, region, allowed_publishers, untrusted_artifact_on_deployment, description, tags, last_modified)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -166,7 +167,7 @@ pub fn update(
 ) -> BackendResult<CodeSigningConfig> {
     load(tx, id, csc_arn)?;
     validate(input)?;
-    tx.execute(
+    tx.cached_execute(
         "UPDATE code_signing_configs
          SET allowed_publishers = ?2, untrusted_artifact_on_deployment = ?3, description = ?4, tags = ?5, last_modified = ?6
          WHERE arn = ?1",
@@ -195,7 +196,7 @@ pub fn delete(tx: &Transaction<'_>, id: &Identity, csc_arn: &str) -> BackendResu
                 .collect(),
         });
     }
-    tx.execute("DELETE FROM code_signing_configs WHERE arn = ?1", [csc_arn])?;
+    tx.cached_execute("DELETE FROM code_signing_configs WHERE arn = ?1", [csc_arn])?;
     Ok(())
 }
 
@@ -208,7 +209,7 @@ pub fn set_tags(
 ) -> BackendResult<()> {
     load(tx, id, csc_arn)?;
     crate::domain::tags::check(tags).map_err(|e| BackendError::invalid("tags", e.0))?;
-    tx.execute(
+    tx.cached_execute(
         "UPDATE code_signing_configs SET tags = ?2 WHERE arn = ?1",
         params![csc_arn, tags_json(tags)],
     )?;

@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 use sha2::{Digest, Sha256};
 
+use super::store::Cached;
 use super::store::{
     self, io_error, list_json, parse_list, parse_tags, tags_json, time_text, Store,
 };
@@ -161,7 +162,7 @@ fn from_row(id: &Identity, r: &Row<'_>) -> BackendResult<Stored> {
 }
 
 fn find(tx: &Transaction<'_>, id: &Identity, name: &str) -> BackendResult<Option<Stored>> {
-    let mut stmt = tx.prepare(&format!(
+    let mut stmt = tx.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM functions WHERE account = ?1 AND region = ?2 AND name = ?3"
     ))?;
     let mut rows = stmt.query(params![id.account_id, id.region, name])?;
@@ -183,7 +184,8 @@ pub fn get(tx: &Transaction<'_>, id: &Identity, function: &str) -> BackendResult
 
 /// The functions (names) using a code signing config.
 pub fn users(tx: &Transaction<'_>, csc_arn: &str) -> BackendResult<Vec<String>> {
-    let mut stmt = tx.prepare("SELECT name FROM functions WHERE csc_arn = ?1 ORDER BY name")?;
+    let mut stmt =
+        tx.prepare_cached("SELECT name FROM functions WHERE csc_arn = ?1 ORDER BY name")?;
     let users = stmt
         .query_map([csc_arn], |r| r.get::<_, String>(0))?
         .collect::<Result<Vec<_>, _>>()?;
@@ -388,7 +390,7 @@ pub fn create(
         } else {
             request.architectures.clone()
         };
-        tx.execute(
+        tx.cached_execute(
             "INSERT INTO functions
                (account, region, name, role, runtime, handler, description, timeout, memory_size,
                 architectures, environment, code_file, code_size, code_sha256, code_sha384,
@@ -446,7 +448,7 @@ pub fn update_code(
         let stored = load(tx, id, &arn)?;
         check_revision(&stored, request.revision_id.as_deref())?;
         let code_file = place(store.dir(), id, arn.name(), staged.temp, &mut placed)?;
-        tx.execute(
+        tx.cached_execute(
             "UPDATE functions SET code_file = ?4, code_size = ?5, code_sha256 = ?6, code_sha384 = ?7,
                 signing_profile_version_arn = ?8, signing_job_arn = ?9, revision_id = ?10, last_modified = ?11
              WHERE account = ?1 AND region = ?2 AND name = ?3",
@@ -515,7 +517,7 @@ pub fn update_configuration(
         Some(arns) => layer_records(tx, store_dir, id, arns)?,
         None => current.layers.clone(),
     };
-    tx.execute(
+    tx.cached_execute(
         "UPDATE functions SET role = ?4, runtime = ?5, handler = ?6, description = ?7, timeout = ?8,
             memory_size = ?9, environment = ?10, layers = ?11, revision_id = ?12, last_modified = ?13
          WHERE account = ?1 AND region = ?2 AND name = ?3",
@@ -544,7 +546,7 @@ pub fn delete(store: &Store, id: &Identity, function: &str) -> BackendResult<()>
     let arn = resolve(id, function)?;
     let code_file = store.write(|tx| {
         let stored = load(tx, id, &arn)?;
-        tx.execute(
+        tx.cached_execute(
             "DELETE FROM functions WHERE account = ?1 AND region = ?2 AND name = ?3",
             params![id.account_id, id.region, arn.name()],
         )?;
@@ -571,7 +573,7 @@ pub fn put_code_signing_config(
     let arn = resolve(id, function)?;
     load(tx, id, &arn)?;
     csc::get(tx, id, csc_arn)?;
-    tx.execute(
+    tx.cached_execute(
         "UPDATE functions SET csc_arn = ?4 WHERE account = ?1 AND region = ?2 AND name = ?3",
         params![id.account_id, id.region, arn.name(), csc_arn],
     )?;
@@ -585,7 +587,7 @@ pub fn delete_code_signing_config(
 ) -> BackendResult<()> {
     let arn = resolve(id, function)?;
     load(tx, id, &arn)?;
-    tx.execute(
+    tx.cached_execute(
         "UPDATE functions SET csc_arn = NULL WHERE account = ?1 AND region = ?2 AND name = ?3",
         params![id.account_id, id.region, arn.name()],
     )?;
@@ -603,7 +605,7 @@ pub fn bind(
 ) -> BackendResult<()> {
     names::function_name(function_name).map_err(|e| BackendError::invalid("function_name", e.0))?;
     csc::get(tx, id, csc_arn)?;
-    tx.execute(
+    tx.cached_execute(
         "INSERT INTO functions
            (account, region, name, role, runtime, handler, description, timeout, memory_size,
             architectures, environment, code_file, code_size, code_sha256, code_sha384, layers,
@@ -628,18 +630,18 @@ pub fn bind(
 /// away); `false` if it had none.
 pub fn unbind(tx: &Transaction<'_>, id: &Identity, function_name: &str) -> BackendResult<bool> {
     let had: bool = tx
-        .query_row(
+        .cached_row(
             "SELECT csc_arn IS NOT NULL FROM functions WHERE account = ?1 AND region = ?2 AND name = ?3",
             params![id.account_id, id.region, function_name],
             |r| r.get(0),
         )
         .optional()?
         .unwrap_or(false);
-    tx.execute(
+    tx.cached_execute(
         "DELETE FROM functions WHERE account = ?1 AND region = ?2 AND name = ?3 AND code_file IS NULL",
         params![id.account_id, id.region, function_name],
     )?;
-    tx.execute(
+    tx.cached_execute(
         "UPDATE functions SET csc_arn = NULL WHERE account = ?1 AND region = ?2 AND name = ?3",
         params![id.account_id, id.region, function_name],
     )?;
@@ -658,7 +660,7 @@ pub fn set_tags(
     tags: &Tags,
 ) -> BackendResult<()> {
     load(tx, id, arn)?;
-    tx.execute(
+    tx.cached_execute(
         "UPDATE functions SET tags = ?4 WHERE account = ?1 AND region = ?2 AND name = ?3",
         params![id.account_id, id.region, arn.name(), tags_json(tags)],
     )?;

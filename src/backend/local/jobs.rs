@@ -18,6 +18,7 @@ use rusqlite::{params, OptionalExtension, Row, Transaction};
 use super::ids;
 use super::objects;
 use super::profiles;
+use super::store::Cached;
 use super::store::{self, io_error, opt_time, parse_time, time_text, Store};
 use crate::backend::{BackendError, BackendResult, JobFilter, StartSigningJob, Subject};
 use crate::domain::arn::JobArn;
@@ -167,7 +168,7 @@ fn find_where(
     args: impl rusqlite::Params,
 ) -> BackendResult<Option<SigningJob>> {
     let sql = format!("SELECT {COLUMNS} FROM signing_jobs WHERE {condition}");
-    tx.query_row(&sql, args, from_row)
+    tx.cached_row(&sql, args, from_row)
         .optional()?
         .map(to_job)
         .transpose()
@@ -224,7 +225,7 @@ pub fn list(
            AND (?3 IS NULL OR profile_version_arn = ?3)
          ORDER BY signed_at DESC, job_id"
     );
-    let mut stmt = tx.prepare(&sql)?;
+    let mut stmt = tx.prepare_cached(&sql)?;
     let rows = stmt.query_map(
         params![id.region, id.account_id, filter.profile_version_arn],
         from_row,
@@ -439,7 +440,7 @@ fn sign_outside(
         ObjectLocation::File(path) => (path.clone(), false),
         ObjectLocation::S3 { bucket, .. } => {
             let exists: bool = store.read(|tx| {
-                Ok(tx.query_row(
+                Ok(tx.cached_row(
                     "SELECT EXISTS (SELECT 1 FROM s3_buckets WHERE name = ?1)",
                     [bucket],
                     |r| r.get(0),
@@ -509,7 +510,7 @@ fn finish(
                 })?
                 .1;
         }
-        tx.execute(
+        tx.cached_execute(
             "UPDATE signing_jobs SET status = ?2, status_reason = ?3, signed_sha384 = ?4
              WHERE job_id = ?1 AND status = 'InProgress'",
             params![job.job_id, status.as_str(), reason, sha],
@@ -578,7 +579,7 @@ fn reserve(
             }
             JobStatus::Failed => {
                 // A retry after a failure signs anew; the failed job keeps its record.
-                tx.execute(
+                tx.cached_execute(
                     "UPDATE signing_jobs SET client_request_token = client_request_token || '#' || job_id
                      WHERE job_id = ?1",
                     [&job.job_id],
@@ -634,7 +635,7 @@ fn reserve(
         }),
         ObjectLocation::File(_) => None,
     };
-    tx.execute(
+    tx.cached_execute(
         &format!(
             "INSERT INTO signing_jobs ({COLUMNS}, region, client_request_token)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'InProgress', 'signing', ?7, ?8, '', ?9, ?10, NULL, NULL, NULL, ?11, ?12, ?13, ?14, ?15)"
@@ -684,7 +685,7 @@ fn claim_destination(
 ) -> BackendResult<()> {
     let destination_text = path_text("destination", destination)?;
     let others: Vec<String> = {
-        let mut stmt = tx.prepare(
+        let mut stmt = tx.prepare_cached(
             "SELECT job_id FROM signing_jobs WHERE signed_path = ?1 AND status = 'InProgress'",
         )?;
         let rows = stmt.query_map([destination_text], |r| r.get(0))?;
@@ -698,7 +699,7 @@ fn claim_destination(
                 )))
             }
             Some((lock, lock_path)) => {
-                tx.execute(
+                tx.cached_execute(
                     "UPDATE signing_jobs SET status = 'Failed', status_reason = ?2 WHERE job_id = ?1",
                     params![
                         other,
@@ -746,7 +747,7 @@ pub fn revoke_signature(
             existing.reason
         )));
     }
-    tx.execute(
+    tx.cached_execute(
         "UPDATE signing_jobs SET revocation_reason = ?2, revoked_at = ?3, revoked_by = ?4 WHERE job_id = ?1",
         params![
             job_id,

@@ -12,6 +12,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::ids;
 use super::jobs;
+use super::store::Cached;
 use super::store::{self, io_error, list_json, parse_list, parse_time, time_text, Store};
 use crate::backend::{
     AddLayerPermission, BackendError, BackendResult, PublishLayerVersion, Subject,
@@ -55,7 +56,7 @@ fn find(
     key: &LayerVersionArn,
 ) -> BackendResult<Option<StoredVersion>> {
     let row = tx
-        .query_row(
+        .cached_row(
             "SELECT description, compatible_runtimes, compatible_architectures, content_sha384,
                     signing_profile_version_arn, signing_job_arn, created_at, content_file, license_info
              FROM layer_versions WHERE account = ?1 AND region = ?2 AND name = ?3 AND version = ?4",
@@ -137,7 +138,7 @@ pub fn visible(
             BackendError::NotFound(Subject::LayerVersion(layer_version_arn.to_string()))
         });
     }
-    let granted: bool = tx.query_row(
+    let granted: bool = tx.cached_row(
         "SELECT EXISTS (SELECT 1 FROM layer_permissions
          WHERE account = ?1 AND region = ?2 AND name = ?3 AND version = ?4 AND principal IN (?5, '*'))",
         params![key.account_id(), key.region(), key.name(), key.version(), id.account_id],
@@ -215,12 +216,12 @@ pub fn publish(
 
     let mut placed: Option<PathBuf> = None;
     let result = store.write(|tx| {
-        tx.execute(
+        tx.cached_execute(
             "INSERT INTO layers (account, region, name, last_version) VALUES (?1, ?2, ?3, 1)
              ON CONFLICT (account, region, name) DO UPDATE SET last_version = last_version + 1",
             params![id.account_id, id.region, request.layer_name],
         )?;
-        let version: i64 = tx.query_row(
+        let version: i64 = tx.cached_row(
             "SELECT last_version FROM layers WHERE account = ?1 AND region = ?2 AND name = ?3",
             params![id.account_id, id.region, request.layer_name],
             |r| r.get(0),
@@ -241,7 +242,7 @@ pub fn publish(
         let relative = relative
             .to_str()
             .ok_or_else(|| BackendError::Internal("local store: non-UTF-8 layer path".into()))?;
-        tx.execute(
+        tx.cached_execute(
             "INSERT INTO layer_versions
                (account, region, name, version, description, compatible_runtimes, compatible_architectures,
                 content_sha384, signing_profile_version_arn, signing_job_arn, created_at, content_file,
@@ -304,7 +305,7 @@ pub fn list(
     name: &str,
 ) -> BackendResult<Vec<LayerVersion>> {
     validate_name(name)?;
-    let mut stmt = tx.prepare(
+    let mut stmt = tx.prepare_cached(
         "SELECT version FROM layer_versions WHERE account = ?1 AND region = ?2 AND name = ?3
          ORDER BY version DESC",
     )?;
@@ -325,11 +326,11 @@ pub fn delete(store: &Store, id: &Identity, name: &str, version: i64) -> Backend
         let Some(found) = find(tx, store.dir(), &own_arn(id, name, version)?)? else {
             return Ok(None);
         };
-        tx.execute(
+        tx.cached_execute(
             "DELETE FROM layer_permissions WHERE account = ?1 AND region = ?2 AND name = ?3 AND version = ?4",
             params![id.account_id, id.region, name, version],
         )?;
-        tx.execute(
+        tx.cached_execute(
             "DELETE FROM layer_versions WHERE account = ?1 AND region = ?2 AND name = ?3 AND version = ?4",
             params![id.account_id, id.region, name, version],
         )?;
@@ -351,12 +352,12 @@ fn policy(
     name: &str,
     version: i64,
 ) -> BackendResult<LayerPolicy> {
-    let revision_id: String = tx.query_row(
+    let revision_id: String = tx.cached_row(
         "SELECT policy_revision FROM layer_versions WHERE account = ?1 AND region = ?2 AND name = ?3 AND version = ?4",
         params![id.account_id, id.region, name, version],
         |r| r.get(0),
     )?;
-    let mut stmt = tx.prepare(
+    let mut stmt = tx.prepare_cached(
         "SELECT statement_id, principal, organization_id FROM layer_permissions
          WHERE account = ?1 AND region = ?2 AND name = ?3 AND version = ?4 ORDER BY seq",
     )?;
@@ -388,7 +389,7 @@ fn set_revision(
     name: &str,
     version: i64,
 ) -> BackendResult<()> {
-    tx.execute(
+    tx.cached_execute(
         "UPDATE layer_versions SET policy_revision = ?5 WHERE account = ?1 AND region = ?2 AND name = ?3 AND version = ?4",
         params![id.account_id, id.region, name, version, ids::uuid_v4()],
     )?;
@@ -432,7 +433,7 @@ pub fn add_permission(
             detail: "statement ids are unique within a layer version's policy".into(),
         });
     }
-    tx.execute(
+    tx.cached_execute(
         "INSERT INTO layer_permissions (account, region, name, version, statement_id, principal, organization_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![id.account_id, id.region, name, version, sid, principal, request.organization_id],
@@ -477,7 +478,7 @@ pub fn remove_permission(
             return Err(stale(name, version, given, &current.revision_id));
         }
     }
-    let removed = tx.execute(
+    let removed = tx.cached_execute(
         "DELETE FROM layer_permissions WHERE account = ?1 AND region = ?2 AND name = ?3 AND version = ?4 AND statement_id = ?5",
         params![id.account_id, id.region, name, version, statement_id],
     )?;

@@ -17,6 +17,7 @@ use md5::{Digest as _, Md5};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
 use super::ids;
+use super::store::Cached;
 use super::store::{self, io_error, parse_time, time_text, Store};
 use super::LocalBackend;
 use crate::backend::{BackendError, BackendResult, Subject};
@@ -213,7 +214,7 @@ fn check_key(key: &str) -> ObjectResult<()> {
 
 fn versioning_of(tx: &Transaction<'_>, bucket: &str) -> ObjectResult<Versioning> {
     let status: Option<String> = tx
-        .query_row(
+        .cached_row(
             "SELECT versioning FROM s3_buckets WHERE name = ?1",
             [bucket],
             |r| r.get(0),
@@ -226,7 +227,7 @@ fn versioning_of(tx: &Transaction<'_>, bucket: &str) -> ObjectResult<Versioning>
 
 /// The key's versions, newest first.
 fn versions_of(tx: &Transaction<'_>, bucket: &str, key: &str) -> BackendResult<Vec<Found>> {
-    let mut stmt = tx.prepare(&format!(
+    let mut stmt = tx.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM s3_objects WHERE bucket = ?1 AND key = ?2 ORDER BY seq DESC"
     ))?;
     let rows = stmt.query_map(params![bucket, key], from_row)?;
@@ -343,7 +344,7 @@ pub(super) fn record_version(
         .map_err(|e| ObjectError::Store(io_error("cannot place object at", &target, e)))?;
     *placed = Some(target);
     let metadata = serde_json::to_string(&new.metadata).unwrap_or_else(|_| "{}".into());
-    tx.execute(
+    tx.cached_execute(
         "INSERT INTO s3_objects
            (bucket, key, version_id, delete_marker, size, etag, content_type, metadata, last_modified, file)
          VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -380,13 +381,13 @@ fn remove_null_version(
         return Ok(None);
     }
     let file: Option<Option<String>> = tx
-        .query_row(
+        .cached_row(
             "SELECT file FROM s3_objects WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
             params![bucket, key, NULL_VERSION],
             |r| r.get(0),
         )
         .optional()?;
-    tx.execute(
+    tx.cached_execute(
         "DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
         params![bucket, key, NULL_VERSION],
     )?;
@@ -456,7 +457,7 @@ fn create_bucket(
     check_bucket_name(bucket)?;
     store.write_as(|tx| {
         let existing: Option<String> = tx
-            .query_row(
+            .cached_row(
                 "SELECT owner FROM s3_buckets WHERE name = ?1",
                 [bucket],
                 |r| r.get(0),
@@ -466,7 +467,7 @@ fn create_bucket(
             Some(o) if o == owner => Err(ObjectError::BucketAlreadyOwnedByYou(bucket.into())),
             Some(_) => Err(ObjectError::BucketAlreadyExists(bucket.into())),
             None => {
-                tx.execute(
+                tx.cached_execute(
                     "INSERT INTO s3_buckets (name, owner, region, versioning, created_at) VALUES (?1, ?2, ?3, '', ?4)",
                     params![bucket, owner, region, time_text(now)],
                 )?;
@@ -527,7 +528,7 @@ fn delete_object(
                     None,
                 ));
             };
-            tx.execute("DELETE FROM s3_objects WHERE seq = ?1", [found.seq])?;
+            tx.cached_execute("DELETE FROM s3_objects WHERE seq = ?1", [found.seq])?;
             return Ok((
                 Deleted {
                     version_id: Some(wanted.to_string()),
@@ -556,7 +557,7 @@ fn delete_object(
                     _ => NULL_VERSION.to_string(),
                 };
                 let file = remove_null_version(tx, store.dir(), bucket, key, &version_id)?;
-                tx.execute(
+                tx.cached_execute(
                     "INSERT INTO s3_objects
                        (bucket, key, version_id, delete_marker, size, etag, content_type, metadata, last_modified, file)
                      VALUES (?1, ?2, ?3, 1, 0, '', NULL, '{}', ?4, NULL)",
@@ -584,7 +585,7 @@ fn list_versions(
     check_bucket_name(bucket)?;
     let rows = store.read_as(|tx| {
         versioning_of(tx, bucket)?;
-        let mut stmt = tx.prepare(&format!(
+        let mut stmt = tx.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM s3_objects WHERE bucket = ?1 ORDER BY key, seq DESC"
         ))?;
         let rows = stmt.query_map([bucket], from_row)?;
@@ -695,7 +696,7 @@ impl LocalBackend {
             check_bucket_name(&bucket)?;
             s.write_as(|tx| {
                 versioning_of(tx, &bucket)?;
-                tx.execute(
+                tx.cached_execute(
                     "UPDATE s3_buckets SET versioning = ?2 WHERE name = ?1",
                     params![bucket, if enabled { "Enabled" } else { "Suspended" }],
                 )?;

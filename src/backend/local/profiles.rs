@@ -10,6 +10,7 @@ use rusqlite::{params, OptionalExtension, Row, Transaction};
 
 use super::ids;
 use super::sealing::AtRest;
+use super::store::Cached;
 use super::store::Store;
 use super::store::{is_unique_violation, opt_time, parse_tags, tags_json, time_text};
 use crate::backend::{
@@ -102,7 +103,7 @@ pub fn find(
            ON v.account = p.account AND v.region = p.region AND v.name = p.name AND v.version = p.version
          WHERE p.account = ?1 AND p.region = ?2 AND p.name = ?3"
     );
-    let mut stmt = tx.prepare(&sql)?;
+    let mut stmt = tx.prepare_cached(&sql)?;
     let mut rows = stmt.query(params![account, id.region, name])?;
     match rows.next()? {
         Some(row) => profile_from_row(id, row).map(Some),
@@ -118,7 +119,7 @@ pub fn list(tx: &Transaction<'_>, id: &Identity) -> BackendResult<Vec<SigningPro
            ON v.account = p.account AND v.region = p.region AND v.name = p.name AND v.version = p.version
          WHERE p.account = ?1 AND p.region = ?2 ORDER BY p.name"
     );
-    let mut stmt = tx.prepare(&sql)?;
+    let mut stmt = tx.prepare_cached(&sql)?;
     let mut rows = stmt.query(params![id.account_id, id.region])?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
@@ -180,7 +181,7 @@ pub fn put(
     let now_text = time_text(now);
     let parameters = serde_json::to_string(&request.signing_parameters)
         .map_err(|e| BackendError::Internal(format!("cannot encode signing parameters: {e}")))?;
-    tx.execute(
+    tx.cached_execute(
         "INSERT INTO signing_profiles
            (account, region, name, platform_id, validity_value, validity_unit, status, version, tags,
             created_at, certificate_arn, signing_parameters)
@@ -199,7 +200,7 @@ pub fn put(
             parameters
         ],
     )?;
-    tx.execute(
+    tx.cached_execute(
         "INSERT INTO signing_profile_versions
            (version_arn, account, region, name, version, private_key_pkcs8, public_key_sec1, created_at,
             private_key_sealed)
@@ -226,7 +227,7 @@ pub fn set_tags(
     tags: &Tags,
 ) -> BackendResult<SigningProfile> {
     crate::domain::tags::check(tags).map_err(|e| BackendError::invalid("tags", e.0))?;
-    let changed = tx.execute(
+    let changed = tx.cached_execute(
         "UPDATE signing_profiles SET tags = ?4 WHERE account = ?1 AND region = ?2 AND name = ?3",
         params![id.account_id, id.region, name, tags_json(tags)],
     )?;
@@ -242,7 +243,7 @@ pub fn set_tags(
 /// stays Revoked (already unusable, and the revocation is the stronger fact).
 pub fn cancel(tx: &Transaction<'_>, id: &Identity, name: &str) -> BackendResult<()> {
     load(tx, id, &id.account_id, name)?;
-    tx.execute(
+    tx.cached_execute(
         "UPDATE signing_profiles SET status = 'Canceled'
          WHERE account = ?1 AND region = ?2 AND name = ?3 AND status = 'Active'",
         params![id.account_id, id.region, name],
@@ -273,7 +274,7 @@ pub fn revoke(
     if !record {
         return Ok(profile);
     }
-    tx.execute(
+    tx.cached_execute(
         "UPDATE signing_profile_versions
          SET revocation_reason = ?5, revocation_effective_time = ?6, revoked_at = ?7, revoked_by = ?8
          WHERE account = ?1 AND region = ?2 AND name = ?3 AND version = ?4",
@@ -288,7 +289,7 @@ pub fn revoke(
             format!("arn:{}:iam::{}:root", id.partition, id.account_id)
         ],
     )?;
-    tx.execute(
+    tx.cached_execute(
         "UPDATE signing_profiles SET status = 'Revoked' WHERE account = ?1 AND region = ?2 AND name = ?3",
         params![id.account_id, id.region, request.name],
     )?;
@@ -296,7 +297,7 @@ pub fn revoke(
 }
 
 fn policy_revision(tx: &Transaction<'_>, id: &Identity, name: &str) -> BackendResult<String> {
-    tx.query_row(
+    tx.cached_row(
         "SELECT policy_revision FROM signing_profiles WHERE account = ?1 AND region = ?2 AND name = ?3",
         params![id.account_id, id.region, name],
         |r| r.get::<_, String>(0),
@@ -307,7 +308,7 @@ fn policy_revision(tx: &Transaction<'_>, id: &Identity, name: &str) -> BackendRe
 
 fn new_policy_revision(tx: &Transaction<'_>, id: &Identity, name: &str) -> BackendResult<String> {
     let revision = ids::uuid_v4();
-    tx.execute(
+    tx.cached_execute(
         "UPDATE signing_profiles SET policy_revision = ?4 WHERE account = ?1 AND region = ?2 AND name = ?3",
         params![id.account_id, id.region, name, revision],
     )?;
@@ -341,7 +342,7 @@ pub fn add_permission(
             return Err(stale(name, given, &current));
         }
     }
-    let inserted = tx.execute(
+    let inserted = tx.cached_execute(
         "INSERT INTO signing_profile_permissions
            (account, region, profile_name, statement_id, action, principal, profile_version)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -377,7 +378,7 @@ fn statements(
     region: &str,
     name: &str,
 ) -> BackendResult<Vec<ProfilePermission>> {
-    let mut stmt = tx.prepare(
+    let mut stmt = tx.prepare_cached(
         "SELECT statement_id, action, principal, profile_version FROM signing_profile_permissions
          WHERE account = ?1 AND region = ?2 AND profile_name = ?3 ORDER BY seq",
     )?;
@@ -415,7 +416,7 @@ pub fn remove_permission(
     if revision_id != current {
         return Err(stale(name, revision_id, &current));
     }
-    let removed = tx.execute(
+    let removed = tx.cached_execute(
         "DELETE FROM signing_profile_permissions
          WHERE account = ?1 AND region = ?2 AND profile_name = ?3 AND statement_id = ?4",
         params![id.account_id, id.region, name, statement_id],
@@ -461,7 +462,7 @@ pub fn signing_key(
     version_arn: &str,
 ) -> BackendResult<Arc<SigningKey>> {
     let (stored, sealed): (Vec<u8>, bool) = tx
-        .query_row(
+        .cached_row(
             "SELECT private_key_pkcs8, private_key_sealed FROM signing_profile_versions WHERE version_arn = ?1",
             [version_arn],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -480,7 +481,7 @@ pub fn signing_key(
 /// The public key of a profile version, by its ARN, whoever owns it.
 pub fn public_key(tx: &Transaction<'_>, version_arn: &str) -> BackendResult<Option<Vec<u8>>> {
     Ok(tx
-        .query_row(
+        .cached_row(
             "SELECT public_key_sec1 FROM signing_profile_versions WHERE version_arn = ?1",
             [version_arn],
             |r| r.get::<_, Vec<u8>>(0),
@@ -496,7 +497,7 @@ pub fn by_version_arn(
     version_arn: &str,
 ) -> BackendResult<Option<SigningProfile>> {
     let row = tx
-        .query_row(
+        .cached_row(
             "SELECT account, region, name, version, revocation_reason, revocation_effective_time,
                     revoked_at, revoked_by
              FROM signing_profile_versions WHERE version_arn = ?1",

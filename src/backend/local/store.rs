@@ -52,6 +52,8 @@ const QUICK_CHECK_LIMIT: u32 = 5;
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 /// Idle connections kept for reuse.
 const POOL_SIZE: usize = 8;
+/// Prepared statements each connection keeps (see [`Cached`]).
+const STATEMENT_CACHE: usize = 64;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS schema_version (
@@ -239,6 +241,32 @@ pub fn io_error(what: &str, path: &Path, e: std::io::Error) -> BackendError {
     BackendError::Internal(format!("local store: {what} {}: {e}", path.display()))
 }
 
+/// Statements through the connection's statement cache: SQLite parses each
+/// statement text once per pooled connection instead of on every call (a
+/// plan over hundreds of artifacts runs the same few look-ups each time).
+pub trait Cached {
+    fn cached_row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
+
+    fn cached_execute<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+}
+
+impl Cached for Connection {
+    fn cached_row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+
+    fn cached_execute<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+}
+
 /// The store directory and a small pool of connections to its database.
 pub struct Store {
     dir: PathBuf,
@@ -340,6 +368,7 @@ impl Store {
         )
         .map_err(|e| damaged(&self.db_path, &e.to_string()))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         Ok(conn)
