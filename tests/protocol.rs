@@ -10,8 +10,8 @@ use lambdasign::tf::plugin::proto::go_plugin::grpc_controller_client::GrpcContro
 use lambdasign::tf::plugin::proto::go_plugin::Empty;
 use lambdasign::tf::plugin::proto::health::health_client::HealthClient;
 use lambdasign::tf::plugin::proto::health::HealthCheckRequest;
-use lambdasign::tf::plugin::proto::tfplugin6::get_provider_schema;
 use lambdasign::tf::plugin::proto::tfplugin6::provider_client::ProviderClient;
+use lambdasign::tf::plugin::proto::tfplugin6::{get_metadata, get_provider_schema};
 
 #[tokio::test]
 async fn terraform_client_gets_the_schema_over_mutual_tls() {
@@ -37,6 +37,30 @@ async fn terraform_client_gets_the_schema_over_mutual_tls() {
     assert!(schema.functions.contains_key("file_sha384"));
     assert!(schema.functions.contains_key("file_base64sha384"));
     assert!(schema.diagnostics.is_empty());
+
+    // Announcing that the schema call is optional, the provider must name
+    // every resource, data source and function in GetMetadata instead.
+    let capabilities = schema.server_capabilities.expect("capabilities");
+    assert!(capabilities.get_provider_schema_optional);
+    let metadata = ProviderClient::new(channel.clone())
+        .get_metadata(get_metadata::Request {})
+        .await
+        .expect("GetMetadata")
+        .into_inner();
+    let mut named: Vec<&str> = metadata
+        .resources
+        .iter()
+        .map(|r| r.type_name.as_str())
+        .collect();
+    named.sort_unstable();
+    let mut schemas: Vec<&str> = schema.resource_schemas.keys().map(String::as_str).collect();
+    schemas.sort_unstable();
+    assert_eq!(named, schemas);
+    assert_eq!(
+        metadata.data_sources.len(),
+        schema.data_source_schemas.len()
+    );
+    assert_eq!(metadata.functions.len(), schema.functions.len());
 
     let health = HealthClient::new(channel)
         .check(HealthCheckRequest {

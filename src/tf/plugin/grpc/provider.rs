@@ -639,10 +639,14 @@ impl<P: Provider> ProviderService<P> {
     }
 }
 
+/// `get_provider_schema_optional`: every schema is built when the service
+/// is, so Terraform's later provider processes in one command skip
+/// GetProviderSchema (it caches the first one's answer) and ask
+/// GetMetadata for the type names.
 fn capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         plan_destroy: false,
-        get_provider_schema_optional: false,
+        get_provider_schema_optional: true,
         move_resource_state: false,
     }
 }
