@@ -4,10 +4,10 @@
 //! run by the same `terraform` in the same script. Prints one table of
 //! ratios for N = 100, 300 and 1000 (plan) and N = 100 (apply), and the
 //! per-artifact cost, so that growth with N (or with the store's size)
-//! shows as a changing per-artifact figure. One more row plans N = 300
-//! signing profiles, the provider's cheapest resource (no file, no
-//! signature): what Terraform spends on any resource of a plugin, over
-//! gRPC, beside its built-in `terraform_data`.
+//! shows as a changing per-artifact figure. Two more rows apply N = 100
+//! and plan N = 300 signing profiles, the provider's cheapest resource (no
+//! file, no signature): what Terraform spends on any resource of a plugin,
+//! over gRPC, beside its built-in `terraform_data`.
 //!
 //! Run: `cargo bench --bench terraform` (release build; needs terraform).
 
@@ -108,6 +108,14 @@ fn main() {
                 ms(ours_apply) / n as f64,
                 ms(reference_apply),
                 ours_apply.as_secs_f64() / reference_apply.as_secs_f64()
+            );
+            let floor_apply = timed(&workspace(0, &profiles(n)), &apply_args);
+            println!(
+                "| terraform apply, N = {n} new signing profiles (Terraform's cost of a plugin resource) | {:.0} ms ({:.2} ms each) | {n} terraform_data: {:.0} ms | {:.2} | |",
+                ms(floor_apply),
+                ms(floor_apply) / n as f64,
+                ms(reference_apply),
+                floor_apply.as_secs_f64() / reference_apply.as_secs_f64()
             );
         }
         let floor = (n == FLOOR_SIZE).then(|| {
