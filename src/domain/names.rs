@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use super::arn::ArnFields;
+
 /// A value that breaks a naming rule; the text says what is allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -204,14 +206,13 @@ pub fn organization_id(text: &str) -> Rule {
 
 /// An IAM principal ARN (`arn:aws:iam::123456789012:role/deployer`).
 pub fn iam_arn(text: &str) -> Rule {
-    let parts: Vec<&str> = text.splitn(6, ':').collect();
-    let valid = parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "iam"
-        && parts[3].is_empty()
-        && account_id(parts[4]).is_ok()
-        && !parts[5].is_empty();
+    let valid = ArnFields::parse(text).is_ok_and(|arn| {
+        arn.partition.starts_with("aws")
+            && arn.service == "iam"
+            && arn.region.is_empty()
+            && account_id(arn.account_id).is_ok()
+            && !arn.resource.is_empty()
+    });
     if valid {
         Ok(())
     } else {
@@ -223,10 +224,9 @@ pub fn iam_arn(text: &str) -> Rule {
 
 /// An IAM role ARN, as `assume_role` takes it.
 pub fn role_arn(text: &str) -> Rule {
-    let role = text
-        .splitn(6, ':')
-        .nth(5)
-        .and_then(|resource| resource.strip_prefix("role/"))
+    let role = ArnFields::parse(text)
+        .ok()
+        .and_then(|arn| arn.resource.strip_prefix("role/"))
         .is_some_and(|name| !name.is_empty());
     if iam_arn(text).is_ok() && role {
         Ok(())

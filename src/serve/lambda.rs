@@ -23,6 +23,7 @@ use crate::backend::{
     AddLayerPermission, Backend, CodeSigningConfigInput, CreateFunction, PublishLayerVersion,
     UpdateFunctionCode, UpdateFunctionConfiguration,
 };
+use crate::domain::arn::ArnFields;
 use crate::domain::arn::{LayerArn, LayerVersionArn};
 use crate::domain::checks::Enforcement;
 use crate::domain::csc::CodeSigningConfig;
@@ -814,9 +815,10 @@ fn statement_json(arn: &LayerVersionArn, s: &LayerStatement) -> Value {
 /// A principal as Lambda accepts it: an account id, `*`, or the account's
 /// root ARN (recorded as the account id).
 fn principal(text: &str) -> String {
-    let parts: Vec<&str> = text.split(':').collect();
-    match parts[..] {
-        ["arn", _, "iam", "", account, "root"] => account.to_string(),
+    match ArnFields::parse(text) {
+        Ok(arn) if arn.service == "iam" && arn.region.is_empty() && arn.resource == "root" => {
+            arn.account_id.to_string()
+        }
         _ => text.to_string(),
     }
 }

@@ -14,6 +14,7 @@ use crate::backend::{
     AddProfilePermission, Backend, BackendError, JobFilter, PutSigningProfile,
     RevokeSigningProfile, StartSigningJob, DEFAULT_SIGNING_TIMEOUT,
 };
+use crate::domain::arn::ProfileVersionArn;
 use crate::domain::job::{JobStatus, ObjectLocation, SigningJob};
 use crate::domain::names;
 use crate::domain::permission::ProfilePermission;
@@ -398,8 +399,11 @@ async fn start_job(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
     ))
 }
 
-fn version_of(version_arn: &str) -> &str {
-    version_arn.rsplit('/').next().unwrap_or_default()
+fn version_of(version_arn: &str) -> String {
+    version_arn
+        .parse::<ProfileVersionArn>()
+        .map(|arn| arn.version().to_string())
+        .unwrap_or_default()
 }
 
 fn source_json(job: &SigningJob) -> Option<Value> {

@@ -12,6 +12,7 @@ use super::errors::{map, Conflict};
 use super::lambda::lambda_time;
 use super::AwsBackend;
 use crate::backend::*;
+use crate::domain::arn::ArnFields;
 use crate::domain::function::{
     DeployedCode, Function, FunctionLayer, SignedBy, DEFAULT_MEMORY_SIZE, DEFAULT_TIMEOUT,
 };
@@ -138,7 +139,9 @@ impl AwsBackend {
         let arn = config.function_arn().unwrap_or_default().to_string();
         Ok(Function {
             name: config.function_name().unwrap_or_default().to_string(),
-            owner: arn.split(':').nth(4).unwrap_or_default().to_string(),
+            owner: ArnFields::parse(&arn)
+                .map(|a| a.account_id.to_string())
+                .unwrap_or_default(),
             arn,
             role: config.role().unwrap_or_default().to_string(),
             runtime: config.runtime().map(|r| r.as_str().to_string()),
@@ -395,9 +398,9 @@ enum Service {
 }
 
 fn service_of(arn: &str) -> BackendResult<Service> {
-    match arn.split(':').nth(2) {
-        Some("signer") => Ok(Service::Signer),
-        Some("lambda") => Ok(Service::Lambda),
+    match ArnFields::parse(arn).map(|a| a.service) {
+        Ok("signer") => Ok(Service::Signer),
+        Ok("lambda") => Ok(Service::Lambda),
         _ => Err(BackendError::invalid(
             "resource_arn",
             format!("{arn:?} is not a Signer or Lambda ARN"),

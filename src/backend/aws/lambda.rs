@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use super::errors::{map, Conflict};
 use super::{s3, AwsBackend};
 use crate::backend::*;
+use crate::domain::arn::{ArnFields, LayerArn};
 use crate::domain::checks::Enforcement;
 use crate::domain::csc::CodeSigningConfig;
 use crate::domain::job::ObjectLocation;
@@ -74,9 +75,16 @@ pub(super) struct LayerFields<'a> {
 
 pub(super) fn layer_of(fields: LayerFields<'_>, content_sha384: String) -> LayerVersion {
     let layer_arn = fields.layer_arn.unwrap_or_default().to_string();
+    let parsed = layer_arn.parse::<LayerArn>().ok();
     LayerVersion {
-        layer_name: layer_arn.rsplit(':').next().unwrap_or_default().to_string(),
-        owner: layer_arn.split(':').nth(4).unwrap_or_default().to_string(),
+        layer_name: parsed
+            .as_ref()
+            .map(|a| a.name().to_string())
+            .unwrap_or_default(),
+        owner: parsed
+            .as_ref()
+            .map(|a| a.account_id().to_string())
+            .unwrap_or_default(),
         layer_version_arn: fields.layer_version_arn.unwrap_or_default().to_string(),
         layer_arn,
         version: fields.version,
@@ -123,10 +131,9 @@ fn principal_of(value: &serde_json::Value) -> String {
         },
         _ => String::new(),
     };
-    if text.starts_with("arn:") {
-        text.split(':').nth(4).unwrap_or_default().to_string()
-    } else {
-        text
+    match ArnFields::parse(&text) {
+        Ok(arn) => arn.account_id.to_string(),
+        Err(_) => text,
     }
 }
 

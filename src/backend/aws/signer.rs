@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use super::errors::{map, Conflict};
 use super::{s3, AwsBackend};
 use crate::backend::*;
+use crate::domain::arn::ArnFields;
 use crate::domain::identity::Identity;
 use crate::domain::job::{JobRevocation, JobStatus, ObjectLocation, SigningJob};
 use crate::domain::permission::{ProfilePermission, ProfilePermissions};
@@ -38,11 +39,14 @@ fn build_error(e: impl std::fmt::Display) -> BackendError {
 
 /// A job id from a job ARN (`.../signing-jobs/ID`) or a bare id.
 pub(super) fn job_id_of(arn_or_id: &str) -> &str {
-    arn_or_id.rsplit('/').next().unwrap_or(arn_or_id)
+    match ArnFields::parse(arn_or_id) {
+        Ok(arn) => arn.resource.rsplit('/').next().unwrap_or(arn.resource),
+        Err(_) => arn_or_id,
+    }
 }
 
 fn account_of(arn: &str) -> &str {
-    arn.split(':').nth(4).unwrap_or_default()
+    ArnFields::parse(arn).map_or("", |a| a.account_id)
 }
 
 /// A profile record from GetSigningProfile's answer.

@@ -5,6 +5,7 @@ use rusqlite::Transaction;
 
 use super::{csc, functions, profiles};
 use crate::backend::{BackendError, BackendResult, Subject};
+use crate::domain::arn::ArnFields;
 use crate::domain::arn::{LambdaArn, ProfileArn};
 use crate::domain::identity::Identity;
 use crate::domain::tags::Tags;
@@ -17,8 +18,8 @@ enum Taggable {
 
 fn taggable(id: &Identity, arn: &str) -> BackendResult<Taggable> {
     let invalid = |e: String| BackendError::invalid("resource_arn", format!("{arn:?}: {e}"));
-    let (account, region, taggable) = match arn.split(':').nth(2) {
-        Some("signer") => {
+    let (account, region, taggable) = match ArnFields::parse(arn).map(|a| a.service) {
+        Ok("signer") => {
             let profile: ProfileArn = arn.parse().map_err(|e| {
                 invalid(format!(
                     "{e}; Signer tags signing profiles (arn:aws:signer:REGION:ACCOUNT:/signing-profiles/NAME)"
@@ -30,7 +31,7 @@ fn taggable(id: &Identity, arn: &str) -> BackendResult<Taggable> {
                 Taggable::Profile(profile.name().to_string()),
             )
         }
-        Some("lambda") => match arn
+        Ok("lambda") => match arn
             .parse::<LambdaArn>()
             .map_err(|e| invalid(e.to_string()))?
         {

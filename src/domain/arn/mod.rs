@@ -182,29 +182,61 @@ fn validate_account(account: &str) -> Result<(), ArnError> {
     })
 }
 
+/// The fields of any ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`),
+/// unchecked, borrowed from its text: for the one field code needs of an
+/// ARN whose kind it does not know (or is not one of the typed ARNs here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArnFields<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account_id: &'a str,
+    /// Everything after the fifth colon (it may hold colons itself).
+    pub resource: &'a str,
+}
+
+impl<'a> ArnFields<'a> {
+    pub fn parse(s: &'a str) -> Result<Self, ArnError> {
+        if s.is_empty() {
+            return Err(ArnError::Empty);
+        }
+        if !s.starts_with("arn:") {
+            return Err(ArnError::NotAnArn {
+                found: s.to_owned(),
+            });
+        }
+        let mut fields = s.splitn(6, ':');
+        let _arn = fields.next();
+        let parts: Vec<&str> = fields.collect();
+        let [partition, service, region, account_id, resource] = parts[..] else {
+            return Err(ArnError::FieldCount {
+                count: parts.len() + 1,
+            });
+        };
+        Ok(ArnFields {
+            partition,
+            service,
+            region,
+            account_id,
+            resource,
+        })
+    }
+}
+
 /// The six fields of an ARN whose service is `service`.
 fn fields<'a>(s: &'a str, service: &'static str) -> Result<[&'a str; 5], ArnError> {
-    if s.is_empty() {
-        return Err(ArnError::Empty);
-    }
-    if !s.starts_with("arn:") {
-        return Err(ArnError::NotAnArn {
-            found: s.to_owned(),
-        });
-    }
-    let mut fields = s.splitn(6, ':');
-    let _arn = fields.next();
-    let parts: Vec<&str> = fields.collect();
-    let [partition, found_service, region, account, resource] = parts[..] else {
-        return Err(ArnError::FieldCount {
-            count: parts.len() + 1,
-        });
-    };
-    if found_service != service {
+    let found = ArnFields::parse(s)?;
+    if found.service != service {
         return Err(ArnError::Service {
             expected: service,
-            found: found_service.to_owned(),
+            found: found.service.to_owned(),
         });
     }
-    Ok([partition, found_service, region, account, resource])
+    Ok([
+        found.partition,
+        found.service,
+        found.region,
+        found.account_id,
+        found.resource,
+    ])
 }

@@ -14,7 +14,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::{validate_account, validate_partition_region, ArnError, ArnKind, Partition};
+use super::{validate_account, validate_partition_region, ArnError, ArnFields, ArnKind, Partition};
 use crate::domain::names;
 
 const SIGNER_RESOURCES: &str = "\"/signing-profiles/NAME[/VERSION]\" or \"/signing-jobs/JOB_ID\"";
@@ -210,22 +210,20 @@ impl FromStr for SignerArn {
     type Err = ArnError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.is_empty() {
-            return Err(ArnError::Empty);
-        }
-        if !s.starts_with("arn:") {
-            return Err(ArnError::NotAnArn {
-                found: s.to_owned(),
-            });
-        }
+        let ArnFields {
+            partition,
+            service,
+            region,
+            account_id: account,
+            resource,
+        } = ArnFields::parse(s)?;
         // The resource (sixth field) contains no colon in Signer ARNs, so a
         // seventh field is an error rather than part of the resource.
-        let fields: Vec<&str> = s.split(':').collect();
-        let [_arn, partition, service, region, account, resource] = fields[..] else {
+        if resource.contains(':') {
             return Err(ArnError::FieldCount {
-                count: fields.len(),
+                count: 6 + resource.matches(':').count(),
             });
-        };
+        }
         let partition: Partition = partition.parse()?;
         if service != "signer" {
             return Err(ArnError::Service {

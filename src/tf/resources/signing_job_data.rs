@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use chrono::Utc;
 
+use crate::domain::arn::ProfileVersionArn;
 use crate::domain::job::ObjectLocation;
 use crate::domain::names;
 use crate::domain::time::{format_time, parse_time};
@@ -114,8 +115,8 @@ impl DataSource<Engine> for SigningJobDataSource {
         let job = &signed.job;
         let version = job
             .profile_version_arn
-            .rsplit('/')
-            .next()
+            .parse::<ProfileVersionArn>()
+            .map(|arn| arn.version().to_string())
             .unwrap_or_default();
         let display = crate::domain::profile::platform(&job.platform_id)
             .map_or(job.platform_id.clone(), |p| p.display_name.to_string());
