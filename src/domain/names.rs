@@ -379,6 +379,18 @@ pub fn generated(prefix: &str) -> String {
     format!("{prefix}{}", random_suffix(GENERATED_SUFFIX_LEN))
 }
 
+/// The prefix a [`generated`] name was made from; `None` when the name
+/// cannot be one.
+pub fn prefix_of(name: &str) -> Option<&str> {
+    let cut = name.len().checked_sub(GENERATED_SUFFIX_LEN)?;
+    let (prefix, suffix) = (name.get(..cut)?, name.get(cut..)?);
+    let generated = !prefix.is_empty()
+        && suffix
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    generated.then_some(prefix)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,6 +401,19 @@ mod tests {
         &'static [&'static str],
         &'static [&'static str],
     );
+
+    #[test]
+    fn the_prefix_of_a_generated_name_is_found_and_other_names_never_panic() {
+        let name = generated("app_");
+        assert_eq!(prefix_of(&name), Some("app_"));
+        assert_eq!(prefix_of("short"), None);
+        assert_eq!(prefix_of(&"x".repeat(GENERATED_SUFFIX_LEN)), None);
+        // A cut inside a multi-byte character (names from outside are any text).
+        let inside = format!("aé{}", "a".repeat(GENERATED_SUFFIX_LEN - 1));
+        assert_eq!(prefix_of(&inside), None);
+        let unicode = format!("é{}", "a".repeat(GENERATED_SUFFIX_LEN));
+        assert_eq!(prefix_of(&unicode), Some("é"));
+    }
 
     #[test]
     fn each_rule_accepts_and_rejects_as_aws_does() {

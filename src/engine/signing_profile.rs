@@ -522,12 +522,4 @@ pub async fn list(engine: &Engine) -> EngineResult<Vec<SigningProfile>> {
 }
 
 /// The name prefix a generated name was made from (for import).
-pub fn prefix_of(name: &str) -> Option<&str> {
-    let cut = name.len().checked_sub(names::GENERATED_SUFFIX_LEN)?;
-    let (prefix, suffix) = name.split_at(cut);
-    let generated = !prefix.is_empty()
-        && suffix
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    generated.then_some(prefix)
-}
+pub use crate::domain::names::prefix_of;
