@@ -8,7 +8,10 @@
 //!   emulation of Signer and Lambda) and `aws` (the AWS SDK).
 //! - `engine`: one module per resource with its use cases.
 //! - front ends that only translate: [`tf`] (the Terraform plugin),
-//!   [`serve`] (an AWS-compatible endpoint) and [`cli`].
+//!   [`cfn`] (CloudFormation), `serve` (an AWS-compatible endpoint) and
+//!   `cli`; [`main`] picks one. They are crate-private but for what tests
+//!   drive (`tf::plugin::proto`, `cfn::target`), so dead code in them is a
+//!   warning.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]

@@ -8,9 +8,9 @@
 //! [`BUSY_TIMEOUT`] for other processes) and never fails half-way on a lock
 //! upgrade. Writers of one process queue on a mutex first: SQLite's busy
 //! handler polls with sleeps of up to 100 ms, which ten concurrent applies
-//! of one provider would otherwise spend most of their time in. Each backend call is one transaction (a signing job is two
-//! short ones around the signing: see `jobs`): the store is never left
-//! half-written.
+//! of one provider would otherwise spend most of their time in. Each
+//! backend call is one transaction (a signing job is two short ones around
+//! the signing: see `jobs`): the store is never left half-written.
 //!
 //! Opening checks the store before anything is written to it:
 //! - the database file is never followed through a symbolic link (nor its
