@@ -36,6 +36,9 @@ pub const EOCD_FIXED_BYTES: usize = 22;
 const COMMENT_LENGTH_OFFSET: usize = 20;
 /// The most a zip's tail can hold: the EOCD record plus a 65,535-byte comment.
 pub const MAX_TAIL_BYTES: usize = EOCD_FIXED_BYTES + u16::MAX as usize;
+/// From this size on, [`sign`] writes the copy to disk while hashing it;
+/// below it a thread and an extra fsync cost more than they overlap.
+const EARLY_SYNC_BYTES: u64 = 8 * 1024 * 1024;
 
 /// Why an artifact could not be inspected or signed.
 #[derive(Debug, thiserror::Error)]
@@ -283,16 +286,19 @@ pub fn sign<E>(
         return Err(modified(input).into());
     }
     // One read pass hashes the copy: the bytes in our own (locked, 0600)
-    // temporary file are exactly the bytes the signature covers. Meanwhile
-    // a second handle writes the copy to disk, so the final fsync finds
-    // little left to do.
+    // temporary file are exactly the bytes the signature covers. Meanwhile,
+    // for a large copy, a second handle writes it to disk, so the final
+    // fsync finds little left to do.
     let temp_path = temp.path().to_path_buf();
-    let early = temp.as_file().try_clone().map_err(&out_err)?;
+    let early = (tail.content_len >= EARLY_SYNC_BYTES)
+        .then(|| temp.as_file().try_clone())
+        .transpose()
+        .map_err(&out_err)?;
     let out = temp.as_file_mut();
     out.seek(SeekFrom::Start(0)).map_err(&out_err)?;
     let mut content_hasher = Sha384Hasher::new();
     let (hashed, synced) = std::thread::scope(|scope| {
-        let syncing = scope.spawn(|| early.sync_data());
+        let syncing = early.map(|early| scope.spawn(move || early.sync_data()));
         let hashed = copy_exactly(
             out,
             tail.content_len,
@@ -300,12 +306,14 @@ pub fn sign<E>(
             io::sink(),
             &temp_path,
         );
-        (hashed, syncing.join())
+        (hashed, syncing.map(|thread| thread.join()))
     });
     hashed?;
-    synced
-        .unwrap_or_else(|_| Err(io::Error::other("the syncing thread panicked")))
-        .map_err(&out_err)?;
+    if let Some(synced) = synced {
+        synced
+            .unwrap_or_else(|_| Err(io::Error::other("the syncing thread panicked")))
+            .map_err(&out_err)?;
+    }
     let mut file_hasher = content_hasher.clone();
     let content_sha384: [u8; 48] = content_hasher.finalize();
 
