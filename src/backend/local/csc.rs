@@ -5,8 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::ids;
-use super::store::Cached;
-use super::store::{list_json, parse_list, parse_tags, parse_time, tags_json, time_text};
+use super::store::{list_json, parse_list, parse_tags, parse_time, tags_json, time_text, Cached};
 use crate::backend::{BackendError, BackendResult, CodeSigningConfigInput, Subject};
 use crate::domain::arn::CscArn;
 use crate::domain::checks::{Enforcement, Policy};

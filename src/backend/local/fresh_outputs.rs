@@ -47,10 +47,13 @@ impl FreshOutputs {
 
     /// What job `job_arn` wrote to `path`, if the file is still as written.
     pub fn unchanged(&self, job_arn: &str, path: &Path) -> Option<Inspection> {
-        let by_job = self.by_job.lock().unwrap_or_else(|e| e.into_inner());
-        let written = by_job.get(job_arn).filter(|w| w.path == path)?;
+        let (version, inspection) = {
+            let by_job = self.by_job.lock().unwrap_or_else(|e| e.into_inner());
+            let written = by_job.get(job_arn).filter(|w| w.path == path)?;
+            (written.version.clone(), written.inspection.clone())
+        };
+        // The file is asked outside the lock: other signings go on meanwhile.
         let now = std::fs::metadata(path).ok()?;
-        (files::version(&now).as_ref() == Some(&written.version))
-            .then(|| written.inspection.clone())
+        (files::version(&now).as_deref() == Some(version.as_str())).then_some(inspection)
     }
 }

@@ -18,9 +18,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 use sha2::{Digest, Sha256};
 
-use super::store::Cached;
 use super::store::{
-    self, io_error, list_json, parse_list, parse_tags, tags_json, time_text, Store,
+    self, io_error, list_json, parse_list, parse_tags, tags_json, time_text, Cached, Store,
 };
 use super::{csc, ids, jobs, layers};
 use crate::backend::{

@@ -12,8 +12,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::ids;
 use super::jobs;
-use super::store::Cached;
-use super::store::{self, io_error, list_json, parse_list, parse_time, time_text, Store};
+use super::store::{self, io_error, list_json, parse_list, parse_time, time_text, Cached, Store};
 use crate::backend::{
     AddLayerPermission, BackendError, BackendResult, PublishLayerVersion, Subject,
 };

@@ -17,8 +17,7 @@ use md5::{Digest as _, Md5};
 use rusqlite::{params, OptionalExtension, Row, Transaction};
 
 use super::ids;
-use super::store::Cached;
-use super::store::{self, io_error, parse_time, time_text, Store};
+use super::store::{self, io_error, parse_time, time_text, Cached, Store};
 use super::LocalBackend;
 use crate::backend::{BackendError, BackendResult, Subject};
 use crate::domain::names;

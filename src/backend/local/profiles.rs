@@ -10,9 +10,9 @@ use rusqlite::{params, OptionalExtension, Row, Transaction};
 
 use super::ids;
 use super::sealing::AtRest;
-use super::store::Cached;
-use super::store::Store;
-use super::store::{is_unique_violation, opt_time, parse_tags, tags_json, time_text};
+use super::store::{
+    is_unique_violation, opt_time, parse_tags, tags_json, time_text, Cached, Store,
+};
 use crate::backend::{
     AddProfilePermission, BackendError, BackendResult, PutSigningProfile, RevokeSigningProfile,
     Subject,
