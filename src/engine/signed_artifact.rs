@@ -894,6 +894,13 @@ pub async fn import(engine: &Engine, job_id: &str) -> EngineResult<Signed> {
     })
 }
 
+/// The profile owner as a configuration names it: none for a profile of
+/// the engine's own account, which configurations leave out.
+pub fn configured_owner<'a>(engine: &Engine, job: &'a SigningJob) -> Option<&'a str> {
+    let owner = job.profile_owner.as_str();
+    (!owner.is_empty() && owner != engine.identity().account_id).then_some(owner)
+}
+
 /// The artifacts this account signed into S3 that still stand: succeeded
 /// jobs whose signature is not revoked (a revoked signature is how a
 /// signed artifact is deleted where jobs cannot be).

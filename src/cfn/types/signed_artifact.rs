@@ -106,7 +106,7 @@ fn model_of(engine: &Engine, signed: &Signed, base: Option<&Reader<'_>>) -> Valu
         .text(SIGNED_AT, format_time(job.signed_at))
         .text(SIGNATURE_EXPIRES_AT, format_time(job.signature_expires_at));
     let owner_given = base.is_some_and(|b| b.has(PROFILE_OWNER));
-    if owner_given || job.profile_owner != engine.identity().account_id {
+    if owner_given || engine::configured_owner(engine, job).is_some() {
         model = model.text(PROFILE_OWNER, &job.profile_owner);
     }
     if let ObjectLocation::S3 {

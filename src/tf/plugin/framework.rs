@@ -67,6 +67,17 @@ impl Plan {
             })
             .collect()
     }
+
+    /// Which of `names` (a resource's replace-on-change list) replace the
+    /// object, so far, as the engine's change types name them.
+    pub fn replacing_of(&self, names: &[&'static str]) -> Vec<&'static str> {
+        let replacing = self.replacing();
+        names
+            .iter()
+            .copied()
+            .filter(|name| replacing.iter().any(|r| r == name))
+            .collect()
+    }
 }
 
 /// A create, an update or a delete, as Terraform asks for it.

@@ -147,16 +147,7 @@ impl Resource<Engine> for LayerVersionResource {
 
     async fn plan(&self, engine: &Engine, plan: &mut Plan) {
         let prior = recorded(&plan.prior).filter(|_| !plan.prior.is_null());
-        let replacing: Vec<&'static str> = plan
-            .replacing()
-            .iter()
-            .filter_map(|name| {
-                engine::REPLACE_ON_CHANGE
-                    .iter()
-                    .find(|n| **n == name.as_str())
-                    .copied()
-            })
-            .collect();
+        let replacing = plan.replacing_of(engine::REPLACE_ON_CHANGE);
         let change = LayerChange {
             layer_name: text(&plan.planned, LAYER_NAME),
             prior: prior.as_ref(),
