@@ -13,6 +13,7 @@ pub mod local;
 pub mod requests;
 
 use std::fmt;
+use std::path::Path;
 
 use async_trait::async_trait;
 
@@ -221,6 +222,17 @@ pub trait Backend: Send + Sync {
     /// the same token returns the same job, never a second signature.
     async fn start_signing_job(&self, request: StartSigningJob) -> BackendResult<SigningJob>;
     async fn describe_signing_job(&self, job_id: &str) -> BackendResult<SigningJob>;
+    /// The SHA-384 of the file signing job `job_arn` wrote (or downloaded)
+    /// to `path`, as the file is now; `None` when it cannot be read. The
+    /// local backend keeps what it read for the job's verification.
+    async fn job_output_sha384(&self, job_arn: &str, path: &Path) -> Option<[u8; 48]> {
+        let _ = job_arn;
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || crate::domain::digest::sha384_file(&path))
+            .await
+            .ok()?
+            .ok()
+    }
     /// Jobs this account started, or made with its profiles, newest first.
     async fn list_signing_jobs(&self, filter: JobFilter) -> BackendResult<Vec<SigningJob>>;
     async fn revoke_signature(&self, job_id: &str, reason: &str) -> BackendResult<()>;

@@ -828,10 +828,18 @@ pub async fn read(
     output_file: Option<&Path>,
 ) -> EngineResult<Option<Signed>> {
     match engine.backend().describe_signing_job(job_id).await {
-        Ok(job) => Ok(Some(Signed {
-            output_sha384: output_digest(output_file, &job.signed_sha384).await,
-            job,
-        })),
+        Ok(job) => {
+            let output_sha384 = match output_file {
+                Some(path) => engine
+                    .backend()
+                    .job_output_sha384(&job.job_arn, path)
+                    .await
+                    .map(hex::encode)
+                    .unwrap_or_default(),
+                None => job.signed_sha384.clone(),
+            };
+            Ok(Some(Signed { output_sha384, job }))
+        }
         Err(BackendError::NotFound(_)) => Ok(None),
         Err(e) => Err(EngineError::from(e).doing(format!("read signing job {job_id}"))),
     }

@@ -10,7 +10,7 @@ use rusqlite::Transaction;
 use super::store::Store;
 use super::{jobs, layers, objects, profiles};
 use crate::backend::{BackendError, BackendResult};
-use crate::domain::artifact::{self, Inspection};
+use crate::domain::artifact::{self, ArtifactError, Inspection};
 use crate::domain::facts::{ArtifactRef, Bytes, Claims, Evidence, Lookup};
 use crate::domain::identity::Identity;
 use crate::domain::job::{JobStatus, ObjectLocation};
@@ -21,8 +21,11 @@ use crate::domain::time::from_unix;
 const NO_RECORD: &str = "has no record in this store";
 
 fn inspect(field: &'static str, path: &Path) -> BackendResult<Inspection> {
-    artifact::inspect(path)
-        .map_err(|e| BackendError::invalid(field, format!("{}: {e}", path.display())))
+    artifact::inspect(path).map_err(|e| inspect_error(field, path, e))
+}
+
+fn inspect_error(field: &'static str, path: &Path, e: ArtifactError) -> BackendError {
+    BackendError::invalid(field, format!("{}: {e}", path.display()))
 }
 
 /// What the bytes of an inspected artifact say, checked against the key
@@ -152,10 +155,10 @@ pub fn signature_evidence(
             let Some(path) = path.filter(|p| p.exists()) else {
                 return from_job(Bytes::Missing(shown));
             };
-            let inspection = match store.fresh_outputs().unchanged(&job.job_arn, &path) {
-                Some(written) => written,
-                None => inspect("signing_job_arn", &path)?,
-            };
+            let inspection = store
+                .known_outputs()
+                .inspect(&job.job_arn, &path)
+                .map_err(|e| inspect_error("signing_job_arn", &path, e))?;
             let evidence = store.read(|tx| of_inspection(Some(tx), id, &inspection))?;
             match &evidence {
                 Evidence::Signed(signed) if signed.claims.job_arn == job.job_arn => Ok(evidence),

@@ -457,7 +457,7 @@ fn sign_outside(
         Ok(signed) => {
             if !staged {
                 store
-                    .fresh_outputs()
+                    .known_outputs()
                     .remember(&job.job_arn, &output, &signed);
             }
             Ok(Ok((

@@ -41,11 +41,11 @@
 
 mod csc;
 mod facts;
-mod fresh_outputs;
 mod functions;
 mod ids;
 mod jobs;
 mod key_cache;
+mod known_outputs;
 mod layers;
 pub mod objects;
 mod profiles;
@@ -593,6 +593,26 @@ impl Backend for LocalBackend {
             })
         })
         .await
+    }
+
+    async fn job_output_sha384(&self, job_arn: &str, path: &Path) -> Option<[u8; 48]> {
+        let (slot, job_arn, path) = (
+            Arc::clone(&self.store),
+            job_arn.to_string(),
+            path.to_path_buf(),
+        );
+        tokio::task::spawn_blocking(move || match slot.get(false) {
+            // Inspected (not only hashed): the job's verification, next in a
+            // plan, finds what it needs without reading the file again.
+            Ok(store) => match store.known_outputs().inspect(&job_arn, &path) {
+                Ok(inspection) => Some(inspection.file_sha384),
+                // Not a zip any more: its digest still says it changed.
+                Err(_) => crate::domain::digest::sha384_file(&path).ok(),
+            },
+            Err(_) => crate::domain::digest::sha384_file(&path).ok(),
+        })
+        .await
+        .ok()?
     }
 
     async fn signature_evidence(&self, artifact: &ArtifactRef) -> BackendResult<Evidence> {

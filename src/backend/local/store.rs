@@ -30,8 +30,8 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::fresh_outputs::FreshOutputs;
 use super::key_cache::KeyCache;
+use super::known_outputs::KnownOutputs;
 use super::sealing::{AtRest, KeySource, StoreKey};
 use crate::domain::files::TempFile;
 
@@ -275,7 +275,7 @@ pub struct Store {
     /// Held for each write transaction of this process (see the module doc).
     writer: Mutex<()>,
     signing_keys: KeyCache,
-    fresh_outputs: FreshOutputs,
+    known_outputs: KnownOutputs,
     at_rest: AtRest,
     warnings: Vec<String>,
 }
@@ -303,7 +303,7 @@ impl Store {
             idle: Mutex::new(Vec::new()),
             writer: Mutex::new(()),
             signing_keys: KeyCache::default(),
-            fresh_outputs: FreshOutputs::default(),
+            known_outputs: KnownOutputs::default(),
             at_rest: AtRest::Plain,
             warnings,
         };
@@ -346,8 +346,8 @@ impl Store {
     }
 
     /// What this process's signing jobs wrote to their output files.
-    pub fn fresh_outputs(&self) -> &FreshOutputs {
-        &self.fresh_outputs
+    pub fn known_outputs(&self) -> &KnownOutputs {
+        &self.known_outputs
     }
 
     /// What opening the store found worth a warning.

@@ -988,7 +988,7 @@ fn integrity(facts: &crate::domain::checks::Facts) -> &Integrity {
 }
 
 /// The process that signed trusts its own digests only while the output is
-/// as it wrote it (`fresh_outputs`): an output replaced by another file of
+/// as it wrote it (`known_outputs`): an output replaced by another file of
 /// the same length is read again and found modified.
 #[tokio::test]
 async fn a_job_output_rewritten_after_signing_is_read_again() {
@@ -1018,6 +1018,59 @@ async fn a_job_output_rewritten_after_signing_is_read_again() {
         matches!(integrity(&facts), Integrity::Invalid { .. }),
         "{facts:?}"
     );
+}
+
+/// A refresh's digest of a job's output (another process than the one that
+/// signed) is kept for the job's verification only while the file is as it
+/// was read: a replaced or rewritten output is read again by both.
+#[tokio::test]
+async fn a_refreshed_output_is_inspected_once_and_again_when_it_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    let signer = backend(&dir, A);
+    signer
+        .put_signing_profile(profile_request("known"))
+        .await
+        .unwrap();
+    let (_, signed, job) = signed_artifact(&signer, tmp.path(), "known", "k1").await;
+    let by_job = ArtifactRef::SigningJob(job.job_arn.clone());
+
+    let planner = backend(&dir, A);
+    let digest = planner.job_output_sha384(&job.job_arn, &signed).await;
+    assert_eq!(digest, crate::domain::digest::sha384_file(&signed).ok());
+    assert_eq!(hex::encode(digest.unwrap()), job.signed_sha384);
+    assert_eq!(
+        integrity(&facts_of(&planner, &by_job).await.unwrap()),
+        &Integrity::Valid
+    );
+
+    // Replaced by a file of the same length with one byte changed.
+    let mut bytes = std::fs::read(&signed).unwrap();
+    let at = bytes
+        .windows(7)
+        .position(|w| w == b"exports")
+        .expect("entry data");
+    bytes[at] = b'E';
+    let replacement = tmp.path().join("replacement.zip");
+    std::fs::write(&replacement, &bytes).unwrap();
+    std::fs::rename(&replacement, &signed).unwrap();
+    let digest = planner.job_output_sha384(&job.job_arn, &signed).await;
+    assert_eq!(digest, crate::domain::digest::sha384_file(&signed).ok());
+    assert_ne!(hex::encode(digest.unwrap()), job.signed_sha384);
+    let facts = facts_of(&planner, &by_job).await.unwrap();
+    assert!(
+        matches!(integrity(&facts), Integrity::Invalid { .. }),
+        "{facts:?}"
+    );
+
+    // Rewritten in place as something that is not a zip: its digest still.
+    std::fs::write(&signed, b"not a zip").unwrap();
+    assert_eq!(
+        planner.job_output_sha384(&job.job_arn, &signed).await,
+        crate::domain::digest::sha384_file(&signed).ok()
+    );
+    std::fs::remove_file(&signed).unwrap();
+    assert_eq!(planner.job_output_sha384(&job.job_arn, &signed).await, None);
 }
 
 #[tokio::test]
