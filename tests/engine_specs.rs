@@ -215,6 +215,90 @@ async fn a_profile_plan_refuses_what_apply_would_refuse() {
         .any(|m| m.contains("only move earlier")));
 }
 
+/// A store that keeps its keys sealed, opened without its key, can verify
+/// but not sign: a plan that signs or makes a profile says so, so apply
+/// never destroys the old signature first and then fails.
+#[tokio::test]
+async fn a_sealed_store_opened_without_its_key_fails_the_plan_of_a_signing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let key = tmp.path().join("store.key");
+    std::fs::write(&key, "ab".repeat(32)).expect("key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    let open = |key_file: Option<&Path>| {
+        let backend = LocalBackend::open(&LocalConfig {
+            path: tmp.path().join("store"),
+            account_id: A.into(),
+            region: "us-east-1".into(),
+            key_file: key_file.map(Path::to_path_buf),
+        })
+        .expect("open store");
+        Engine::new(Arc::new(backend))
+    };
+    let keyed = open(Some(&key));
+    profile::create(&keyed, &fixed("sealed_one"))
+        .await
+        .expect("profile");
+    let signed = sign(&keyed, tmp.path(), "sealed_one", "first", &[]).await;
+    drop(keyed);
+
+    let keyless = open(None);
+    let source = tmp.path().join("second.zip");
+    write_zip(&source, "index.js", b"second");
+    let resign = ArtifactChange {
+        prior: Some(&signed),
+        prior_source_sha384: Some("0".repeat(96)),
+        source_file: Planned::Known(Some(source)),
+        profile_name: Planned::Known("sealed_one".into()),
+        profile_owner: Planned::Known(None),
+        verify_against: Planned::Known(vec![]),
+        renew_before: None,
+        prior_output_file: signed_output(&signed),
+        output_file: Planned::Known(signed_output(&signed)),
+        replacing: vec![],
+    };
+    let plan = artifact::plan(&keyless, &resign).await;
+    assert!(plan.signs(&resign), "{plan:?}");
+    assert!(
+        errors(&plan.report)
+            .iter()
+            .any(|m| m.contains("opened without its key")),
+        "{:?}",
+        plan.report
+    );
+    let creating = ProfileChange {
+        prior: None,
+        prior_revocation: None,
+        fixed_name: None,
+        platform_id: Planned::Known("AWSLambda-SHA384-ECDSA".into()),
+        certificate_arn: None,
+        replacing: vec![],
+        revocation: Planned::Known(None),
+    };
+    let plan = profile::plan(&keyless, &creating).await;
+    assert!(
+        errors(&plan.report)
+            .iter()
+            .any(|m| m.contains("opened without its key")),
+        "{:?}",
+        plan.report
+    );
+    // Verifying needs no key: a plan that keeps the signature is clean.
+    let kept = ArtifactChange {
+        source_file: Planned::Known(None),
+        prior_source_sha384: None,
+        ..resign
+    };
+    let plan = artifact::plan(&keyless, &kept).await;
+    assert!(
+        !plan.signs(&kept) && errors(&plan.report).is_empty(),
+        "{plan:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_planned_revocation_is_seen_by_the_checks_planned_after_it_with_its_blast_radius() {
     let tmp = tempfile::tempdir().expect("tmp");

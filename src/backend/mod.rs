@@ -221,6 +221,12 @@ pub trait Backend: Send + Sync {
     /// signed artifact to `destination`. Idempotent on `client_request_token`:
     /// the same token returns the same job, never a second signature.
     async fn start_signing_job(&self, request: StartSigningJob) -> BackendResult<SigningJob>;
+    /// Whether this backend can sign and make signing profiles at all (the
+    /// local store: not when it keeps its keys sealed and was opened
+    /// without its key), so that a plan can say so before apply.
+    async fn check_signing_keys(&self) -> BackendResult<()> {
+        Ok(())
+    }
     async fn describe_signing_job(&self, job_id: &str) -> BackendResult<SigningJob>;
     /// The SHA-384 of the file signing job `job_arn` wrote (or downloaded)
     /// to `path`, as the file is now; `None` when it cannot be read. The

@@ -386,6 +386,9 @@ async fn plan_kept_signature(
 
 /// A new signature is planned: what can be said of it now.
 async fn plan_new_signature(engine: &Engine, change: &ArtifactChange<'_>, report: &mut Report) {
+    if let Err(e) = engine.backend().check_signing_keys().await {
+        report.failure("Cannot sign the artifact", &EngineError::from(e));
+    }
     let field = FieldPath::field(VERIFY_AGAINST);
     // The configs must exist whoever signs: read each one as planned.
     let mut policies = Vec::new();

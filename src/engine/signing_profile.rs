@@ -251,6 +251,9 @@ pub async fn plan(engine: &Engine, change: &ProfileChange<'_>) -> ProfilePlan {
 }
 
 async fn plan_create(engine: &Engine, change: &ProfileChange<'_>, report: &mut Report) {
+    if let Err(e) = engine.backend().check_signing_keys().await {
+        report.failure("Cannot make a signing profile", &EngineError::from(e));
+    }
     let owner = engine.identity().account_id.clone();
     let Some(Planned::Known(name)) = &change.fixed_name else {
         return;

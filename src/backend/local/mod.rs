@@ -595,6 +595,18 @@ impl Backend for LocalBackend {
         .await
     }
 
+    async fn check_signing_keys(&self) -> BackendResult<()> {
+        let slot = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || match slot.get(false) {
+            Ok(store) => store.at_rest().check_usable(),
+            // The first write makes the store, sealed or not as configured.
+            Err(BackendError::NoStore(_)) => Ok(()),
+            Err(e) => Err(e),
+        })
+        .await
+        .map_err(|e| BackendError::Internal(format!("local store task failed: {e}")))?
+    }
+
     async fn job_output_sha384(&self, job_arn: &str, path: &Path) -> Option<[u8; 48]> {
         let (slot, job_arn, path) = (
             Arc::clone(&self.store),

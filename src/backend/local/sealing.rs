@@ -225,6 +225,15 @@ fn locked() -> BackendError {
 }
 
 impl AtRest {
+    /// Whether private keys can be used and made: not when the store is
+    /// sealed and was opened without its key.
+    pub fn check_usable(&self) -> BackendResult<()> {
+        match self {
+            AtRest::Locked => Err(locked()),
+            AtRest::Plain | AtRest::Sealed(_) => Ok(()),
+        }
+    }
+
     /// How to store a new private key: the bytes and whether they are sealed.
     pub fn protect(&self, version_arn: &str, pkcs8: &[u8]) -> BackendResult<(Vec<u8>, bool)> {
         match self {
