@@ -215,6 +215,40 @@ async fn a_profile_plan_refuses_what_apply_would_refuse() {
         .any(|m| m.contains("only move earlier")));
 }
 
+/// A config made in the same run has an ARN known only at apply: the plan
+/// says the checks run then, rather than nothing.
+#[tokio::test]
+async fn checks_against_configs_known_only_at_apply_are_announced_at_plan() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let e = engine(tmp.path(), A);
+    profile::create(&e, &fixed("announced"))
+        .await
+        .expect("profile");
+    let source = tmp.path().join("a.zip");
+    write_zip(&source, "index.js", b"a");
+    let change = ArtifactChange {
+        prior: None,
+        prior_source_sha384: None,
+        source_file: Planned::Known(Some(source)),
+        profile_name: Planned::Known("announced".into()),
+        profile_owner: Planned::Known(None),
+        verify_against: Planned::Unknown,
+        renew_before: None,
+        prior_output_file: None,
+        output_file: Planned::Known(Some(tmp.path().join("a.signed.zip"))),
+        replacing: vec![],
+    };
+    let plan = artifact::plan(&e, &change).await;
+    assert!(errors(&plan.report).is_empty(), "{:?}", plan.report);
+    assert!(
+        plan.report.iter().any(|f| f.severity == Severity::Warning
+            && f.summary
+                .contains("checks against `verify_against` run at apply")),
+        "{:?}",
+        plan.report
+    );
+}
+
 /// A store that keeps its keys sealed, opened without its key, can verify
 /// but not sign: a plan that signs or makes a profile says so, so apply
 /// never destroys the old signature first and then fails.

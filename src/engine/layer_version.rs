@@ -159,6 +159,10 @@ pub async fn plan(engine: &Engine, change: &LayerChange<'_>) -> LayerPlan {
             }
         },
     };
+    if change.verify_against == Planned::Unknown {
+        let field = FieldPath::field(VERIFY_AGAINST);
+        verification::configs_known_at_apply("Layer", field, &mut out.report);
+    }
     let Some(prior) = change.prior else {
         note_new_version(engine, change);
         check_content(engine, change, &out.source_sha384, &mut out.report).await;

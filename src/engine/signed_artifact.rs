@@ -273,6 +273,10 @@ pub async fn plan(engine: &Engine, change: &ArtifactChange<'_>) -> ArtifactPlan 
             plan_kept_signature(engine, change, prior, &mut out).await;
         }
     }
+    if change.verify_against == Planned::Unknown {
+        let field = FieldPath::field(VERIFY_AGAINST);
+        verification::configs_known_at_apply("Signed artifact", field, &mut out.report);
+    }
     if out.signs(change) {
         tracing::debug!(resign = ?out.resign, replacing = ?change.replacing, "planning a signing job");
         plan_new_signature(engine, change, &mut out.report).await;

@@ -177,6 +177,16 @@ pub fn report_verdict(
     }
 }
 
+/// `verify_against` is known only at apply (a config in it is made or
+/// replaced in this run): the plan says when the checks run instead.
+pub fn configs_known_at_apply(what: &str, field: FieldPath, report: &mut Report) {
+    report.warning(
+        Some(field),
+        format!("{what}: checks against `verify_against` run at apply"),
+        "The code signing configs to verify against are known only after apply (one is made or replaced in this run): the four checks run then, before apply returns, and fail it if a config rejects the artifact.",
+    );
+}
+
 /// Checks one artifact, whose facts were read once, against each config in
 /// `cscs`, as planned. Findings point at `field`.
 pub async fn against_configs(
