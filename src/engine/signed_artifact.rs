@@ -106,12 +106,20 @@ fn duration_rule(text: &str) -> Result<(), names::Invalid> {
     parse_duration(text).map(|_| ()).map_err(names::Invalid)
 }
 
-/// The output must not overwrite the source.
+/// The output must not overwrite the source, and names a file, not an
+/// existing directory.
 pub fn check_paths(source: Option<&Path>, output: Option<&Path>) -> Result<(), EngineError> {
     match (source, output) {
         (Some(source), Some(output)) if same_path(source, output) => Err(EngineError::invalid(
             OUTPUT_FILE,
             "`output_file` must differ from `source_file`: the source is hashed at every plan, and a signed zip cannot be signed again",
+        )),
+        (_, Some(output)) if output.is_dir() => Err(EngineError::invalid(
+            OUTPUT_FILE,
+            format!(
+                "{} is a directory: `output_file` is the path of the signed zip itself",
+                output.display()
+            ),
         )),
         _ => Ok(()),
     }
@@ -945,5 +953,26 @@ pub async fn checks_of(
     match verification::policy(engine, csc).await? {
         PolicyView::Known(policy) => Ok(Some(checks::evaluate(&facts, &policy, at))),
         PolicyView::Unknown { .. } => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_output_is_neither_the_source_nor_a_directory() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let source = tmp.path().join("a.zip");
+        let at_output = |e: EngineError| e.field == Some(FieldPath::field(OUTPUT_FILE));
+        let same = tmp.path().join(".").join("a.zip");
+        assert!(check_paths(Some(&source), Some(&same)).is_err_and(at_output));
+        let dir = tmp.path().join("out.zip");
+        std::fs::create_dir(&dir).expect("dir");
+        let error = check_paths(Some(&source), Some(&dir)).expect_err("a directory");
+        assert!(error.message.contains("is a directory"), "{error:?}");
+        assert!(at_output(error));
+        assert!(check_paths(Some(&source), Some(&tmp.path().join("b.zip"))).is_ok());
+        assert!(check_paths(None, None).is_ok());
     }
 }

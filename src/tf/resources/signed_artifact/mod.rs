@@ -47,7 +47,7 @@ impl Resource<Engine> for SignedArtifactResource {
         if let Err(e) =
             engine::check_paths(path(SOURCE_FILE).as_deref(), path(OUTPUT_FILE).as_deref())
         {
-            convert::error(diags, "Output would overwrite the source", &e);
+            convert::error(diags, "Invalid output_file", &e);
         }
     }
 
