@@ -259,11 +259,13 @@ async fn sign(
         Ok(engine) => engine,
         Err(e) => return usage_error(&e),
     };
+    // Absolute paths: the same files spelled another way (`out.zip`,
+    // `./out.zip`, `/work/out.zip`) are the same signing, found again.
     let spec = ArtifactSpec {
         profile_name: profile,
         profile_owner,
-        source: ObjectLocation::File(input.clone()),
-        output_file: Some(output.clone()),
+        source: ObjectLocation::File(signed_artifact::normalize(&input)),
+        output_file: Some(signed_artifact::normalize(&output)),
         staging: None,
         destination: None,
         verify_against: Vec::new(),

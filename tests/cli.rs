@@ -275,6 +275,52 @@ fn garbage_input_exits_2() {
     );
 }
 
+/// Signing the same unchanged input into the same output again is the same
+/// job, however the paths are spelled.
+#[test]
+fn signing_again_with_the_paths_spelled_otherwise_finds_the_same_job() {
+    let setup = setup();
+    let first = sign(&setup);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let job = |output: &Output| {
+        stdout(output)
+            .lines()
+            .find_map(|l| l.strip_prefix("job").map(|j| j.trim().to_string()))
+            .expect("a job line")
+    };
+    let absolute_output = setup.dir.path().join("signed.zip");
+    let absolute_output = absolute_output.to_str().expect("utf-8 path");
+    for (input, output) in [
+        ("./function.zip", "signed.zip"),
+        ("function.zip", absolute_output),
+    ] {
+        let again = run(
+            setup.dir.path(),
+            &[
+                "sign",
+                "--store",
+                "store",
+                "--account",
+                "111111111111",
+                "--profile",
+                "own",
+                input,
+                output,
+            ],
+        );
+        assert!(
+            again.status.success(),
+            "{}",
+            String::from_utf8_lossy(&again.stderr)
+        );
+        assert_eq!(job(&again), job(&first), "{input} -> {output}");
+    }
+}
+
 #[test]
 fn digest_prints_like_sha384sum() {
     let setup = setup();
