@@ -45,10 +45,10 @@ pub fn error(diags: &mut Diagnostics, summary: &str, e: &EngineError) {
     }
 }
 
-/// Warnings the engine returned as plain text.
-pub fn warnings(texts: &[String], diags: &mut Diagnostics) {
+/// Warnings the engine returned as plain text, under the caller's summary.
+pub fn warnings(summary: &str, texts: &[String], diags: &mut Diagnostics) {
     for text in texts {
-        diags.warning("Warning", text.clone());
+        diags.warning(summary, text.clone());
     }
 }
 

@@ -32,7 +32,7 @@ impl Provider for LambdaSign {
         tracing::info!(backend = ?settings.backend, "provider configured");
         match Engine::connect(&settings.backend).await {
             Ok(connected) => {
-                crate::tf::convert::warnings(&connected.warnings, diags);
+                crate::tf::convert::warnings("Provider backend", &connected.warnings, diags);
                 Some(connected.engine.with_default_tags(settings.default_tags))
             }
             Err(e) => {

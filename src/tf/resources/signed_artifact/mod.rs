@@ -116,7 +116,11 @@ impl Resource<Engine> for SignedArtifactResource {
         match engine::create(engine, &spec, &token, replaces.as_deref()).await {
             Ok(created) => {
                 applied.state = state_of(&created.signed, &base);
-                convert::warnings(&created.warnings, &mut applied.diagnostics);
+                convert::warnings(
+                    "Signed output taken over from another signing job",
+                    &created.warnings,
+                    &mut applied.diagnostics,
+                );
             }
             Err(failed) => {
                 convert::error(
@@ -193,7 +197,11 @@ impl Resource<Engine> for SignedArtifactResource {
         let output = text(&change.prior, OUTPUT_FILE).map(PathBuf::from);
         let revoke = boolean(&change.prior, REVOKE_ON_DESTROY) == Some(true);
         match engine::delete(engine, &signed, output.as_deref(), revoke).await {
-            Ok(warnings) => convert::warnings(&warnings, &mut applied.diagnostics),
+            Ok(warnings) => convert::warnings(
+                "Signed output not removed",
+                &warnings,
+                &mut applied.diagnostics,
+            ),
             Err(e) => convert::error(
                 &mut applied.diagnostics,
                 "Cannot destroy the signed artifact",
