@@ -159,9 +159,11 @@ pub fn run() -> ExitCode {
         }
     };
     match cli.command {
+        // Run by hand with no command: a usage error, as for any other
+        // missing argument (Terraform starts it with its handshake cookie).
         None => {
-            println!("{ABOUT}\n\nSee `terraform-provider-lambdasign --help` for the commands.");
-            ExitCode::SUCCESS
+            eprintln!("{ABOUT}\n\nSee `terraform-provider-lambdasign --help` for the commands.");
+            ExitCode::from(2)
         }
         Some(Command::Digest { files }) => digest(&files),
         Some(Command::Sign {

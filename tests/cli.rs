@@ -248,6 +248,9 @@ fn garbage_input_exits_2() {
     assert_eq!(missing.status.code(), Some(2));
     let usage = run(setup.dir.path(), &["verify", "--store", "store"]);
     assert_eq!(usage.status.code(), Some(2));
+    let no_command = run(setup.dir.path(), &[]);
+    assert_eq!(no_command.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_command.stderr).contains("--help"));
     let signed_twice = {
         assert!(sign(&setup).status.success());
         run(
