@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use super::planned::PlannedPolicy;
+use crate::backend::BackendError;
 use super::{Engine, EngineError, EngineResult, Planned, Report};
 use crate::domain::checks::{
     self, Enforcement, Facts, Policy, PolicyError, Revocation, Status, Verdict,
@@ -79,6 +80,11 @@ pub async fn policy(engine: &Engine, csc_arn: &str) -> EngineResult<PolicyView> 
     }
     let csc = match engine.backend().get_code_signing_config(csc_arn).await {
         Ok(csc) => csc,
+        Err(BackendError::NoStore(dir)) => {
+            return Err(EngineError::not_found(format!(
+                "code signing config {csc_arn} does not exist: there is no store at {dir} (did its path change?)"
+            )))
+        }
         Err(e) if e.is_absent() => {
             return Err(EngineError::not_found(format!(
                 "code signing config {csc_arn} does not exist"
