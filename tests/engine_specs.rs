@@ -215,6 +215,93 @@ async fn a_profile_plan_refuses_what_apply_would_refuse() {
         .any(|m| m.contains("only move earlier")));
 }
 
+/// Two signed artifacts writing one output file would sign over each other
+/// at every apply: the second one planned is an error at `output_file`. One
+/// artifact planned twice in a process (a replacement's two steps) is one.
+#[tokio::test]
+async fn two_artifacts_with_one_output_file_are_an_error_at_plan() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let e = engine(tmp.path(), A);
+    profile::create(&e, &fixed("shared_out"))
+        .await
+        .expect("profile");
+    let signed = sign(&e, tmp.path(), "shared_out", "kept", &[]).await;
+    let source = tmp.path().join("new.zip");
+    write_zip(&source, "index.js", b"new");
+    let output = signed_output(&signed);
+    let output_errors = |plan: &artifact::ArtifactPlan| -> Vec<String> {
+        plan.report
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .filter(|f| {
+                f.field
+                    .as_ref()
+                    .is_some_and(|p| p.to_string() == "output_file")
+            })
+            .map(|f| f.detail.clone())
+            .collect()
+    };
+
+    // The existing artifact, planned twice (refresh-and-plan, then again).
+    let kept = ArtifactChange {
+        prior: Some(&signed),
+        prior_source_sha384: None,
+        source_file: Planned::Known(None),
+        profile_name: Planned::Known("shared_out".into()),
+        profile_owner: Planned::Known(None),
+        verify_against: Planned::Known(vec![]),
+        renew_before: None,
+        prior_output_file: output.clone(),
+        output_file: Planned::Known(output.clone()),
+        replacing: vec![],
+        replaces: None,
+    };
+    for _ in 0..2 {
+        let plan = artifact::plan(&e, &kept).await;
+        assert!(output_errors(&plan).is_empty(), "{:?}", plan.report);
+    }
+    // Its replacement's create step: the same artifact.
+    let replacement = ArtifactChange {
+        prior: None,
+        source_file: Planned::Known(Some(source.clone())),
+        replaces: Some(signed.job.job_id.clone()),
+        ..kept.clone()
+    };
+    let plan = artifact::plan(&e, &replacement).await;
+    assert!(output_errors(&plan).is_empty(), "{:?}", plan.report);
+
+    // A new artifact writing the same file, spelled otherwise.
+    let spelled = output.as_ref().map(|p| {
+        p.parent()
+            .expect("dir")
+            .join(".")
+            .join(p.file_name().expect("name"))
+    });
+    let other = ArtifactChange {
+        prior: None,
+        prior_output_file: None,
+        output_file: Planned::Known(spelled),
+        replaces: None,
+        ..replacement.clone()
+    };
+    let plan = artifact::plan(&e, &other).await;
+    let errors = output_errors(&plan);
+    assert!(
+        errors.len() == 1 && errors[0].contains(&signed.job.job_id),
+        "{:?}",
+        plan.report
+    );
+
+    // Two new artifacts writing one new file.
+    let fresh = ArtifactChange {
+        output_file: Planned::Known(Some(tmp.path().join("fresh.zip"))),
+        ..other.clone()
+    };
+    assert!(output_errors(&artifact::plan(&e, &fresh).await).is_empty());
+    let plan = artifact::plan(&e, &fresh).await;
+    assert_eq!(output_errors(&plan).len(), 1, "{:?}", plan.report);
+}
+
 /// A config made in the same run has an ARN known only at apply: the plan
 /// says the checks run then, rather than nothing.
 #[tokio::test]
@@ -237,6 +324,7 @@ async fn checks_against_configs_known_only_at_apply_are_announced_at_plan() {
         prior_output_file: None,
         output_file: Planned::Known(Some(tmp.path().join("a.signed.zip"))),
         replacing: vec![],
+        replaces: None,
     };
     let plan = artifact::plan(&e, &change).await;
     assert!(errors(&plan.report).is_empty(), "{:?}", plan.report);
@@ -293,6 +381,7 @@ async fn a_sealed_store_opened_without_its_key_fails_the_plan_of_a_signing() {
         prior_output_file: signed_output(&signed),
         output_file: Planned::Known(signed_output(&signed)),
         replacing: vec![],
+        replaces: None,
     };
     let plan = artifact::plan(&keyless, &resign).await;
     assert!(plan.signs(&resign), "{plan:?}");
@@ -386,6 +475,7 @@ async fn a_planned_revocation_is_seen_by_the_checks_planned_after_it_with_its_bl
         prior_output_file: signed_output(&signed),
         output_file: Planned::Known(signed_output(&signed)),
         replacing: vec![],
+        replaces: None,
     };
     let plan = artifact::plan(&e, &kept).await;
     assert!(

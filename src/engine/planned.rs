@@ -7,6 +7,7 @@
 //! step records what it will do here; verification reads through it.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
@@ -42,6 +43,9 @@ struct World {
     /// Layers that publish a new version in this run, by name: its number
     /// is known only after apply.
     new_layer_versions: HashMap<String, ()>,
+    /// Signed artifacts' output files (absolute), each with the artifact
+    /// that writes it: its signing job id, `None` for a new artifact.
+    outputs: HashMap<PathBuf, Option<String>>,
 }
 
 /// What this process has planned, shared by every plan step.
@@ -92,5 +96,23 @@ impl PlannedWorld {
 
     pub fn publishes_layer_version(&self, layer_name: &str) -> bool {
         self.with(|w| w.new_layer_versions.contains_key(layer_name))
+    }
+
+    /// The artifact `artifact` (its job id; `None` when new) writes
+    /// `output`. `Err` names the other artifact planned to write it: two
+    /// new artifacts are two, and a new one is planned once per process.
+    pub fn plan_output(
+        &self,
+        output: PathBuf,
+        artifact: Option<String>,
+    ) -> Result<(), Option<String>> {
+        self.with(|w| match w.outputs.get(&output) {
+            Some(other) if artifact.is_none() || *other != artifact => Err(other.clone()),
+            Some(_) => Ok(()),
+            None => {
+                w.outputs.insert(output, artifact);
+                Ok(())
+            }
+        })
     }
 }

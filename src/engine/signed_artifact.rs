@@ -196,6 +196,9 @@ pub struct ArtifactChange<'a> {
     pub output_file: Planned<Option<PathBuf>>,
     /// The configured fields whose change replaces the artifact.
     pub replacing: Vec<&'static str>,
+    /// The job a replacement's new signing replaces, when its prior is
+    /// gone from the change (Terraform's create step of a replacement).
+    pub replaces: Option<String>,
 }
 
 /// What the plan of an artifact says.
@@ -281,6 +284,9 @@ pub async fn plan(engine: &Engine, change: &ArtifactChange<'_>) -> ArtifactPlan 
             plan_kept_signature(engine, change, prior, &mut out).await;
         }
     }
+    if let Planned::Known(Some(output)) = &change.output_file {
+        check_output_is_its_own(engine, change, output, &mut out.report);
+    }
     if change.verify_against == Planned::Unknown {
         let field = FieldPath::field(VERIFY_AGAINST);
         verification::configs_known_at_apply("Signed artifact", field, &mut out.report);
@@ -290,6 +296,31 @@ pub async fn plan(engine: &Engine, change: &ArtifactChange<'_>) -> ArtifactPlan 
         plan_new_signature(engine, change, &mut out.report).await;
     }
     out
+}
+
+/// No other artifact planned in this run writes the same output file: two
+/// would sign over each other's output at every apply.
+fn check_output_is_its_own(
+    engine: &Engine,
+    change: &ArtifactChange<'_>,
+    output: &Path,
+    report: &mut Report,
+) {
+    let artifact = change
+        .prior
+        .map(|prior| prior.job.job_id.clone())
+        .or_else(|| change.replaces.clone());
+    if let Err(other) = engine.planned().plan_output(normalize(output), artifact) {
+        let other = other.map_or_else(
+            || "a new signed artifact".to_string(),
+            |job| format!("the signed artifact of signing job {job}"),
+        );
+        report.error(
+            Some(FieldPath::field(OUTPUT_FILE)),
+            "Output file written by two signed artifacts",
+            format!("{} is also the `output_file` of {other} in this configuration: each would sign over the other's output at every apply. Give each artifact its own `output_file`.", output.display()),
+        );
+    }
 }
 
 /// The signature stays unless a failure a new one fixes is found.

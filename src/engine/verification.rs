@@ -8,8 +8,8 @@
 use chrono::{DateTime, Utc};
 
 use super::planned::PlannedPolicy;
-use crate::backend::BackendError;
 use super::{Engine, EngineError, EngineResult, Planned, Report};
+use crate::backend::BackendError;
 use crate::domain::checks::{
     self, Enforcement, Facts, Policy, PolicyError, Revocation, Status, Verdict,
 };

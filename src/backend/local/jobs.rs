@@ -694,7 +694,7 @@ fn claim_destination(
         match try_lock_writer(store, &other)? {
             None => {
                 return Err(BackendError::Conflict(format!(
-                    "{destination_text} is being written by signing job {other}, still in progress in another process"
+                    "{destination_text} is being written by signing job {other}, still in progress (in this process or another): give each signing its own output"
                 )))
             }
             Some((lock, lock_path)) => {

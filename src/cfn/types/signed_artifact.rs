@@ -213,6 +213,7 @@ impl ResourceType for SignedArtifactType {
                     prior_output_file: None,
                     output_file: Planned::Known(None),
                     replacing: Vec::new(),
+                    replaces: None,
                 };
                 convert::refuse(engine::plan(call.engine, &change).await.report)?;
                 // The request's bearer token is the same on re-invocation;

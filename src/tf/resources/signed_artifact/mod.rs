@@ -69,6 +69,7 @@ impl Resource<Engine> for SignedArtifactResource {
             prior_output_file: text(&plan.prior, OUTPUT_FILE).map(PathBuf::from),
             output_file: planned_path(planned, OUTPUT_FILE),
             replacing,
+            replaces: plan.private.get::<String>(REPLACES_KEY),
         };
         let outcome = engine::plan(engine, &change).await;
         let signs = outcome.signs(&change);
