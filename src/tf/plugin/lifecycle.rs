@@ -169,6 +169,15 @@ pub async fn plan<C>(
             .collect();
     }
     resource.plan(client, &mut plan).await;
+    if !plan.prior.is_null() && plan.diagnostics.has_errors() {
+        // `terraform destroy` first plans a refresh of the configuration as
+        // it is, and stops at any error: a resource whose checks fail (after
+        // a revocation, say) could not be destroyed without being told how.
+        plan.diagnostics.warning(
+            "To destroy despite these errors",
+            "`terraform destroy` first plans the configuration as it is, and stops at the errors above. `terraform destroy -refresh=false` skips that plan and destroys from the state.",
+        );
+    }
     if !plan.prior.is_null() && !plan.requires_replace.is_empty() {
         // A new object: what it will compute is not the old one's.
         for attribute in schema
@@ -219,5 +228,84 @@ pub async fn apply<C>(resource: &dyn Resource<C>, client: &C, change: Change) ->
 pub fn set(target: &mut Value, name: &str, value: impl Into<Value>) {
     if let Value::Object(attrs) = target {
         attrs.insert(name.to_string(), value.into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::tf::plugin::diagnostics::Severity;
+    use crate::tf::plugin::framework::{Applied, ImportResponse, ReadRequest, ReadResponse};
+
+    /// A resource whose every plan fails, as a failing check does.
+    struct Failing;
+
+    #[async_trait]
+    impl Resource<()> for Failing {
+        fn type_name(&self) -> &'static str {
+            "test_failing"
+        }
+        fn schema(&self) -> Schema {
+            Schema::new("fails every plan")
+        }
+        async fn plan(&self, _: &(), plan: &mut Plan) {
+            plan.diagnostics.error("Check failed", "as planned");
+        }
+        async fn create(&self, _: &(), _: Change) -> Applied {
+            Applied::default()
+        }
+        async fn read(&self, _: &(), _: ReadRequest) -> ReadResponse {
+            ReadResponse::default()
+        }
+        async fn update(&self, _: &(), _: Change) -> Applied {
+            Applied::default()
+        }
+        async fn delete(&self, _: &(), _: Change) -> Applied {
+            Applied::default()
+        }
+        async fn import(&self, _: &(), _: &str) -> ImportResponse {
+            ImportResponse::default()
+        }
+    }
+
+    fn hints(plan: &Plan) -> usize {
+        plan.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning && d.detail.contains("-refresh=false"))
+            .count()
+    }
+
+    #[tokio::test]
+    async fn a_failing_plan_of_an_existing_object_says_how_to_destroy_it() {
+        let schema = Failing.schema();
+        let object = Value::Object(BTreeMap::new());
+        let existing = plan(
+            &Failing,
+            &schema,
+            &(),
+            object.clone(),
+            object.clone(),
+            object.clone(),
+            &[],
+        )
+        .await;
+        assert_eq!(hints(&existing), 1);
+        // Nothing to destroy yet: no hint.
+        let new = plan(
+            &Failing,
+            &schema,
+            &(),
+            Value::Null,
+            object.clone(),
+            object,
+            &[],
+        )
+        .await;
+        assert_eq!(hints(&new), 0);
+        assert!(new.diagnostics.has_errors());
     }
 }
