@@ -132,10 +132,19 @@ fn validate(config: &Value, diags: &mut Diagnostics) {
         if states.iter().all(Option::is_some)
             && states.iter().filter(|s| **s == Some(true)).count() != 1
         {
+            // At the second source set (Terraform shows that line), else
+            // at the block's name.
+            let at = engine::ARTIFACT_SOURCES
+                .iter()
+                .zip(&states)
+                .filter(|(_, set)| **set == Some(true))
+                .nth(1)
+                .map_or(NAME, |(source, _)| *source);
+            let name = text(artifact, NAME).unwrap_or_default();
             diags.error_at(
-                AttributePath::attr(ARTIFACT).index(index),
+                AttributePath::attr(ARTIFACT).index(index).then(at),
                 "Exactly one artifact source",
-                "Set exactly one of signed_file, signing_job_arn, layer_version_arn.",
+                format!("Artifact {name:?} (artifact[{index}]): set exactly one of signed_file, signing_job_arn, layer_version_arn."),
             );
         }
     }
