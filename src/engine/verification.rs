@@ -7,14 +7,19 @@
 
 use chrono::{DateTime, Utc};
 
+use super::code_signing_config::enforcement_rule;
 use super::planned::PlannedPolicy;
+use super::rules::{FieldRule, Shape};
 use super::{Engine, EngineError, EngineResult, Planned, Report};
 use crate::backend::BackendError;
 use crate::domain::checks::{
     self, Enforcement, Facts, Policy, PolicyError, Revocation, Status, Verdict,
 };
 use crate::domain::facts::{self as domain_facts, ArtifactRef};
+use crate::domain::arn::{JobArn, LayerVersionArn};
 use crate::domain::field::FieldPath;
+use crate::domain::names;
+use crate::domain::time::parse_time;
 
 /// The fields of a verification (resource and data source alike).
 pub mod field {
@@ -39,6 +44,34 @@ use field::*;
 
 /// The ways an artifact can be named, one per artifact.
 pub const ARTIFACT_SOURCES: &[&str] = &[SIGNED_FILE, SIGNING_JOB_ARN, LAYER_VERSION_ARN];
+
+/// What a verification's fields must be, checked at validate.
+pub const RULES: &[FieldRule] = &[
+    FieldRule::text(&[AT], at_rule),
+    FieldRule::text(&[POLICY, UNTRUSTED_ARTIFACT_ON_DEPLOYMENT], enforcement_rule),
+    FieldRule::text(&[ARTIFACT, SIGNING_JOB_ARN], job_arn_rule),
+    FieldRule::text(&[ARTIFACT, LAYER_VERSION_ARN], layer_version_arn_rule),
+];
+/// One policy source: a config or an inline policy.
+pub const SHAPE: &[Shape] = &[Shape::ExactlyOne(&[CODE_SIGNING_CONFIG_ARN, POLICY])];
+
+fn at_rule(text: &str) -> Result<(), names::Invalid> {
+    parse_time(text).map(|_| ()).map_err(names::Invalid)
+}
+
+fn job_arn_rule(text: &str) -> Result<(), names::Invalid> {
+    text.parse::<JobArn>()
+        .map(|_| ())
+        .map_err(|e| names::Invalid(format!("{text:?} is not a signing job ARN: {e}")))
+}
+
+fn layer_version_arn_rule(text: &str) -> Result<(), names::Invalid> {
+    text.parse::<LayerVersionArn>().map(|_| ()).map_err(|e| {
+        names::Invalid(format!(
+            "{text:?} is not a layer version ARN (arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION): {e}"
+        ))
+    })
+}
 
 /// A policy as the plan sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,8 +13,7 @@ use crate::domain::checks::{Enforcement, Status, Verdict};
 use crate::domain::facts::ArtifactRef;
 use crate::domain::field::FieldPath;
 use crate::domain::time::parse_time;
-use crate::engine::code_signing_config::{check_publishers, enforcement_rule};
-use crate::engine::rules::{FieldRule, Shape};
+use crate::engine::code_signing_config::check_publishers;
 use crate::engine::verification::{
     self as engine, field::*, ArtifactSpec, PolicySource, VerificationSpec,
 };
@@ -85,22 +84,7 @@ fn schema(description: &str) -> Schema {
         .attribute(Attribute::computed(ALLOWED, Type::Bool).describe("Whether Lambda would accept every artifact."))
         .block(NestedBlock::single(POLICY, policy))
         .block(NestedBlock::list(ARTIFACT, artifact).items(1, 0))
-        .rules(RULES, SHAPE)
-}
-
-const RULES: &[FieldRule] = &[
-    FieldRule::text(&[AT], at_rule),
-    FieldRule::text(
-        &[POLICY, UNTRUSTED_ARTIFACT_ON_DEPLOYMENT],
-        enforcement_rule,
-    ),
-];
-const SHAPE: &[Shape] = &[Shape::ExactlyOne(&[CODE_SIGNING_CONFIG_ARN, POLICY])];
-
-fn at_rule(text: &str) -> Result<(), crate::domain::names::Invalid> {
-    parse_time(text)
-        .map(|_| ())
-        .map_err(crate::domain::names::Invalid)
+        .rules(engine::RULES, engine::SHAPE)
 }
 
 fn validate(config: &Value, diags: &mut Diagnostics) {
