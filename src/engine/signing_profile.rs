@@ -111,7 +111,8 @@ fn effective_time_rule(text: &str) -> Result<(), names::Invalid> {
 /// number of them, at most 135 months from a signature made now.
 pub fn check_validity(value: i64, unit: &str) -> Result<(), EngineError> {
     let at = FieldPath::field(SIGNATURE_VALIDITY);
-    let (Ok(unit), Ok(value)) = (unit.parse(), u32::try_from(value)) else {
+    let (Ok(unit), Some(value)) = (unit.parse(), u32::try_from(value).ok().filter(|v| *v >= 1))
+    else {
         return Ok(()); // the field rules report these
     };
     SignatureValidity { value, unit }

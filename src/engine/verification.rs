@@ -12,11 +12,11 @@ use super::planned::PlannedPolicy;
 use super::rules::{FieldRule, Shape};
 use super::{Engine, EngineError, EngineResult, Planned, Report};
 use crate::backend::BackendError;
+use crate::domain::arn::{JobArn, LayerVersionArn};
 use crate::domain::checks::{
     self, Enforcement, Facts, Policy, PolicyError, Revocation, Status, Verdict,
 };
 use crate::domain::facts::{self as domain_facts, ArtifactRef};
-use crate::domain::arn::{JobArn, LayerVersionArn};
 use crate::domain::field::FieldPath;
 use crate::domain::names;
 use crate::domain::time::parse_time;
@@ -48,7 +48,10 @@ pub const ARTIFACT_SOURCES: &[&str] = &[SIGNED_FILE, SIGNING_JOB_ARN, LAYER_VERS
 /// What a verification's fields must be, checked at validate.
 pub const RULES: &[FieldRule] = &[
     FieldRule::text(&[AT], at_rule),
-    FieldRule::text(&[POLICY, UNTRUSTED_ARTIFACT_ON_DEPLOYMENT], enforcement_rule),
+    FieldRule::text(
+        &[POLICY, UNTRUSTED_ARTIFACT_ON_DEPLOYMENT],
+        enforcement_rule,
+    ),
     FieldRule::text(&[ARTIFACT, SIGNING_JOB_ARN], job_arn_rule),
     FieldRule::text(&[ARTIFACT, LAYER_VERSION_ARN], layer_version_arn_rule),
 ];
