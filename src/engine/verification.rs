@@ -118,7 +118,7 @@ pub async fn policy(engine: &Engine, csc_arn: &str) -> EngineResult<PolicyView> 
         Ok(csc) => csc,
         Err(BackendError::NoStore(dir)) => {
             return Err(EngineError::not_found(format!(
-                "code signing config {csc_arn} does not exist: there is no store at {dir} (did its path change?)"
+                "code signing config {csc_arn} does not exist: there is no store at {dir}"
             )))
         }
         Err(e) if e.is_absent() => {
