@@ -215,6 +215,47 @@ async fn a_profile_plan_refuses_what_apply_would_refuse() {
         .any(|m| m.contains("only move earlier")));
 }
 
+/// Terraform replaces an artifact by destroying it, then creating it with a
+/// null prior: the create does not know the job it replaces. Re-signing the
+/// same content into the same output that way, many times and within one
+/// second, makes a new job each time, never the one just destroyed.
+#[tokio::test]
+async fn the_same_content_re_signed_again_and_again_gets_a_new_job_each_time() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let e = engine(tmp.path(), A);
+    profile::create(&e, &fixed("again")).await.expect("profile");
+    let source = tmp.path().join("same.zip");
+    write_zip(&source, "index.js", b"same");
+    let spec = ArtifactSpec {
+        profile_name: "again".into(),
+        profile_owner: None,
+        source: ObjectLocation::File(source.clone()),
+        output_file: Some(tmp.path().join("same.signed.zip")),
+        staging: None,
+        destination: None,
+        verify_against: vec![],
+        timeout: std::time::Duration::from_secs(10),
+    };
+    let digest = artifact::source_digest(&source).await.expect("digest");
+    let mut jobs = Vec::new();
+    for _ in 0..6 {
+        let token = artifact::signing_token(&spec, &digest, None);
+        let created = artifact::create(&e, &spec, &token, None)
+            .await
+            .expect("re-signed");
+        let signed = created.signed;
+        assert!(
+            !jobs.contains(&signed.job.job_id),
+            "job {} again",
+            signed.job.job_id
+        );
+        jobs.push(signed.job.job_id.clone());
+        artifact::delete(&e, &signed, spec.output_file.as_deref(), false)
+            .await
+            .expect("destroyed");
+    }
+}
+
 /// Two signed artifacts writing one output file would sign over each other
 /// at every apply: the second one planned is an error at `output_file`. One
 /// artifact planned twice in a process (a replacement's two steps) is one.

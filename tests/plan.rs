@@ -588,3 +588,61 @@ resource "lambdasign_layer_version" "lib" {{
     apply(&ws);
     assert_eq!(ws.plan_exit_code(), 0, "second plan");
 }
+
+/// One artifact replaced (by a changed source, or by Terraform's own
+/// `-replace`) plans twice in a process and is still one writer of its
+/// output; a second artifact writing the same file is a plan error.
+#[test]
+fn an_output_file_has_one_artifact_however_it_is_replaced() {
+    let ws = Workspace::new();
+    function_zip(&ws);
+    let artifact = |name: &str, output: &str| {
+        format!(
+            r#"
+resource "lambdasign_signed_artifact" "{name}" {{
+  profile_name = lambdasign_signing_profile.app.name
+  source_file  = "function.zip"
+  output_file  = "{output}"
+}}
+"#
+        )
+    };
+    let profile = "resource \"lambdasign_signing_profile\" \"app\" {\n  name = \"one_output\"\n}\n";
+    ws.main_tf(&format!("{profile}{}", artifact("a", "out/a.zip")));
+    ws.ok(&["init", "-no-color"]);
+    apply(&ws);
+
+    let replace = ["-replace=lambdasign_signed_artifact.a", "-no-color"];
+    let planned = ws.run(&[&["plan"], &replace[..]].concat());
+    let text = String::from_utf8_lossy(&planned.stdout).replace('\n', " ");
+    assert!(
+        planned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&planned.stderr)
+    );
+    assert!(
+        text.contains("1 to add, 0 to change, 1 to destroy"),
+        "{text}"
+    );
+    ws.ok(&[&["apply", "-auto-approve"], &replace[..]].concat());
+    assert_eq!(ws.plan_exit_code(), 0, "second plan after -replace");
+
+    write_zip(
+        &ws.path("function.zip"),
+        "index.js",
+        b"exports.handler = () => 2;\n",
+    );
+    apply(&ws);
+    assert_eq!(ws.plan_exit_code(), 0, "second plan after the re-sign");
+
+    ws.main_tf(&format!(
+        "{profile}{}{}",
+        artifact("a", "out/a.zip"),
+        artifact("b", "./out/a.zip")
+    ));
+    let error = plan_fails(&ws);
+    assert!(
+        error.contains("Output file written by two signed artifacts"),
+        "{error}"
+    );
+}

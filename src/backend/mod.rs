@@ -228,11 +228,10 @@ pub trait Backend: Send + Sync {
         Ok(())
     }
     async fn describe_signing_job(&self, job_id: &str) -> BackendResult<SigningJob>;
-    /// The SHA-384 of the file signing job `job_arn` wrote (or downloaded)
-    /// to `path`, as the file is now; `None` when it cannot be read. The
-    /// local backend keeps what it read for the job's verification.
-    async fn job_output_sha384(&self, job_arn: &str, path: &Path) -> Option<[u8; 48]> {
-        let _ = job_arn;
+    /// The SHA-384 of a signed output file as it is now; `None` when it
+    /// cannot be read. The local backend keeps what it signed or read, so
+    /// the verification that follows does not read the file again.
+    async fn output_sha384(&self, path: &Path) -> Option<[u8; 48]> {
         let path = path.to_path_buf();
         tokio::task::spawn_blocking(move || crate::domain::digest::sha384_file(&path))
             .await

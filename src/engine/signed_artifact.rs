@@ -525,8 +525,12 @@ async fn plan_new_signature(engine: &Engine, change: &ArtifactChange<'_>, report
 }
 
 /// How many times a token whose job cannot be kept is followed by a
-/// derived one (see [`create`]).
-const MAX_STALE_TOKENS: usize = 3;
+/// derived one (see [`create`]). Each re-sign of the same content into the
+/// same output (a renewal, `-replace`, a deleted output) adds one link:
+/// Terraform's create step of a replacement does not say which job it
+/// replaces, so the chain, not `replaces`, is what keeps tokens fresh.
+/// Following a link is a look-up by token.
+const MAX_STALE_TOKENS: usize = 256;
 
 /// The idempotency token of a signing: the same configuration signing the
 /// same source version in place of the same job always gets the same
@@ -676,7 +680,6 @@ pub async fn sign(
     let mut attempt = 0;
     let signed = loop {
         tracing::info!(profile = %spec.profile_name, %token, "starting signing job");
-        let asked_at = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap_or_default();
         let job = engine
             .backend()
             .start_signing_job(StartSigningJob {
@@ -698,15 +701,11 @@ pub async fn sign(
             tracing::info!(job = %job.job_arn, "signing job in progress");
             return Ok(Signing::Running(job));
         }
-        // A job made by this call has just written its output, whose digest
-        // it recorded (and `verify_signed` checks the output is still that
-        // job's): no need to hash it again. A job the token found may be
-        // older: its output is hashed to see if it changed since.
-        let output_sha384 = if job.created_at >= asked_at {
-            job.signed_sha384.clone()
-        } else {
-            output_digest(spec.output_file.as_deref(), &job.signed_sha384).await
-        };
+        // The output as it is now (a job the token found may be older than
+        // this call, and its output changed since). On the local backend, a
+        // job made by this call is not read again: its signing's digests
+        // stand while the file is as it wrote it.
+        let output_sha384 = signed_output_sha384(engine, spec.output_file.as_deref(), &job).await;
         match unkeepable(&job, &output_sha384, replaces) {
             Some(why) if attempt < MAX_STALE_TOKENS => {
                 tracing::info!(job = %job.job_id, %why, "the token's job cannot be kept: signing anew");
@@ -796,6 +795,25 @@ pub async fn source_digest(source: &Path) -> Option<String> {
     Some(output_digest(Some(source), "").await).filter(|d| !d.is_empty())
 }
 
+/// A job's output as it is now: the SHA-384 (hex) of `output_file`, ""
+/// when it is missing; without one (an output in S3), what the backend
+/// read back.
+async fn signed_output_sha384(
+    engine: &Engine,
+    output_file: Option<&Path>,
+    job: &SigningJob,
+) -> String {
+    match output_file {
+        Some(path) => engine
+            .backend()
+            .output_sha384(path)
+            .await
+            .map(hex::encode)
+            .unwrap_or_default(),
+        None => job.signed_sha384.clone(),
+    }
+}
+
 /// The output as it is now: its SHA-384, or "" when it is missing. An
 /// output in S3 is what the backend read back.
 pub async fn output_digest(output_file: Option<&Path>, signed_sha384: &str) -> String {
@@ -875,15 +893,7 @@ pub async fn read(
 ) -> EngineResult<Option<Signed>> {
     match engine.backend().describe_signing_job(job_id).await {
         Ok(job) => {
-            let output_sha384 = match output_file {
-                Some(path) => engine
-                    .backend()
-                    .job_output_sha384(&job.job_arn, path)
-                    .await
-                    .map(hex::encode)
-                    .unwrap_or_default(),
-                None => job.signed_sha384.clone(),
-            };
+            let output_sha384 = signed_output_sha384(engine, output_file, &job).await;
             Ok(Some(Signed { output_sha384, job }))
         }
         Err(BackendError::NotFound(_)) => Ok(None),

@@ -157,7 +157,7 @@ pub fn signature_evidence(
             };
             let inspection = store
                 .known_outputs()
-                .inspect(&job.job_arn, &path)
+                .inspect(&path)
                 .map_err(|e| inspect_error("signing_job_arn", &path, e))?;
             let evidence = store.read(|tx| of_inspection(Some(tx), id, &inspection))?;
             match &evidence {

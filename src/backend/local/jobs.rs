@@ -456,9 +456,7 @@ fn sign_outside(
     match artifact::sign(&source, &output, envelope) {
         Ok(signed) => {
             if !staged {
-                store
-                    .known_outputs()
-                    .remember(&job.job_arn, &output, &signed);
+                store.known_outputs().remember(&output, &signed);
             }
             Ok(Ok((
                 hex::encode(signed.signed_file_sha384),

@@ -607,16 +607,12 @@ impl Backend for LocalBackend {
         .map_err(|e| BackendError::Internal(format!("local store task failed: {e}")))?
     }
 
-    async fn job_output_sha384(&self, job_arn: &str, path: &Path) -> Option<[u8; 48]> {
-        let (slot, job_arn, path) = (
-            Arc::clone(&self.store),
-            job_arn.to_string(),
-            path.to_path_buf(),
-        );
+    async fn output_sha384(&self, path: &Path) -> Option<[u8; 48]> {
+        let (slot, path) = (Arc::clone(&self.store), path.to_path_buf());
         tokio::task::spawn_blocking(move || match slot.get(false) {
             // Inspected (not only hashed): the job's verification, next in a
             // plan, finds what it needs without reading the file again.
-            Ok(store) => match store.known_outputs().inspect(&job_arn, &path) {
+            Ok(store) => match store.known_outputs().inspect(&path) {
                 Ok(inspection) => Some(inspection.file_sha384),
                 // Not a zip any more: its digest still says it changed.
                 Err(_) => crate::domain::digest::sha384_file(&path).ok(),

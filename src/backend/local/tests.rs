@@ -1036,7 +1036,7 @@ async fn a_refreshed_output_is_inspected_once_and_again_when_it_changes() {
     let by_job = ArtifactRef::SigningJob(job.job_arn.clone());
 
     let planner = backend(&dir, A);
-    let digest = planner.job_output_sha384(&job.job_arn, &signed).await;
+    let digest = planner.output_sha384(&signed).await;
     assert_eq!(digest, crate::domain::digest::sha384_file(&signed).ok());
     assert_eq!(hex::encode(digest.unwrap()), job.signed_sha384);
     assert_eq!(
@@ -1054,7 +1054,7 @@ async fn a_refreshed_output_is_inspected_once_and_again_when_it_changes() {
     let replacement = tmp.path().join("replacement.zip");
     std::fs::write(&replacement, &bytes).unwrap();
     std::fs::rename(&replacement, &signed).unwrap();
-    let digest = planner.job_output_sha384(&job.job_arn, &signed).await;
+    let digest = planner.output_sha384(&signed).await;
     assert_eq!(digest, crate::domain::digest::sha384_file(&signed).ok());
     assert_ne!(hex::encode(digest.unwrap()), job.signed_sha384);
     let facts = facts_of(&planner, &by_job).await.unwrap();
@@ -1066,11 +1066,11 @@ async fn a_refreshed_output_is_inspected_once_and_again_when_it_changes() {
     // Rewritten in place as something that is not a zip: its digest still.
     std::fs::write(&signed, b"not a zip").unwrap();
     assert_eq!(
-        planner.job_output_sha384(&job.job_arn, &signed).await,
+        planner.output_sha384(&signed).await,
         crate::domain::digest::sha384_file(&signed).ok()
     );
     std::fs::remove_file(&signed).unwrap();
-    assert_eq!(planner.job_output_sha384(&job.job_arn, &signed).await, None);
+    assert_eq!(planner.output_sha384(&signed).await, None);
 }
 
 #[tokio::test]

@@ -27,9 +27,10 @@ use state::{planned_path, recorded, spec_of, state_of};
 
 pub struct SignedArtifactResource;
 
-/// Private state: the job a planned signing replaces. Terraform hands a
-/// replacement's first plan's private state to its second (create) plan,
-/// so the create knows the job it replaces even though its prior is null.
+/// Private state: the job a signing planned for this artifact replaces (its
+/// prior's). Terraform hands a replacement's first plan's private state to
+/// its second (create) plan, so the create knows the job it replaces (and
+/// that it is the same artifact) even though its prior is null.
 const REPLACES_KEY: &str = "replaces_job_id";
 
 #[async_trait]
@@ -87,11 +88,13 @@ impl Resource<Engine> for SignedArtifactResource {
             for name in engine::PRODUCED {
                 set(&mut plan.planned, name, Value::unknown());
             }
-            // The token is derived at apply from what is signed (so an apply
-            // retried after a crash finds its job); it names the job replaced.
-            if let Some(prior) = &prior {
-                plan.private.set(REPLACES_KEY, &prior.job.job_id);
-            }
+        }
+        // The token is derived at apply from what is signed (so an apply
+        // retried after a crash finds its job); it names the job replaced,
+        // also when Terraform replaces the artifact on its own (`-replace`,
+        // a taint), whose create step plans with a null prior.
+        if let Some(prior) = &prior {
+            plan.private.set(REPLACES_KEY, &prior.job.job_id);
         }
     }
 
