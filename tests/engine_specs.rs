@@ -218,7 +218,8 @@ async fn a_profile_plan_refuses_what_apply_would_refuse() {
 /// Terraform replaces an artifact by destroying it, then creating it with a
 /// null prior: the create does not know the job it replaces. Re-signing the
 /// same content into the same output that way, many times and within one
-/// second, makes a new job each time, never the one just destroyed.
+/// second (one provider process per apply), makes a new job each time,
+/// never the one just destroyed.
 #[tokio::test]
 async fn the_same_content_re_signed_again_and_again_gets_a_new_job_each_time() {
     let tmp = tempfile::tempdir().expect("tmp");
@@ -237,23 +238,79 @@ async fn the_same_content_re_signed_again_and_again_gets_a_new_job_each_time() {
         timeout: std::time::Duration::from_secs(10),
     };
     let digest = artifact::source_digest(&source).await.expect("digest");
-    let mut jobs = Vec::new();
+    let mut jobs: Vec<String> = Vec::new();
+    let mut current: Option<Signed> = None;
     for _ in 0..6 {
+        // Each apply is a new provider process: it destroys, then creates.
+        let e = engine(tmp.path(), A);
+        if let Some(old) = current.take() {
+            artifact::delete(&e, &old, spec.output_file.as_deref(), false)
+                .await
+                .expect("destroyed");
+        }
         let token = artifact::signing_token(&spec, &digest, None);
-        let created = artifact::create(&e, &spec, &token, None)
+        let signed = artifact::create(&e, &spec, &token, None)
             .await
-            .expect("re-signed");
-        let signed = created.signed;
+            .expect("re-signed")
+            .signed;
         assert!(
             !jobs.contains(&signed.job.job_id),
             "job {} again",
             signed.job.job_id
         );
         jobs.push(signed.job.job_id.clone());
-        artifact::delete(&e, &signed, spec.output_file.as_deref(), false)
-            .await
-            .expect("destroyed");
+        current = Some(signed);
     }
+}
+
+/// With `create_before_destroy`, Terraform creates the replacement first;
+/// for unchanged content its create keeps the job it cannot know it
+/// replaces. The destroy of the old instance, in the same process, then
+/// leaves that job's signature and output to the replacement.
+#[tokio::test]
+async fn a_job_kept_by_a_replacement_survives_the_destroy_of_the_old_instance() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let e = engine(tmp.path(), A);
+    profile::create(&e, &fixed("cbd")).await.expect("profile");
+    let old = sign(&e, tmp.path(), "cbd", "cbd", &[]).await;
+    let output = signed_output(&old).expect("output");
+
+    let later = engine(tmp.path(), A);
+    let spec = ArtifactSpec {
+        profile_name: "cbd".into(),
+        profile_owner: None,
+        source: ObjectLocation::File(tmp.path().join("cbd.zip")),
+        output_file: Some(output.clone()),
+        staging: None,
+        destination: None,
+        verify_against: vec![],
+        timeout: std::time::Duration::from_secs(10),
+    };
+    let kept = artifact::create(&later, &spec, "token-cbd", None)
+        .await
+        .expect("replacement")
+        .signed;
+    assert_eq!(kept.job.job_id, old.job.job_id);
+    let warnings = artifact::delete(&later, &old, Some(&output), true)
+        .await
+        .expect("old instance destroyed");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(output.exists(), "the replacement's output was removed");
+    let job = artifact::read(&later, &old.job.job_id, Some(&output))
+        .await
+        .expect("read")
+        .expect("job");
+    assert!(
+        job.job.revocation.is_none(),
+        "the replacement's job was revoked"
+    );
+    assert_eq!(job.output_sha384, job.job.signed_sha384);
+
+    // In another process, a destroy is a destroy.
+    artifact::delete(&engine(tmp.path(), A), &old, Some(&output), true)
+        .await
+        .expect("destroyed");
+    assert!(!output.exists());
 }
 
 /// Two signed artifacts writing one output file would sign over each other

@@ -19,7 +19,8 @@ pub mod signed_artifact;
 pub mod signing_profile;
 pub mod verification;
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 pub use error::{EngineError, EngineResult, ErrorKind, Failed};
 pub use report::{Finding, Report, Severity};
@@ -62,6 +63,9 @@ pub struct Engine {
     locks: KeyedLocks,
     planned: PlannedWorld,
     default_tags: Tags,
+    /// Signing jobs a create in this process returned (see
+    /// `signed_artifact::delete`).
+    signed_here: Mutex<HashSet<String>>,
 }
 
 /// An engine and what connecting it had to say.
@@ -77,6 +81,7 @@ impl Engine {
             locks: KeyedLocks::default(),
             planned: PlannedWorld::default(),
             default_tags: Tags::new(),
+            signed_here: Mutex::default(),
         }
     }
 

@@ -735,7 +735,14 @@ pub async fn sign(
         }
     }
     match verify_signed(engine, &signed, &spec.verify_against).await {
-        Ok(()) => Ok(Signing::Done(Created { signed, warnings })),
+        Ok(()) => {
+            engine
+                .signed_here
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(signed.job.job_id.clone());
+            Ok(Signing::Done(Created { signed, warnings }))
+        }
         Err(error) => Err(Failed {
             made: Some(signed),
             error,
@@ -911,6 +918,20 @@ pub async fn delete(
 ) -> EngineResult<Vec<String>> {
     let job_id = &signed.job.job_id;
     let mut warnings = Vec::new();
+    // With `create_before_destroy`, a replacement of unchanged content is
+    // created first, and its create (which Terraform does not tell what it
+    // replaces) may have kept this very job: the replacement is using it.
+    let in_use = engine
+        .signed_here
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .contains(job_id);
+    if in_use {
+        warnings.push(format!(
+            "signing job {job_id} is also the signing of the artifact that replaces this one (create_before_destroy re-signed unchanged content and kept the job): its signature and output stay"
+        ));
+        return Ok(warnings);
+    }
     if revoke {
         tracing::info!(job = %job_id, "revoking signature on destroy");
         match engine
