@@ -596,6 +596,9 @@ fn unkeepable(job: &SigningJob, output_sha384: &str, replaces: Option<&str>) -> 
     if job.revocation.is_some() {
         return Some("its signature was revoked".into());
     }
+    if job.signature_expires_at <= Utc::now() {
+        return Some("its signature has expired".into());
+    }
     if matches!(job.signed_object, ObjectLocation::File(_)) && output_sha384 != job.signed_sha384 {
         return Some("its output was changed or removed since".into());
     }
