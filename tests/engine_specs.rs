@@ -315,7 +315,8 @@ async fn a_job_kept_by_a_replacement_survives_the_destroy_of_the_old_instance() 
 
 /// Two signed artifacts writing one output file would sign over each other
 /// at every apply: the second one planned is an error at `output_file`. One
-/// artifact planned twice in a process (a replacement's two steps) is one.
+/// artifact planned twice in a process (a replacement's two steps, a new
+/// artifact planned again) is one.
 #[tokio::test]
 async fn two_artifacts_with_one_output_file_are_an_error_at_plan() {
     let tmp = tempfile::tempdir().expect("tmp");
@@ -390,13 +391,22 @@ async fn two_artifacts_with_one_output_file_are_an_error_at_plan() {
         plan.report
     );
 
-    // Two new artifacts writing one new file.
+    // A new artifact planned twice in a process is one; a second new
+    // artifact (another source) writing the same file is two.
     let fresh = ArtifactChange {
         output_file: Planned::Known(Some(tmp.path().join("fresh.zip"))),
         ..other.clone()
     };
-    assert!(output_errors(&artifact::plan(&e, &fresh).await).is_empty());
-    let plan = artifact::plan(&e, &fresh).await;
+    for _ in 0..2 {
+        assert!(output_errors(&artifact::plan(&e, &fresh).await).is_empty());
+    }
+    let other_source = tmp.path().join("other.zip");
+    write_zip(&other_source, "index.js", b"other");
+    let second = ArtifactChange {
+        source_file: Planned::Known(Some(other_source)),
+        ..fresh.clone()
+    };
+    let plan = artifact::plan(&e, &second).await;
     assert_eq!(output_errors(&plan).len(), 1, "{:?}", plan.report);
 }
 

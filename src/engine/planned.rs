@@ -23,6 +23,16 @@ pub enum PlannedPolicy {
     Unknown { why: String },
 }
 
+/// The signed artifact that writes an output file, as a plan knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputWriter {
+    /// An artifact in state (or a replacement's create step): its job id.
+    Job(String),
+    /// A new artifact: what it signs (profile and source), so that one
+    /// planned twice in a process is one, and two that differ are two.
+    New(String),
+}
+
 /// A signing profile version's revocation as planned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedRevocation {
@@ -44,8 +54,8 @@ struct World {
     /// is known only after apply.
     new_layer_versions: HashMap<String, ()>,
     /// Signed artifacts' output files (absolute), each with the artifact
-    /// that writes it: its signing job id, `None` for a new artifact.
-    outputs: HashMap<PathBuf, Option<String>>,
+    /// that writes it.
+    outputs: HashMap<PathBuf, OutputWriter>,
 }
 
 /// What this process has planned, shared by every plan step.
@@ -98,19 +108,14 @@ impl PlannedWorld {
         self.with(|w| w.new_layer_versions.contains_key(layer_name))
     }
 
-    /// The artifact `artifact` (its job id; `None` when new) writes
-    /// `output`. `Err` names the other artifact planned to write it: two
-    /// new artifacts are two, and a new one is planned once per process.
-    pub fn plan_output(
-        &self,
-        output: PathBuf,
-        artifact: Option<String>,
-    ) -> Result<(), Option<String>> {
+    /// `writer` writes `output`. `Err` names the other artifact planned to
+    /// write it in this process.
+    pub fn plan_output(&self, output: PathBuf, writer: OutputWriter) -> Result<(), OutputWriter> {
         self.with(|w| match w.outputs.get(&output) {
-            Some(other) if artifact.is_none() || *other != artifact => Err(other.clone()),
+            Some(other) if *other != writer => Err(other.clone()),
             Some(_) => Ok(()),
             None => {
-                w.outputs.insert(output, artifact);
+                w.outputs.insert(output, writer);
                 Ok(())
             }
         })

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::planned::OutputWriter;
 use super::profile_permission::check_profile_exists;
 use super::rules::{FieldRule, Shape};
 use super::verification::{self, PolicyView};
@@ -306,15 +307,22 @@ fn check_output_is_its_own(
     output: &Path,
     report: &mut Report,
 ) {
-    let artifact = change
+    let writer = match change
         .prior
-        .map(|prior| prior.job.job_id.clone())
-        .or_else(|| change.replaces.clone());
-    if let Err(other) = engine.planned().plan_output(normalize(output), artifact) {
-        let other = other.map_or_else(
-            || "a new signed artifact".to_string(),
-            |job| format!("the signed artifact of signing job {job}"),
-        );
+        .map(|p| &p.job.job_id)
+        .or(change.replaces.as_ref())
+    {
+        Some(job_id) => OutputWriter::Job(job_id.clone()),
+        None => OutputWriter::New(format!(
+            "{:?} {:?} {:?}",
+            change.profile_name, change.profile_owner, change.source_file
+        )),
+    };
+    if let Err(other) = engine.planned().plan_output(normalize(output), writer) {
+        let other = match other {
+            OutputWriter::Job(job_id) => format!("the signed artifact of signing job {job_id}"),
+            OutputWriter::New(_) => "another new signed artifact".to_string(),
+        };
         report.error(
             Some(FieldPath::field(OUTPUT_FILE)),
             "Output file written by two signed artifacts",

@@ -4,12 +4,12 @@
 //! output before its verification inspects the same bytes. Either pass
 //! leaves an inspection here, keyed by path and by the file's version
 //! (`files::version`); while the file keeps that version, the next reader
-//! takes it instead of reading the file again. (Which job's signature the
-//! file carries is in the inspection's envelope: readers check it.) A replaced or rewritten
-//! file, or any other process, reads the file as always. (A rewrite in
-//! place to the same length within one tick of the file system's clock, a
-//! few milliseconds, keeps the version: the next plan, a new process, reads
-//! the file.)
+//! takes it instead of reading the file again (which job's signature the
+//! file carries is in the inspection's envelope: readers check it). A
+//! replaced or rewritten file, or any other process, reads the file as
+//! always. (A rewrite in place to the same length within one tick of the
+//! file system's clock, a few milliseconds, keeps the version: the next
+//! plan, a new process, reads the file.)
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
