@@ -25,7 +25,12 @@ fn inspect(field: &'static str, path: &Path) -> BackendResult<Inspection> {
 }
 
 fn inspect_error(field: &'static str, path: &Path, e: ArtifactError) -> BackendError {
-    BackendError::invalid(field, format!("{}: {e}", path.display()))
+    let message = match e {
+        // These name the file already.
+        ArtifactError::Io { .. } | ArtifactError::Modified(_) => e.to_string(),
+        _ => format!("{}: {e}", path.display()),
+    };
+    BackendError::invalid(field, message)
 }
 
 /// What the bytes of an inspected artifact say, checked against the key
