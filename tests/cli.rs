@@ -92,6 +92,11 @@ fn run(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn sign(setup: &Setup) -> Output {
+    sign_paths(setup, "function.zip", "signed.zip")
+}
+
+/// `sign` with profile `own` of `input` into `output`, as spelled.
+fn sign_paths(setup: &Setup, input: &str, output: &str) -> Output {
     run(
         setup.dir.path(),
         &[
@@ -102,8 +107,8 @@ fn sign(setup: &Setup) -> Output {
             "111111111111",
             "--profile",
             "own",
-            "function.zip",
-            "signed.zip",
+            input,
+            output,
         ],
     )
 }
@@ -253,20 +258,7 @@ fn garbage_input_exits_2() {
     assert!(String::from_utf8_lossy(&no_command.stderr).contains("--help"));
     let signed_twice = {
         assert!(sign(&setup).status.success());
-        run(
-            setup.dir.path(),
-            &[
-                "sign",
-                "--store",
-                "store",
-                "--account",
-                "111111111111",
-                "--profile",
-                "own",
-                "signed.zip",
-                "twice.zip",
-            ],
-        )
+        sign_paths(&setup, "signed.zip", "twice.zip")
     };
     assert_eq!(signed_twice.status.code(), Some(2));
     assert!(
@@ -301,20 +293,7 @@ fn signing_again_with_the_paths_spelled_otherwise_finds_the_same_job() {
         ("./function.zip", "signed.zip"),
         ("function.zip", absolute_output),
     ] {
-        let again = run(
-            setup.dir.path(),
-            &[
-                "sign",
-                "--store",
-                "store",
-                "--account",
-                "111111111111",
-                "--profile",
-                "own",
-                input,
-                output,
-            ],
-        );
+        let again = sign_paths(&setup, input, output);
         assert!(
             again.status.success(),
             "{}",

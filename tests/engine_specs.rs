@@ -47,19 +47,25 @@ fn fixed(name: &str) -> ProfileSpec {
     }
 }
 
-async fn sign(engine: &Engine, dir: &Path, profile: &str, name: &str, cscs: &[String]) -> Signed {
-    let source = dir.join(format!("{name}.zip"));
-    write_zip(&source, "index.js", name.as_bytes());
-    let spec = ArtifactSpec {
+/// Signs the file `source` into the file `output` with `profile`.
+fn file_spec(profile: &str, source: &Path, output: &Path, cscs: &[String]) -> ArtifactSpec {
+    ArtifactSpec {
         profile_name: profile.into(),
         profile_owner: None,
-        source: ObjectLocation::File(source),
-        output_file: Some(dir.join("out").join(format!("{name}.signed.zip"))),
+        source: ObjectLocation::File(source.to_path_buf()),
+        output_file: Some(output.to_path_buf()),
         staging: None,
         destination: None,
         verify_against: cscs.to_vec(),
         timeout: std::time::Duration::from_secs(10),
-    };
+    }
+}
+
+async fn sign(engine: &Engine, dir: &Path, profile: &str, name: &str, cscs: &[String]) -> Signed {
+    let source = dir.join(format!("{name}.zip"));
+    write_zip(&source, "index.js", name.as_bytes());
+    let output = dir.join("out").join(format!("{name}.signed.zip"));
+    let spec = file_spec(profile, &source, &output, cscs);
     artifact::create(engine, &spec, &format!("token-{name}"), None)
         .await
         .expect("signed")
@@ -227,16 +233,7 @@ async fn the_same_content_re_signed_again_and_again_gets_a_new_job_each_time() {
     profile::create(&e, &fixed("again")).await.expect("profile");
     let source = tmp.path().join("same.zip");
     write_zip(&source, "index.js", b"same");
-    let spec = ArtifactSpec {
-        profile_name: "again".into(),
-        profile_owner: None,
-        source: ObjectLocation::File(source.clone()),
-        output_file: Some(tmp.path().join("same.signed.zip")),
-        staging: None,
-        destination: None,
-        verify_against: vec![],
-        timeout: std::time::Duration::from_secs(10),
-    };
+    let spec = file_spec("again", &source, &tmp.path().join("same.signed.zip"), &[]);
     let digest = artifact::source_digest(&source).await.expect("digest");
     let mut jobs: Vec<String> = Vec::new();
     let mut current: Option<Signed> = None;
@@ -276,16 +273,7 @@ async fn a_job_kept_by_a_replacement_survives_the_destroy_of_the_old_instance() 
     let output = signed_output(&old).expect("output");
 
     let later = engine(tmp.path(), A);
-    let spec = ArtifactSpec {
-        profile_name: "cbd".into(),
-        profile_owner: None,
-        source: ObjectLocation::File(tmp.path().join("cbd.zip")),
-        output_file: Some(output.clone()),
-        staging: None,
-        destination: None,
-        verify_against: vec![],
-        timeout: std::time::Duration::from_secs(10),
-    };
+    let spec = file_spec("cbd", &tmp.path().join("cbd.zip"), &output, &[]);
     let kept = artifact::create(&later, &spec, "token-cbd", None)
         .await
         .expect("replacement")

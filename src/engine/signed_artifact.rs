@@ -810,7 +810,12 @@ async fn create_parent_dirs(output: &Path) -> EngineResult<()> {
 /// The SHA-384 (hex) of a source file as it is now; `None` when it cannot
 /// be read.
 pub async fn source_digest(source: &Path) -> Option<String> {
-    Some(output_digest(Some(source), "").await).filter(|d| !d.is_empty())
+    let source = source.to_path_buf();
+    tokio::task::spawn_blocking(move || crate::domain::digest::sha384_file(&source))
+        .await
+        .ok()?
+        .ok()
+        .map(hex::encode)
 }
 
 /// A job's output as it is now: the SHA-384 (hex) of `output_file`, ""
@@ -829,23 +834,6 @@ async fn signed_output_sha384(
             .map(hex::encode)
             .unwrap_or_default(),
         None => job.signed_sha384.clone(),
-    }
-}
-
-/// The output as it is now: its SHA-384, or "" when it is missing. An
-/// output in S3 is what the backend read back.
-pub async fn output_digest(output_file: Option<&Path>, signed_sha384: &str) -> String {
-    match output_file {
-        Some(path) => {
-            let owned = path.to_path_buf();
-            tokio::task::spawn_blocking(move || crate::domain::digest::sha384_file(&owned))
-                .await
-                .ok()
-                .and_then(Result::ok)
-                .map(hex::encode)
-                .unwrap_or_default()
-        }
-        None => signed_sha384.to_string(),
     }
 }
 
@@ -959,7 +947,8 @@ pub async fn delete(
         }
     }
     if let Some(output) = output_file {
-        if output_digest(Some(output), "").await == signed.job.signed_sha384 {
+        if signed_output_sha384(engine, Some(output), &signed.job).await == signed.job.signed_sha384
+        {
             if let Err(e) = tokio::fs::remove_file(output).await {
                 warnings.push(format!(
                     "could not remove the signed output {}: {e}",
@@ -985,7 +974,7 @@ pub async fn import(engine: &Engine, job_id: &str) -> EngineResult<Signed> {
         ObjectLocation::S3 { .. } => None,
     };
     Ok(Signed {
-        output_sha384: output_digest(output.as_deref(), &job.signed_sha384).await,
+        output_sha384: signed_output_sha384(engine, output.as_deref(), &job).await,
         job,
     })
 }

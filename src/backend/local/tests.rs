@@ -987,6 +987,20 @@ fn integrity(facts: &crate::domain::checks::Facts) -> &Integrity {
     &facts.signature.as_ref().expect("a signature").integrity
 }
 
+/// Replaces the file at `path` by a new file of the same length with one
+/// byte of its entry data changed.
+fn replace_with_one_byte_changed(path: &Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let at = bytes
+        .windows(7)
+        .position(|w| w == b"exports")
+        .expect("entry data");
+    bytes[at] = b'E';
+    let replacement = path.with_extension("replacement");
+    std::fs::write(&replacement, &bytes).unwrap();
+    std::fs::rename(&replacement, path).unwrap();
+}
+
 /// The process that signed trusts its own digests only while the output is
 /// as it wrote it (`known_outputs`): an output replaced by another file of
 /// the same length is read again and found modified.
@@ -1004,15 +1018,7 @@ async fn a_job_output_rewritten_after_signing_is_read_again() {
         &Integrity::Valid
     );
 
-    let mut bytes = std::fs::read(&signed).unwrap();
-    let at = bytes
-        .windows(7)
-        .position(|w| w == b"exports")
-        .expect("entry data");
-    bytes[at] = b'E';
-    let replacement = tmp.path().join("replacement.zip");
-    std::fs::write(&replacement, &bytes).unwrap();
-    std::fs::rename(&replacement, &signed).unwrap();
+    replace_with_one_byte_changed(&signed);
     let facts = facts_of(&a, &by_job).await.unwrap();
     assert!(
         matches!(integrity(&facts), Integrity::Invalid { .. }),
@@ -1045,15 +1051,7 @@ async fn a_refreshed_output_is_inspected_once_and_again_when_it_changes() {
     );
 
     // Replaced by a file of the same length with one byte changed.
-    let mut bytes = std::fs::read(&signed).unwrap();
-    let at = bytes
-        .windows(7)
-        .position(|w| w == b"exports")
-        .expect("entry data");
-    bytes[at] = b'E';
-    let replacement = tmp.path().join("replacement.zip");
-    std::fs::write(&replacement, &bytes).unwrap();
-    std::fs::rename(&replacement, &signed).unwrap();
+    replace_with_one_byte_changed(&signed);
     let digest = planner.output_sha384(&signed).await;
     assert_eq!(digest, crate::domain::digest::sha384_file(&signed).ok());
     assert_ne!(hex::encode(digest.unwrap()), job.signed_sha384);
