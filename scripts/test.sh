@@ -46,6 +46,8 @@ done
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
+echo "==> docs stand alone (scripts/check-docs.sh)"
+bash scripts/check-docs.sh
 echo "==> cargo clippy (all targets, warnings are errors)"
 cargo clippy --locked --all-targets -- -D warnings
 # Code behind a feature is dead or alive per build: the bootstrap's build

@@ -381,7 +381,9 @@ async fn verify(
     }
     let policy = match verification::policy(&engine, &csc).await {
         Ok(PolicyView::Known(policy)) => policy,
-        Ok(PolicyView::Unknown { why }) => return usage_error(&format!("--csc {csc}: {why}")),
+        Ok(PolicyView::Unknown(partial)) => {
+            return usage_error(&format!("--csc {csc}: {}", partial.why))
+        }
         Err(e) => return usage_error(&format!("--csc {csc}: {e}")),
     };
     let mut reports = Vec::new();

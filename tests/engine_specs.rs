@@ -635,6 +635,7 @@ async fn a_planned_policy_is_what_later_checks_see() {
     let flip = CscChange {
         prior: Some(&config),
         allowed_publishers: Planned::Known(config.allowed_publishers.clone()),
+        known_publishers: config.allowed_publishers.clone(),
         enforcement: Planned::Known(Enforcement::Enforce),
     };
     csc::plan(&e, &flip).await;
@@ -657,6 +658,7 @@ async fn a_planned_policy_is_what_later_checks_see() {
     let unknown = CscChange {
         prior: Some(&config),
         allowed_publishers: Planned::Unknown,
+        known_publishers: Vec::new(),
         enforcement: Planned::Known(Enforcement::Enforce),
     };
     csc::plan(&e, &unknown).await;

@@ -646,3 +646,145 @@ resource "lambdasign_signed_artifact" "{name}" {{
         "{error}"
     );
 }
+
+/// An artifact and a layer signed by `trusted`, each checked against a
+/// config whose `allowed_publishers` is ALLOWED.
+const DEFERRED_CHECKS: &str = r#"
+resource "lambdasign_signing_profile" "trusted" {
+  name = "trusted_profile"
+}
+
+EXTRA
+
+resource "lambdasign_code_signing_config" "csc" {
+  allowed_publishers               = [ALLOWED]
+  untrusted_artifact_on_deployment = "Enforce"
+}
+
+resource "lambdasign_signed_artifact" "function" {
+  profile_name   = lambdasign_signing_profile.trusted.name
+  source_file    = "function.zip"
+  output_file    = "function.signed.zip"
+  verify_against = [lambdasign_code_signing_config.csc.arn]
+}
+
+# Signed without checks of its own: the layer is checked.
+resource "lambdasign_signed_artifact" "layer" {
+  profile_name = lambdasign_signing_profile.trusted.name
+  source_file  = "function.zip"
+  output_file  = "layer.signed.zip"
+}
+
+resource "lambdasign_layer_version" "lib" {
+  layer_name     = "lib"
+  signed_file    = lambdasign_signed_artifact.layer.signed_file
+  verify_against = [lambdasign_code_signing_config.csc.arn]
+}
+"#;
+
+fn deferred_checks(extra: &str, allowed: &str) -> String {
+    DEFERRED_CHECKS
+        .replace("EXTRA", extra)
+        .replace("ALLOWED", allowed)
+}
+
+#[test]
+fn checks_a_plan_leaves_to_apply_run_at_apply_and_fail_it_naming_the_publisher() {
+    let ws = Workspace::new();
+    function_zip(&ws);
+    ws.main_tf(&deferred_checks(
+        "",
+        "lambdasign_signing_profile.trusted.version_arn",
+    ));
+    ws.ok(&["init", "-no-color"]);
+    apply(&ws);
+    assert_eq!(ws.plan_exit_code(), 0, "second plan");
+
+    // The config switches to a profile made in the same run: its version,
+    // and so whether the signer stays allowed, is known only at apply.
+    ws.main_tf(&deferred_checks(
+        "resource \"lambdasign_signing_profile\" \"next\" {\n  name = \"next_profile\"\n}",
+        "lambdasign_signing_profile.next.version_arn",
+    ));
+    let plan = plan_text(&ws);
+    for resource in [
+        "lambdasign_signed_artifact.function",
+        "lambdasign_layer_version.lib",
+    ] {
+        assert!(
+            plan.contains(&format!("# {resource} will be updated in-place")),
+            "{resource} must plan an update so that apply checks it: {plan}"
+        );
+    }
+    assert!(
+        plan.contains("is not among the allowed publishers")
+            && plan.contains("/trusted_profile/")
+            && plan.contains("stays deployable only if"),
+        "the plan names the publisher the known part leaves out: {plan}"
+    );
+    assert!(
+        !plan.contains("-refresh=false"),
+        "a plan without errors has no destroy hint: {plan}"
+    );
+
+    let output = ws.run(&["apply", "-auto-approve", "-no-color"]);
+    let stderr = String::from_utf8_lossy(&output.stderr).replace('\n', " ");
+    assert!(!output.status.success(), "apply must fail: {stderr}");
+    assert!(
+        stderr.contains("source mismatch check failed") && stderr.contains("/trusted_profile/"),
+        "the apply error names the check and the publisher: {stderr}"
+    );
+    for resource in [
+        "lambdasign_signed_artifact.function",
+        "lambdasign_layer_version.lib",
+    ] {
+        assert!(stderr.contains(resource), "{resource} not failed: {stderr}");
+    }
+    assert!(
+        stderr.contains("this apply had already changed: code signing config"),
+        "the error says the config already changed: {stderr}"
+    );
+    // The next plan says the same, before anything else is applied.
+    let error = plan_fails(&ws);
+    assert!(error.contains("source mismatch check failed"), "{error}");
+}
+
+#[test]
+fn checks_a_plan_leaves_to_apply_pass_when_the_unknown_publisher_is_the_signer() {
+    let ws = Workspace::new();
+    function_zip(&ws);
+    ws.main_tf(&deferred_checks(
+        "",
+        "lambdasign_signing_profile.trusted.version_arn",
+    ));
+    ws.ok(&["init", "-no-color"]);
+    apply(&ws);
+    let signed = std::fs::read(ws.path("function.signed.zip")).expect("signed output");
+
+    // The same publisher, known only at apply (through a new resource).
+    ws.main_tf(&deferred_checks(
+        "resource \"terraform_data\" \"publisher\" {\n  input = lambdasign_signing_profile.trusted.version_arn\n}",
+        "terraform_data.publisher.output",
+    ));
+    let plan = plan_text(&ws);
+    assert!(
+        plan.contains("# lambdasign_signed_artifact.function will be updated in-place"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("stays deployable only if"),
+        "nothing of the list is known at plan: {plan}"
+    );
+    apply(&ws);
+    assert_eq!(
+        std::fs::read(ws.path("function.signed.zip")).expect("signed output"),
+        signed,
+        "nothing was re-signed"
+    );
+    let layers = ws.ok(&["state", "show", "-no-color", "lambdasign_layer_version.lib"]);
+    assert!(
+        layers.contains("version") && layers.contains(":lib:1\""),
+        "nothing re-published: {layers}"
+    );
+    assert_eq!(ws.plan_exit_code(), 0, "the next plan is empty");
+}

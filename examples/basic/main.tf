@@ -49,7 +49,7 @@ resource "lambdasign_signed_artifact" "function" {
 }
 
 # What Lambda would decide at deploy time, decided at plan time.
-data "lambdasign_verification" "deploy" {
+resource "lambdasign_verification" "deploy" {
   code_signing_config_arn = lambdasign_code_signing_config.app.arn
 
   artifact {
@@ -72,5 +72,5 @@ output "source_sha384" {
 }
 
 output "deployable" {
-  value = data.lambdasign_verification.deploy.allowed
+  value = lambdasign_verification.deploy.allowed
 }

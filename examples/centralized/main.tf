@@ -84,7 +84,7 @@ resource "lambdasign_signed_artifact" "service" {
   depends_on = [lambdasign_signing_profile_permission.developers_sign]
 }
 
-data "lambdasign_verification" "service" {
+resource "lambdasign_verification" "service" {
   provider                = lambdasign.developer
   code_signing_config_arn = lambdasign_code_signing_config.enforce.arn
 
@@ -99,5 +99,5 @@ output "developer_policy_json" {
 }
 
 output "service_deployable" {
-  value = data.lambdasign_verification.service.allowed
+  value = lambdasign_verification.service.allowed
 }

@@ -99,9 +99,8 @@ resource "lambdasign_signed_artifact" "function" {
 }
 
 # The same policy as the consumer's config, inline, so that the plan itself
-# evaluates a change of trust (a data source that reads the config resource
-# would wait for the apply).
-data "lambdasign_verification" "consumer" {
+# evaluates a change of trust, before the config resource is applied.
+resource "lambdasign_verification" "consumer" {
   provider = lambdasign.consumer
 
   policy {
@@ -127,5 +126,5 @@ output "consumer_code_signing_config" {
 }
 
 output "function_and_layer_deployable" {
-  value = data.lambdasign_verification.consumer.allowed
+  value = lambdasign_verification.consumer.allowed
 }

@@ -6,7 +6,7 @@
 //! those whose next deployment it would block. Deleting a config still in
 //! use fails and names the users.
 
-use super::planned::PlannedPolicy;
+use super::planned::{PartialPolicy, PlannedPolicy};
 use super::rules::{FieldRule, Shape};
 use super::verification::policy_error;
 use super::{Engine, EngineError, EngineResult, Planned, Report};
@@ -89,6 +89,9 @@ pub struct CscChange<'a> {
     /// The config as recorded (`None`: it is created; its ARN is unknown).
     pub prior: Option<&'a CodeSigningConfig>,
     pub allowed_publishers: Planned<Vec<String>>,
+    /// The known elements of `allowed_publishers` when the list holds
+    /// values known only after apply.
+    pub known_publishers: Vec<String>,
     pub enforcement: Planned<Enforcement>,
 }
 
@@ -114,23 +117,39 @@ pub async fn plan(engine: &Engine, change: &CscChange<'_>) -> Report {
                 }
             }
         }
-        (Planned::Unknown, _) => PlannedPolicy::Unknown {
-            why: format!("its `{ALLOWED_PUBLISHERS}` depend on values known only after apply"),
-        },
-        (_, Planned::Unknown) => PlannedPolicy::Unknown {
-            why: format!("its `{UNTRUSTED_ARTIFACT_ON_DEPLOYMENT}` is known only after apply"),
-        },
+        (publishers, enforcement) => {
+            let (known_publishers, more_publishers) = match publishers {
+                Planned::Known(all) => (all.clone(), false),
+                Planned::Unknown => (change.known_publishers.clone(), true),
+            };
+            let why = if more_publishers {
+                format!("its `{ALLOWED_PUBLISHERS}` hold values known only after apply")
+            } else {
+                format!("its `{UNTRUSTED_ARTIFACT_ON_DEPLOYMENT}` is known only after apply")
+            };
+            PlannedPolicy::Unknown(PartialPolicy {
+                why,
+                known_publishers,
+                more_publishers,
+                enforcement: enforcement.known().copied(),
+            })
+        }
     };
     let changed = match &planned {
         PlannedPolicy::Known(policy) => {
             policy.enforcement() != prior.enforcement
                 || !same_set(&prior.allowed_publishers, policy)
         }
-        PlannedPolicy::Unknown { why } => {
+        PlannedPolicy::Unknown(partial) => {
+            let field = if partial.more_publishers {
+                ALLOWED_PUBLISHERS
+            } else {
+                UNTRUSTED_ARTIFACT_ON_DEPLOYMENT
+            };
             report.warning(
-                Some(FieldPath::field(ALLOWED_PUBLISHERS)),
+                Some(FieldPath::field(field)),
                 "Checks against this config run at apply",
-                format!("The policy of {} {why}: artifacts checked against it in this run are checked at apply.", prior.arn),
+                format!("The policy of {} is known only after apply: {}. Signed artifacts and layers that `verify_against` it plan an update, so that their checks run when this run applies, after this config is changed.", prior.arn, partial.why),
             );
             true
         }
@@ -242,11 +261,17 @@ pub async fn read(engine: &Engine, arn: &str) -> EngineResult<Option<CodeSigning
 
 pub async fn update(engine: &Engine, arn: &str, spec: &CscSpec) -> EngineResult<CodeSigningConfig> {
     tracing::info!(%arn, enforcement = %spec.enforcement, "updating code signing config");
-    engine
+    let csc = engine
         .backend()
         .update_code_signing_config(arn, spec.input(engine))
         .await
-        .map_err(|e| EngineError::from(e).doing(format!("update code signing config {arn}")))
+        .map_err(|e| EngineError::from(e).doing(format!("update code signing config {arn}")))?;
+    engine.note_applied(format!(
+        "code signing config {arn} (allowed publishers {}; {})",
+        csc.allowed_publishers.join(", "),
+        csc.enforcement
+    ));
+    Ok(csc)
 }
 
 /// Deletes the config; already gone counts as done. A config still in use

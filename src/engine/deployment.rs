@@ -141,10 +141,10 @@ pub async fn check(
         .map_err(|e| e.at(FieldPath::field(field::CODE_SIGNING_CONFIG_ARN)))?
     {
         PolicyView::Known(policy) => policy,
-        PolicyView::Unknown { why } => {
+        PolicyView::Unknown(partial) => {
             return Err(EngineError::new(
                 ErrorKind::NotStabilized,
-                format!("the policy of {csc} is not known yet ({why})"),
+                format!("the policy of {csc} is not known yet ({})", partial.why),
             ))
         }
     };

@@ -118,10 +118,10 @@ pub async fn deploy_check(
     engine.backend().get_code_signing_config(csc_arn).await?;
     let policy = match verification::policy(engine, csc_arn).await? {
         PolicyView::Known(policy) => policy,
-        PolicyView::Unknown { why } => {
+        PolicyView::Unknown(partial) => {
             return Err(EngineError::new(
                 ErrorKind::Internal,
-                format!("the policy of {csc_arn} is not known: {why}"),
+                format!("the policy of {csc_arn} is not known: {}", partial.why),
             )
             .into())
         }

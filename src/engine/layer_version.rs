@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::rules::{FieldRule, Shape};
 use super::signed_artifact::{csc_arn_rule, rejection};
-use super::verification;
+use super::verification::{self, Checked};
 use super::{Engine, EngineError, EngineResult, ErrorKind, Failed, Planned, Report};
 use crate::backend::{BackendError, PublishLayerVersion};
 use crate::domain::checks::Integrity;
@@ -40,6 +40,7 @@ pub mod field {
     pub const SIGNING_PROFILE_VERSION_ARN: &str = "signing_profile_version_arn";
     pub const SIGNING_JOB_ARN: &str = "signing_job_arn";
     pub const CREATED_DATE: &str = "created_date";
+    pub const VERIFIED: &str = "verified";
 }
 use field::*;
 
@@ -62,6 +63,7 @@ pub const PRODUCED: &[&str] = &[
     SIGNING_PROFILE_VERSION_ARN,
     SIGNING_JOB_ARN,
     CREATED_DATE,
+    VERIFIED,
 ];
 
 pub const RULES: &[FieldRule] = &[
@@ -119,6 +121,9 @@ pub struct LayerPlan {
     pub source_sha384: Planned<Option<String>>,
     /// Why a new version is published, beyond changed configuration.
     pub republish: Vec<&'static str>,
+    /// Whether the checks of the published version ran now or are left to
+    /// apply (which the front end must then make happen).
+    pub checked: Checked,
 }
 
 /// SHA-384 (hex) of a file at plan time; `None` when it does not exist yet.
@@ -162,10 +167,12 @@ pub async fn plan(engine: &Engine, change: &LayerChange<'_>) -> LayerPlan {
     if change.verify_against == Planned::Unknown {
         let field = FieldPath::field(VERIFY_AGAINST);
         verification::configs_known_at_apply("Layer", field, &mut out.report);
+        out.checked = Checked::AtApply;
     }
     let Some(prior) = change.prior else {
         note_new_version(engine, change);
         check_content(engine, change, &out.source_sha384, &mut out.report).await;
+        verification::after_applied_changes(engine, &mut out.report);
         return out;
     };
     match (&out.source_sha384, &change.prior_source_sha384) {
@@ -185,7 +192,7 @@ pub async fn plan(engine: &Engine, change: &LayerChange<'_>) -> LayerPlan {
             .await
             {
                 Ok(facts) => {
-                    verification::against_configs(
+                    let checked = verification::against_configs(
                         engine,
                         &facts,
                         cscs,
@@ -194,6 +201,7 @@ pub async fn plan(engine: &Engine, change: &LayerChange<'_>) -> LayerPlan {
                         &mut out.report,
                     )
                     .await;
+                    out.checked = out.checked.and(checked);
                 }
                 Err(e) if e.is_not_found() => {}
                 Err(e) => out.report.failure(
@@ -206,6 +214,7 @@ pub async fn plan(engine: &Engine, change: &LayerChange<'_>) -> LayerPlan {
         note_new_version(engine, change);
         check_content(engine, change, &out.source_sha384, &mut out.report).await;
     }
+    verification::after_applied_changes(engine, &mut out.report);
     out
 }
 
@@ -228,6 +237,7 @@ async fn check_content(
         return;
     };
     let cscs = change.verify_against.known().cloned().unwrap_or_default();
+    // What is left to apply runs there: publishing verifies first.
     if let Err(e) = verify_content(engine, path, &cscs, report).await {
         report.failure("Cannot verify the layer content", &e);
     }
@@ -241,7 +251,7 @@ async fn verify_content(
     path: &Path,
     cscs: &[String],
     report: &mut Report,
-) -> EngineResult<()> {
+) -> EngineResult<Checked> {
     let field = FieldPath::field(SIGNED_FILE);
     let facts = verification::facts(engine, &ArtifactRef::SignedFile(path.to_path_buf()))
         .await
@@ -259,7 +269,7 @@ async fn verify_content(
             "The content carries no signature. Sign it first (lambdasign_signed_artifact) and publish the signed output.",
         ),
     }
-    verification::against_configs(
+    Ok(verification::against_configs(
         engine,
         &facts,
         cscs,
@@ -267,8 +277,7 @@ async fn verify_content(
         &FieldPath::field(VERIFY_AGAINST),
         report,
     )
-    .await;
-    Ok(())
+    .await)
 }
 
 /// Content in S3 written by a signing job of this account is checked
@@ -297,7 +306,7 @@ async fn verify_object(
             format!("{reason}. Lambda rejects functions that use a layer whose signature does not verify, whatever the policy."),
         );
     }
-    verification::against_configs(
+    let checked = verification::against_configs(
         engine,
         &facts,
         cscs,
@@ -306,7 +315,8 @@ async fn verify_object(
         &mut report,
     )
     .await;
-    rejection(report)
+    rejection(report)?;
+    verification::checked_at_apply(checked, FieldPath::field(VERIFY_AGAINST))
 }
 
 /// Verifies the content, then publishes: local content and S3 content a
@@ -320,8 +330,9 @@ pub async fn create(
     match &spec.content {
         ObjectLocation::File(path) => {
             let mut report = Report::new();
-            verify_content(engine, path, &spec.verify_against, &mut report).await?;
+            let checked = verify_content(engine, path, &spec.verify_against, &mut report).await?;
             rejection(report)?;
+            verification::checked_at_apply(checked, FieldPath::field(VERIFY_AGAINST))?;
         }
         ObjectLocation::S3 { bucket, key, .. } => {
             verify_object(engine, bucket, key, &spec.verify_against).await?;
@@ -360,7 +371,7 @@ pub async fn create(
             )
             .await?;
             let mut report = Report::new();
-            verification::against_configs(
+            let checked = verification::against_configs(
                 engine,
                 &facts,
                 &spec.verify_against,
@@ -369,7 +380,8 @@ pub async fn create(
                 &mut report,
             )
             .await;
-            rejection(report)
+            rejection(report)?;
+            verification::checked_at_apply(checked, FieldPath::field(VERIFY_AGAINST))
         };
         if let Err(error) = checked.await {
             return Err(Failed {
@@ -379,6 +391,28 @@ pub async fn create(
         }
     }
     Ok(layer)
+}
+
+/// Checks a published version again after an in-place change (one that
+/// the plan could not check: see [`LayerPlan::checked`]).
+pub async fn update(engine: &Engine, layer: &LayerVersion, cscs: &[String]) -> EngineResult<()> {
+    let facts = verification::facts(
+        engine,
+        &ArtifactRef::LayerVersion(layer.layer_version_arn.clone()),
+    )
+    .await?;
+    let mut report = Report::new();
+    let checked = verification::against_configs(
+        engine,
+        &facts,
+        cscs,
+        "Layer",
+        &FieldPath::field(VERIFY_AGAINST),
+        &mut report,
+    )
+    .await;
+    rejection(report)?;
+    verification::checked_at_apply(checked, FieldPath::field(VERIFY_AGAINST))
 }
 
 /// The version; gone (`None`) when missing.

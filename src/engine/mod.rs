@@ -66,6 +66,9 @@ pub struct Engine {
     /// Signing jobs a create in this process returned (see
     /// `signed_artifact::delete`).
     signed_here: Mutex<HashSet<String>>,
+    /// What this process changed, in order: a check that fails later in
+    /// the same apply says what already stands.
+    applied: Mutex<Vec<String>>,
 }
 
 /// An engine and what connecting it had to say.
@@ -82,6 +85,7 @@ impl Engine {
             planned: PlannedWorld::default(),
             default_tags: Tags::new(),
             signed_here: Mutex::default(),
+            applied: Mutex::default(),
         }
     }
 
@@ -132,5 +136,21 @@ impl Engine {
     /// What this process has planned so far.
     pub fn planned(&self) -> &PlannedWorld {
         &self.planned
+    }
+
+    /// Records a change this process made.
+    fn note_applied(&self, what: String) {
+        self.applied
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(what);
+    }
+
+    /// The changes this process made so far (empty in a plan).
+    fn applied(&self) -> Vec<String> {
+        self.applied
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }

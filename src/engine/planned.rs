@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::checks::Policy;
+use crate::domain::checks::{Enforcement, Policy};
 
 /// A code signing config as planned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +20,29 @@ pub enum PlannedPolicy {
     /// The policy after this run's change.
     Known(Policy),
     /// Something it depends on is known only after apply.
-    Unknown { why: String },
+    Unknown(PartialPolicy),
+}
+
+/// What a plan knows of a policy that is known only after apply: a list of
+/// allowed publishers may hold unknown values beside known ones, and the
+/// known ones already tell which signers a change leaves out.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PartialPolicy {
+    /// What is unknown, as a sentence about the config's fields.
+    pub why: String,
+    /// The allowed publishers known now.
+    pub known_publishers: Vec<String>,
+    /// Whether the list holds values known only after apply.
+    pub more_publishers: bool,
+    /// The enforcement, when known.
+    pub enforcement: Option<Enforcement>,
+}
+
+impl PartialPolicy {
+    /// Whether `signer` is certain to be an allowed publisher.
+    pub fn surely_allows(&self, signer: &str) -> bool {
+        self.known_publishers.iter().any(|p| p == signer)
+    }
 }
 
 /// The signed artifact that writes an output file, as a plan knows it.

@@ -17,7 +17,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::planned::OutputWriter;
 use super::profile_permission::check_profile_exists;
 use super::rules::{FieldRule, Shape};
-use super::verification::{self, PolicyView};
+use super::verification::{self, Checked, PolicyView};
 use super::{Engine, EngineError, EngineResult, ErrorKind, Failed, Planned, Report};
 use crate::backend::{BackendError, Staging, StartSigningJob};
 use crate::domain::arn::CscArn;
@@ -56,6 +56,7 @@ pub mod field {
     pub const OUTPUT_SHA384: &str = "output_sha384";
     pub const SIGNED_AT: &str = "signed_at";
     pub const SIGNATURE_EXPIRES_AT: &str = "signature_expires_at";
+    pub const VERIFIED: &str = "verified";
 }
 use field::*;
 
@@ -80,6 +81,7 @@ pub const PRODUCED: &[&str] = &[
     OUTPUT_SHA384,
     SIGNED_AT,
     SIGNATURE_EXPIRES_AT,
+    VERIFIED,
 ];
 
 pub const RULES: &[FieldRule] = &[
@@ -211,6 +213,10 @@ pub struct ArtifactPlan {
     pub source_sha384: Planned<Option<String>>,
     /// Why the plan signs anew, beyond changed configuration.
     pub resign: Vec<&'static str>,
+    /// Whether the checks of a kept signature ran now or are left to apply
+    /// (which the front end must then make happen: an artifact that plans
+    /// no change is never applied).
+    pub checked: Checked,
 }
 
 impl ArtifactPlan {
@@ -291,11 +297,13 @@ pub async fn plan(engine: &Engine, change: &ArtifactChange<'_>) -> ArtifactPlan 
     if change.verify_against == Planned::Unknown {
         let field = FieldPath::field(VERIFY_AGAINST);
         verification::configs_known_at_apply("Signed artifact", field, &mut out.report);
+        out.checked = Checked::AtApply;
     }
     if out.signs(change) {
         tracing::debug!(resign = ?out.resign, replacing = ?change.replacing, "planning a signing job");
         plan_new_signature(engine, change, &mut out.report).await;
     }
+    verification::after_applied_changes(engine, &mut out.report);
     out
 }
 
@@ -423,7 +431,7 @@ async fn plan_kept_signature(
         return;
     }
     if let Planned::Known(cscs) = &change.verify_against {
-        verification::against_configs(
+        let checked = verification::against_configs(
             engine,
             &facts,
             cscs,
@@ -432,6 +440,7 @@ async fn plan_kept_signature(
             report,
         )
         .await;
+        out.checked = out.checked.and(checked);
     }
 }
 
@@ -447,10 +456,10 @@ async fn plan_new_signature(engine: &Engine, change: &ArtifactChange<'_>, report
         for csc in cscs {
             match verification::policy(engine, csc).await {
                 Ok(PolicyView::Known(policy)) => policies.push((csc, policy)),
-                Ok(PolicyView::Unknown { why }) => report.warning(
+                Ok(PolicyView::Unknown(partial)) => report.warning(
                     Some(field.clone()),
                     format!("Signed artifact: checks against {csc} run at apply"),
-                    format!("The policy of {csc} is known only after apply ({why})."),
+                    format!("The policy of {csc} is known only after apply ({}): the new signature is checked against it when apply makes it, before apply returns.", partial.why),
                 ),
                 Err(e) => report.failure(
                     format!("Signed artifact: cannot check against {csc}"),
@@ -859,7 +868,7 @@ async fn verify_signed(engine: &Engine, signed: &Signed, cscs: &[String]) -> Eng
         }
     }
     let mut report = Report::new();
-    verification::against_configs(
+    let checked = verification::against_configs(
         engine,
         &facts,
         cscs,
@@ -868,7 +877,8 @@ async fn verify_signed(engine: &Engine, signed: &Signed, cscs: &[String]) -> Eng
         &mut report,
     )
     .await;
-    rejection(report)
+    rejection(report)?;
+    verification::checked_at_apply(checked, FieldPath::field(VERIFY_AGAINST))
 }
 
 /// The first error of a report, as a rejection.
@@ -1014,7 +1024,7 @@ pub async fn checks_of(
     let facts = verification::facts(engine, &ArtifactRef::SigningJob(job_arn.to_string())).await?;
     match verification::policy(engine, csc).await? {
         PolicyView::Known(policy) => Ok(Some(checks::evaluate(&facts, &policy, at))),
-        PolicyView::Unknown { .. } => Ok(None),
+        PolicyView::Unknown(_) => Ok(None),
     }
 }
 

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use super::code_signing_config::enforcement_rule;
-use super::planned::PlannedPolicy;
+use super::planned::{PartialPolicy, PlannedPolicy};
 use super::rules::{FieldRule, Shape};
 use super::{Engine, EngineError, EngineResult, Planned, Report};
 use crate::backend::BackendError;
@@ -81,9 +81,7 @@ fn layer_version_arn_rule(text: &str) -> Result<(), names::Invalid> {
 pub enum PolicyView {
     Known(Policy),
     /// Known only after apply.
-    Unknown {
-        why: String,
-    },
+    Unknown(PartialPolicy),
 }
 
 /// Builds an inline policy; each broken rule is an error at its element.
@@ -111,7 +109,7 @@ pub async fn policy(engine: &Engine, csc_arn: &str) -> EngineResult<PolicyView> 
     if let Some(planned) = engine.planned().policy(csc_arn) {
         return Ok(match planned {
             PlannedPolicy::Known(policy) => PolicyView::Known(policy),
-            PlannedPolicy::Unknown { why } => PolicyView::Unknown { why },
+            PlannedPolicy::Unknown(partial) => PolicyView::Unknown(partial),
         });
     }
     let csc = match engine.backend().get_code_signing_config(csc_arn).await {
@@ -225,12 +223,33 @@ pub fn configs_known_at_apply(what: &str, field: FieldPath, report: &mut Report)
     report.warning(
         Some(field),
         format!("{what}: checks against `verify_against` run at apply"),
-        "The code signing configs to verify against are known only after apply (one is made or replaced in this run): the four checks run then, before apply returns, and fail it if a config rejects the artifact.",
+        "The code signing configs to verify against are known only after apply (one is made or replaced in this run). This resource plans an update so that the four checks run when this run applies, before anything that depends on it; a failing check fails that apply.",
     );
 }
 
+/// Whether a plan could run every check, or left some to apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[must_use]
+pub enum Checked {
+    #[default]
+    Now,
+    AtApply,
+}
+
+impl Checked {
+    pub fn and(self, other: Checked) -> Checked {
+        if self == Checked::AtApply || other == Checked::AtApply {
+            Checked::AtApply
+        } else {
+            Checked::Now
+        }
+    }
+}
+
 /// Checks one artifact, whose facts were read once, against each config in
-/// `cscs`, as planned. Findings point at `field`.
+/// `cscs`, as planned. Findings point at `field`. A config whose policy is
+/// known only after apply is checked then; what its known part already
+/// says of this artifact's publisher is said now.
 pub async fn against_configs(
     engine: &Engine,
     facts: &Facts,
@@ -238,7 +257,8 @@ pub async fn against_configs(
     subject: &str,
     field: &FieldPath,
     report: &mut Report,
-) {
+) -> Checked {
+    let mut checked = Checked::Now;
     for csc in cscs {
         match policy(engine, csc).await {
             Ok(PolicyView::Known(policy)) => {
@@ -246,14 +266,87 @@ pub async fn against_configs(
                 tracing::debug!(%csc, allowed = verdict.allowed, enforcement = %policy.enforcement(), "{subject}: checked");
                 report_verdict(&verdict, subject, csc, field, report);
             }
-            Ok(PolicyView::Unknown { why }) => report.warning(
-                Some(field.clone()),
-                format!("{subject}: checks against {csc} run at apply"),
-                format!("The policy of {csc} is known only after apply ({why}), so whether Lambda would accept this artifact is checked then, before anything depends on it."),
-            ),
+            Ok(PolicyView::Unknown(partial)) => {
+                tracing::debug!(%csc, why = %partial.why, "{subject}: checks left to apply");
+                checked = Checked::AtApply;
+                report.warning(
+                    Some(field.clone()),
+                    format!("{subject}: checks against {csc} run at apply"),
+                    format!("The policy of {csc} is known only after apply ({}). This resource plans an update so that the four checks run when this run applies, after the config is changed and before anything that depends on this resource; a failing check fails that apply.", partial.why),
+                );
+                publisher_at_risk(facts, csc, &partial, subject, field, report);
+            }
             Err(e) => report.failure(format!("{subject}: cannot check against {csc}"), &e),
         }
     }
+    checked
+}
+
+/// A check that fails while Terraform applies (its plan is made again
+/// then, with what is now known) comes after the changes it depends on:
+/// the error says what already stands.
+pub fn after_applied_changes(engine: &Engine, report: &mut Report) {
+    let applied = engine.applied();
+    if applied.is_empty() || !report.has_errors() {
+        return;
+    }
+    report.error(
+        None,
+        "Changes this apply already made",
+        format!("Terraform applies a code signing config before what is checked against it, so this apply had already changed: {}. Lambda applies a config only to later deployments: functions already deployed keep running, but a deployment of what fails these checks would be rejected from now on. Fix the configuration (or the artifact) and apply again.", applied.join("; ")),
+    );
+}
+
+/// At apply every policy is known (what it depended on is applied first):
+/// one still unknown is an error, never a pass.
+pub fn checked_at_apply(checked: Checked, field: FieldPath) -> EngineResult<()> {
+    match checked {
+        Checked::Now => Ok(()),
+        Checked::AtApply => Err(EngineError {
+            kind: super::ErrorKind::Rejected,
+            field: Some(field),
+            message: "a code signing config's policy is still unknown at apply, so the checks cannot run; apply again".into(),
+        }),
+    }
+}
+
+/// The known part of a policy that leaves this artifact's publisher out is a
+/// risk visible now, whatever the unknown part turns out to be.
+fn publisher_at_risk(
+    facts: &Facts,
+    csc: &str,
+    partial: &PartialPolicy,
+    subject: &str,
+    field: &FieldPath,
+    report: &mut Report,
+) {
+    let Some(signature) = &facts.signature else {
+        return;
+    };
+    let signer = &signature.profile_version_arn;
+    if partial.surely_allows(signer) {
+        return;
+    }
+    let outcome = match partial.enforcement {
+        Some(Enforcement::Enforce) => "Lambda would reject its deployment (policy Enforce)",
+        Some(Enforcement::Warn) => "Lambda would deploy it with a warning (policy Warn)",
+        None => "whether Lambda rejects it (Enforce) or deploys it with a warning (Warn) is known only after apply",
+    };
+    let known = if partial.known_publishers.is_empty() {
+        "none".to_string()
+    } else {
+        partial.known_publishers.join(", ")
+    };
+    let detail = if partial.more_publishers {
+        format!("It is signed by {signer} (signing job {}), which is not among the allowed publishers of {csc} known at plan ({known}). It stays deployable only if a value known only after apply turns out to be {signer}; otherwise the source mismatch check fails at apply and {outcome}.", signature.job_arn)
+    } else {
+        format!("It is signed by {signer} (signing job {}), which is not an allowed publisher of {csc} ({known}): the source mismatch check fails, and {outcome}.", signature.job_arn)
+    };
+    report.warning(
+        Some(field.clone()),
+        format!("{subject}: publisher {signer} is not among the allowed publishers of {csc}"),
+        detail,
+    );
 }
 
 /// One artifact of a verification.
@@ -327,11 +420,11 @@ pub async fn verify(engine: &Engine, spec: &VerificationSpec) -> VerificationOut
     };
     let policy = match policy {
         PolicyView::Known(policy) => policy,
-        PolicyView::Unknown { why } => {
+        PolicyView::Unknown(partial) => {
             out.report.warning(
                 Some(policy_field),
                 "Verification runs at apply",
-                format!("The policy of {against} is known only after apply ({why}); the checks run then."),
+                format!("The policy of {against} is known only after apply ({}); the checks run when this run applies, after the config is changed and before anything that depends on this verification.", partial.why),
             );
             return out;
         }
@@ -376,6 +469,7 @@ pub async fn verify(engine: &Engine, spec: &VerificationSpec) -> VerificationOut
             }
         }
     }
+    after_applied_changes(engine, &mut out.report);
     out.allowed = if rejected {
         Some(false)
     } else if pending {

@@ -3,7 +3,9 @@
 //! diagnostic. This is the only place the Terraform front end maps them.
 
 use crate::domain::field::{FieldPath, Step};
+use crate::engine::verification::Checked;
 use crate::engine::{EngineError, Report, Severity};
+use crate::tf::plugin::cty::Value;
 use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
 
 /// A field path as an attribute path (`None` for the whole object).
@@ -50,6 +52,24 @@ pub fn warnings(summary: &str, texts: &[String], diags: &mut Diagnostics) {
     for text in texts {
         diags.warning(summary, text.clone());
     }
+}
+
+/// `verified` as planned: unknown when the plan left checks to apply, so
+/// that Terraform applies the resource (an update) and they run then; an
+/// artifact that plans no change of its own would otherwise never be
+/// applied. Known `true` when the plan ran them all (a failure is an error).
+pub fn plan_verified(planned: &mut Value, name: &str, checked: Checked) {
+    let value = match checked {
+        Checked::AtApply => Value::unknown(),
+        Checked::Now => Value::Bool(true),
+    };
+    crate::tf::values::set(planned, name, value);
+}
+
+/// `verified` as recorded; a state written before it existed was verified
+/// by the apply that wrote it.
+pub fn recorded_verified(state: &Value, name: &str) -> Value {
+    Value::Bool(crate::tf::values::boolean(state, name).unwrap_or(true))
 }
 
 #[cfg(test)]

@@ -61,6 +61,18 @@ pub fn texts(value: &Value, name: &str) -> Option<Vec<String>> {
         .collect()
 }
 
+/// The known strings of a list or set that may hold unknown ones (none
+/// when the whole value is unknown or null).
+pub fn known_texts(value: &Value, name: &str) -> Vec<String> {
+    value
+        .get_attr(name)
+        .and_then(Value::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|item| item.as_str().map(str::to_string))
+        .collect()
+}
+
 /// A list or set of strings as a plan sees it: null is empty.
 pub fn planned_texts(value: &Value, name: &str) -> Planned<Vec<String>> {
     match value.get_attr(name) {

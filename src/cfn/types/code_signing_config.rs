@@ -125,6 +125,7 @@ impl ResourceType for CodeSigningConfigType {
         let change = CscChange {
             prior: Some(&prior),
             allowed_publishers: Planned::Known(spec.allowed_publishers.clone()),
+            known_publishers: spec.allowed_publishers.clone(),
             enforcement: Planned::Known(spec.enforcement),
         };
         let notes = convert::refuse(engine::plan(call.engine, &change).await)?;

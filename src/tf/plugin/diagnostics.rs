@@ -125,6 +125,15 @@ impl Diagnostics {
         });
     }
 
+    /// Adds `text` to the detail of every error.
+    pub fn append_to_errors(&mut self, text: &str) {
+        for diagnostic in self.0.iter_mut() {
+            if diagnostic.severity == Severity::Error {
+                diagnostic.detail.push_str(text);
+            }
+        }
+    }
+
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }

@@ -169,13 +169,14 @@ pub async fn plan<C>(
             .collect();
     }
     resource.plan(client, &mut plan).await;
-    if !plan.prior.is_null() && plan.diagnostics.has_errors() {
+    if !plan.prior.is_null() {
         // `terraform destroy` first plans a refresh of the configuration as
         // it is, and stops at any error: a resource whose checks fail (after
         // a revocation, say) could not be destroyed without being told how.
-        plan.diagnostics.warning(
-            "To destroy despite these errors",
-            "`terraform destroy` first plans the configuration as it is, and stops at the errors above. `terraform destroy -refresh=false` skips that plan and destroys from the state.",
+        // The plan cannot tell a destroy's refresh from any other plan, so
+        // the hint is part of each error, worded for the destroy alone.
+        plan.diagnostics.append_to_errors(
+            "\n\nIf this stops `terraform destroy`: `terraform destroy -refresh=false` destroys from the state without planning the configuration first.",
         );
     }
     if !plan.prior.is_null() && !plan.requires_replace.is_empty() {
@@ -275,7 +276,7 @@ mod tests {
     fn hints(plan: &Plan) -> usize {
         plan.diagnostics
             .iter()
-            .filter(|d| d.severity == Severity::Warning && d.detail.contains("-refresh=false"))
+            .filter(|d| d.severity == Severity::Error && d.detail.contains("-refresh=false"))
             .count()
     }
 

@@ -18,8 +18,8 @@ use crate::tf::plugin::framework::{
 };
 use crate::tf::plugin::schema::{Attribute, Schema};
 use crate::tf::values::{
-    keep, map, map_or_null, planned_text, planned_texts, required_text, set, text, text_map,
-    text_or_null, text_set, texts, Object,
+    keep, known_texts, map, map_or_null, planned_text, planned_texts, required_text, set, text,
+    text_map, text_or_null, text_set, texts, Object,
 };
 
 pub struct CodeSigningConfigResource;
@@ -136,6 +136,7 @@ impl Resource<Engine> for CodeSigningConfigResource {
         let change = CscChange {
             prior: prior.as_ref(),
             allowed_publishers: planned_texts(&plan.planned, ALLOWED_PUBLISHERS),
+            known_publishers: known_texts(&plan.planned, ALLOWED_PUBLISHERS),
             enforcement: match planned_text(&plan.planned, UNTRUSTED_ARTIFACT_ON_DEPLOYMENT) {
                 Planned::Known(Some(e)) => e.parse().map_or(Planned::Unknown, Planned::Known),
                 _ => Planned::Unknown,

@@ -109,7 +109,7 @@ impl DataSource<Engine> for LayerSignatureDataSource {
                     verification::facts(engine, &ArtifactRef::LayerVersion(arn.clone())).await?;
                 match verification::policy(engine, &csc).await? {
                     PolicyView::Known(policy) => Ok(Some(checks::evaluate(&facts, &policy, at))),
-                    PolicyView::Unknown { .. } => Ok(None),
+                    PolicyView::Unknown(_) => Ok(None),
                 }
             };
             match verdict.await {

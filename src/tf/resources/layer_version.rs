@@ -45,6 +45,7 @@ fn schema() -> Schema {
         .attribute(Attribute::computed(SIGNING_PROFILE_VERSION_ARN, Type::String).describe("Profile version that signed the content."))
         .attribute(Attribute::computed(SIGNING_JOB_ARN, Type::String).describe("Signing job that signed the content."))
         .attribute(Attribute::computed(CREATED_DATE, Type::String).describe("When the version was published (RFC 3339)."))
+        .attribute(Attribute::computed(VERIFIED, Type::Bool).describe("Whether the layer passed the four checks against every config in `verify_against` (failures that only warn under `Warn` count as passed). Unknown in a plan that can run them only at apply (a config's policy depends on values known then): the resource then plans an update, so that apply runs the checks before anything that depends on it, and a failing check fails that apply."))
         .block(NestedBlock::single(SIGNED_OBJECT, object))
         .replace_on_change(engine::REPLACE_ON_CHANGE)
         .rules(engine::RULES, engine::SHAPE)
@@ -132,6 +133,7 @@ fn state_of(layer: &LayerVersion, base: &Value) -> Value {
         )
         .set(SIGNING_JOB_ARN, opt_text(layer.signing_job_arn.as_deref()))
         .set(CREATED_DATE, format_time(layer.created_at))
+        .set(VERIFIED, convert::recorded_verified(base, VERIFIED))
         .build()
 }
 
@@ -176,6 +178,8 @@ impl Resource<Engine> for LayerVersionResource {
             for name in engine::PRODUCED {
                 set(&mut plan.planned, name, Value::unknown());
             }
+        } else {
+            convert::plan_verified(&mut plan.planned, VERIFIED, outcome.checked);
         }
     }
 
@@ -187,8 +191,12 @@ impl Resource<Engine> for LayerVersionResource {
         let Some(spec) = spec_of(&change.planned, &mut applied.diagnostics) else {
             return applied;
         };
+        let mut base = change.planned;
         match engine::create(engine, &spec).await {
-            Ok(layer) => applied.state = state_of(&layer, &change.planned),
+            Ok(layer) => {
+                set(&mut base, VERIFIED, true);
+                applied.state = state_of(&layer, &base);
+            }
             Err(failed) => {
                 convert::error(
                     &mut applied.diagnostics,
@@ -196,7 +204,8 @@ impl Resource<Engine> for LayerVersionResource {
                     &failed.error,
                 );
                 if let Some(layer) = failed.made {
-                    applied.state = state_of(&layer, &change.planned);
+                    set(&mut base, VERIFIED, false);
+                    applied.state = state_of(&layer, &base);
                 }
             }
         }
@@ -228,14 +237,27 @@ impl Resource<Engine> for LayerVersionResource {
         response
     }
 
-    async fn update(&self, _engine: &Engine, change: Change) -> Applied {
+    async fn update(&self, engine: &Engine, change: Change) -> Applied {
         // Versions are immutable: in place only checks, `skip_destroy` or a
-        // path spelled differently change, all of which live in state.
-        Applied {
+        // path spelled differently change, all of which live in state. The
+        // checks run again: a plan that could not run them planned this.
+        let mut applied = Applied {
             state: change.planned,
             private: change.private,
             ..Applied::default()
+        };
+        let Some(layer) = recorded(&change.prior) else {
+            required_text(&change.prior, ARN, &mut applied.diagnostics);
+            applied.state = change.prior;
+            return applied;
+        };
+        let cscs = texts(&applied.state, VERIFY_AGAINST).unwrap_or_default();
+        let verified = engine::update(engine, &layer, &cscs).await;
+        if let Err(e) = &verified {
+            convert::error(&mut applied.diagnostics, "The layer fails verification", e);
         }
+        set(&mut applied.state, VERIFIED, verified.is_ok());
+        applied
     }
 
     async fn delete(&self, engine: &Engine, change: Change) -> Applied {

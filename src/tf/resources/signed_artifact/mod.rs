@@ -88,6 +88,8 @@ impl Resource<Engine> for SignedArtifactResource {
             for name in engine::PRODUCED {
                 set(&mut plan.planned, name, Value::unknown());
             }
+        } else {
+            convert::plan_verified(&mut plan.planned, VERIFIED, outcome.checked);
         }
         // The token is derived at apply from what is signed (so an apply
         // retried after a crash finds its job); it names the job replaced,
@@ -119,6 +121,7 @@ impl Resource<Engine> for SignedArtifactResource {
         let token = engine::signing_token(&spec, &source_sha384, replaces.as_deref());
         match engine::create(engine, &spec, &token, replaces.as_deref()).await {
             Ok(created) => {
+                set(&mut base, VERIFIED, true);
                 applied.state = state_of(&created.signed, &base);
                 convert::warnings(
                     "Signed output taken over from another signing job",
@@ -134,6 +137,7 @@ impl Resource<Engine> for SignedArtifactResource {
                 );
                 // The job exists from here on: its state is kept so it is not orphaned.
                 if let Some(signed) = failed.made {
+                    set(&mut base, VERIFIED, false);
                     applied.state = state_of(&signed, &base);
                 }
             }
@@ -179,13 +183,15 @@ impl Resource<Engine> for SignedArtifactResource {
             return applied;
         };
         let cscs = texts(&change.planned, VERIFY_AGAINST).unwrap_or_default();
-        if let Err(e) = engine::update(engine, &signed, &cscs).await {
+        let verified = engine::update(engine, &signed, &cscs).await;
+        if let Err(e) = &verified {
             convert::error(
                 &mut applied.diagnostics,
                 "The signed artifact fails verification",
-                &e,
+                e,
             );
         }
+        set(&mut applied.state, VERIFIED, verified.is_ok());
         applied
     }
 

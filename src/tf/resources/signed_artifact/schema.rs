@@ -51,6 +51,7 @@ pub(super) fn schema() -> Schema {
         .attribute(Attribute::computed(OUTPUT_SHA384, Type::String).describe("SHA-384 (hex) of the output as last read; empty when it is missing. A difference from `signed_sha384` plans a re-sign."))
         .attribute(Attribute::computed(SIGNED_AT, Type::String).describe("When the artifact was signed (RFC 3339)."))
         .attribute(Attribute::computed(SIGNATURE_EXPIRES_AT, Type::String).describe("When the signature expires (RFC 3339)."))
+        .attribute(Attribute::computed(VERIFIED, Type::Bool).describe("Whether the artifact passed the four checks against every config in `verify_against` (failures that only warn under `Warn` count as passed). Unknown in a plan that can run them only at apply (a config's policy depends on values known then): the resource then plans an update, so that apply runs the checks before anything that depends on it, and a failing check fails that apply."))
         .block(NestedBlock::single(SOURCE_OBJECT, s3_object))
         .block(NestedBlock::single(STAGING, place("Where a `source_file` is uploaded for signing (aws backend).")))
         .block(NestedBlock::single(DESTINATION, place("Where Signer writes the signed object (aws backend).")))

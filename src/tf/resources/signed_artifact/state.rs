@@ -9,6 +9,7 @@ use crate::domain::job::{destination_prefix, JobStatus, ObjectLocation, SigningJ
 use crate::domain::time::{format_time, parse_time, parse_timeout};
 use crate::engine::signed_artifact::{self as engine, field::*, ArtifactSpec, Place, Signed};
 use crate::engine::{Engine, Planned};
+use crate::tf::convert;
 use crate::tf::plugin::cty::Value;
 use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
 use crate::tf::values::{block, keep, opt_text, planned_text, required_text, text, texts, Object};
@@ -142,6 +143,7 @@ pub(super) fn state_of(signed: &Signed, base: &Value) -> Value {
         .set(OUTPUT_SHA384, signed.output_sha384.as_str())
         .set(SIGNED_AT, format_time(job.signed_at))
         .set(SIGNATURE_EXPIRES_AT, format_time(job.signature_expires_at))
+        .set(VERIFIED, convert::recorded_verified(base, VERIFIED))
         .build()
 }
 
