@@ -128,6 +128,14 @@ impl StoreArgs {
     async fn open(&self) -> Result<Engine, String> {
         names::account_id(&self.account).map_err(|e| format!("--account: {e}"))?;
         names::region(&self.region).map_err(|e| format!("--region: {e}"))?;
+        // No verb makes a store: a mistyped path is an error, not a new,
+        // empty store left behind.
+        if !self.store.join(crate::backend::local::DB_FILE).is_file() {
+            return Err(format!(
+                "--store {}: there is no store there (the provider makes one on its first apply, `serve` when it starts)",
+                self.store.display()
+            ));
+        }
         let config = BackendConfig::Local(LocalConfig {
             path: self.store.clone(),
             account_id: self.account.clone(),

@@ -314,3 +314,62 @@ fn digest_prints_like_sha384sum() {
         .expect("sha384sum");
     assert_eq!(stdout(&ours), String::from_utf8_lossy(&reference.stdout));
 }
+
+#[test]
+fn an_output_inside_the_store_is_refused_however_spelled_and_the_store_survives() {
+    let setup = setup();
+    let dir = setup.dir.path();
+    std::os::unix::fs::symlink(dir.join("store"), dir.join("alias")).expect("symlink");
+    std::fs::create_dir(dir.join("sub")).expect("sub");
+    let database = std::fs::read(dir.join("store/store.sqlite3")).expect("the store's database");
+    for output in [
+        "store/store.sqlite3",
+        "store/store.sqlite3-wal",
+        "store/new.zip",
+        "./sub/../store/store.sqlite3",
+        "alias/store.sqlite3",
+    ] {
+        let out = sign_paths(&setup, "function.zip", output);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{output}: {stderr}");
+        assert!(
+            stderr.contains("inside the provider's store"),
+            "{output}: {stderr}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(dir.join("store/store.sqlite3")).expect("the store's database"),
+        database,
+        "the store is untouched"
+    );
+    assert!(!dir.join("store/new.zip").exists());
+    let out = sign(&setup);
+    assert!(out.status.success(), "the store still signs: {out:?}");
+}
+
+#[test]
+fn a_mistyped_store_is_an_error_naming_it_and_makes_no_store() {
+    let setup = setup();
+    let dir = setup.dir.path();
+    let out = run(
+        dir,
+        &[
+            "sign",
+            "--store",
+            "typo/",
+            "--account",
+            "111111111111",
+            "--profile",
+            "own",
+            "function.zip",
+            "signed.zip",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--store typo/: there is no store there"),
+        "{stderr}"
+    );
+    assert!(!dir.join("typo").exists(), "a store was made");
+}

@@ -680,6 +680,14 @@ resource "lambdasign_layer_version" "lib" {
   signed_file    = lambdasign_signed_artifact.layer.signed_file
   verify_against = [lambdasign_code_signing_config.csc.arn]
 }
+
+resource "lambdasign_verification" "deploy" {
+  code_signing_config_arn = lambdasign_code_signing_config.csc.arn
+  artifact {
+    name            = "layer"
+    signing_job_arn = lambdasign_signed_artifact.layer.job_arn
+  }
+}
 "#;
 
 fn deferred_checks(extra: &str, allowed: &str) -> String {
@@ -737,6 +745,7 @@ fn checks_a_plan_leaves_to_apply_run_at_apply_and_fail_it_naming_the_publisher()
     for resource in [
         "lambdasign_signed_artifact.function",
         "lambdasign_layer_version.lib",
+        "lambdasign_verification.deploy",
     ] {
         assert!(stderr.contains(resource), "{resource} not failed: {stderr}");
     }
@@ -787,4 +796,39 @@ fn checks_a_plan_leaves_to_apply_pass_when_the_unknown_publisher_is_the_signer()
         "nothing re-published: {layers}"
     );
     assert_eq!(ws.plan_exit_code(), 0, "the next plan is empty");
+}
+
+#[test]
+fn an_output_file_inside_the_store_fails_the_plan_at_output_file() {
+    let ws = Workspace::new();
+    function_zip(&ws);
+    std::fs::create_dir(ws.path(".lambdasign")).expect("store dir");
+    std::os::unix::fs::symlink(ws.path(".lambdasign"), ws.path("alias")).expect("symlink");
+    for output in [
+        ".lambdasign/store.sqlite3",
+        "alias/store.sqlite3-wal",
+        "x/../.lambdasign/signed.zip",
+    ] {
+        ws.main_tf(&format!(
+            r#"
+resource "lambdasign_signing_profile" "app" {{
+  name = "app_profile"
+}}
+
+resource "lambdasign_signed_artifact" "function" {{
+  profile_name = lambdasign_signing_profile.app.name
+  source_file  = "function.zip"
+  output_file  = "{output}"
+}}
+"#
+        ));
+        if output.starts_with(".lambdasign/") {
+            ws.ok(&["init", "-no-color"]);
+        }
+        let error = plan_fails(&ws);
+        assert!(
+            error.contains("inside the provider's store") && error.contains("output_file"),
+            "{output}: {error}"
+        );
+    }
 }

@@ -168,6 +168,11 @@ pub trait Backend: Send + Sync {
     /// The account and region this backend acts as.
     fn identity(&self) -> &Identity;
     fn kind(&self) -> Kind;
+    /// A directory that no output may be written into: the embedded
+    /// store's, whose database, keys and journal a signed zip would destroy.
+    fn store_dir(&self) -> Option<&Path> {
+        None
+    }
 
     // --- Signer: signing profiles -------------------------------------------------
 

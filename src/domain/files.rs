@@ -55,6 +55,47 @@ fn not_regular(file_type: &FileType) -> io::Error {
     )
 }
 
+/// A path as the filesystem will resolve it: absolute, with the symbolic
+/// links and `..` of the part that exists followed, and the rest (which
+/// may not exist yet) taken as written, `.` and `..` applied. Two paths
+/// that name one file, however spelled, resolve alike.
+pub fn resolve(path: &Path) -> PathBuf {
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().map_or_else(|_| path.to_path_buf(), |cwd| cwd.join(path))
+    };
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    let base = loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            break real;
+        }
+        let (Some(parent), Some(last)) = (existing.parent(), existing.components().next_back())
+        else {
+            break existing.to_path_buf(); // the root
+        };
+        rest.push(last.as_os_str().to_os_string());
+        existing = parent;
+    };
+    let mut out = base;
+    for part in rest.iter().rev() {
+        match Path::new(part).components().next() {
+            Some(std::path::Component::ParentDir) => {
+                out.pop();
+            }
+            Some(std::path::Component::CurDir) | None => {}
+            Some(_) => out.push(part),
+        }
+    }
+    out
+}
+
+/// Whether `path` is `dir` or inside it, both resolved.
+pub fn is_within(path: &Path, dir: &Path) -> bool {
+    resolve(path).starts_with(resolve(dir))
+}
+
 /// Whether an I/O error is the refusal of a non-regular input.
 pub fn is_not_regular(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::InvalidInput && e.to_string().contains("not a regular file")
@@ -126,7 +167,7 @@ impl TempFile {
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
+            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
         }
         // A name collision (same pid, same 64 random bits) is retried, a few times.
         let mut last = None;

@@ -25,6 +25,7 @@ use crate::domain::artifact::{self, ArtifactError};
 use crate::domain::checks::{self, Integrity};
 use crate::domain::facts::ArtifactRef;
 use crate::domain::field::FieldPath;
+use crate::domain::files;
 use crate::domain::job::{JobStatus, ObjectLocation, SigningJob};
 use crate::domain::names;
 use crate::domain::time::{format_time, parse_duration};
@@ -128,9 +129,26 @@ pub fn check_paths(source: Option<&Path>, output: Option<&Path>) -> Result<(), E
     }
 }
 
-/// Whether two paths name the same file (`./x` and `x` do).
+/// Whether two paths name the same file (`./x`, `x` and a symbolic link
+/// to it do).
 pub fn same_path(a: &Path, b: &Path) -> bool {
-    normalize(a) == normalize(b)
+    files::resolve(a) == files::resolve(b)
+}
+
+/// An output is never inside the embedded store: a signed zip written
+/// there would destroy its database, keys or journal.
+pub fn check_output_location(engine: &Engine, output: &Path) -> EngineResult<()> {
+    match engine.backend().store_dir() {
+        Some(store) if files::is_within(output, store) => Err(EngineError::invalid(
+            OUTPUT_FILE,
+            format!(
+                "{} is inside the provider's store {}: writing it would destroy the store's profiles, keys and jobs. Write the signed zip somewhere else.",
+                output.display(),
+                store.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A path with `.` steps removed and made absolute against the working
@@ -293,6 +311,9 @@ pub async fn plan(engine: &Engine, change: &ArtifactChange<'_>) -> ArtifactPlan 
     }
     if let Planned::Known(Some(output)) = &change.output_file {
         check_output_is_its_own(engine, change, output, &mut out.report);
+        if let Err(e) = check_output_location(engine, output) {
+            out.report.failure("Output file inside the store", &e);
+        }
     }
     if change.verify_against == Planned::Unknown {
         let field = FieldPath::field(VERIFY_AGAINST);
@@ -326,7 +347,7 @@ fn check_output_is_its_own(
             change.profile_name, change.profile_owner, change.source_file
         )),
     };
-    if let Err(other) = engine.planned().plan_output(normalize(output), writer) {
+    if let Err(other) = engine.planned().plan_output(files::resolve(output), writer) {
         let other = match other {
             OutputWriter::Job(job_id) => format!("the signed artifact of signing job {job_id}"),
             OutputWriter::New(_) => "another new signed artifact".to_string(),
@@ -675,6 +696,7 @@ pub async fn sign(
         check_paths(Some(source), spec.output_file.as_deref())?;
     }
     if let Some(output) = &spec.output_file {
+        check_output_location(engine, output)?;
         create_parent_dirs(output).await?;
     }
     let (destination, download_to) = match (&spec.destination, &spec.output_file) {

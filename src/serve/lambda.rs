@@ -432,7 +432,7 @@ async fn upload(ctx: &Ctx, field: &str, base64_text: &str) -> Result<Upload, Api
             #[cfg(unix)]
             {
                 use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
+                options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
             }
             use std::io::Write;
             options.open(&path)?.write_all(&bytes)

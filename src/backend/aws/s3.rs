@@ -11,6 +11,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::errors::{map, Conflict};
 use crate::backend::{BackendError, BackendResult};
+use crate::domain::files;
 
 /// Signer signs only versioned objects: the staging bucket must have
 /// versioning `Enabled` (not `Suspended`, not never enabled).
@@ -95,8 +96,10 @@ async fn get(
     Ok(out.body)
 }
 
-/// Streams an object to `to` (through a temporary file beside it, renamed
-/// when complete) and returns its SHA-384 (hex).
+/// Streams an object to `to` and returns its SHA-384 (hex). It is written
+/// through a new temporary file of an unpredictable name beside `to`
+/// (`O_EXCL | O_NOFOLLOW`: nothing planted there is followed), renamed onto
+/// `to` when complete; a killed writer's is removed by the next one.
 pub async fn download(
     s3: &Client,
     bucket: &str,
@@ -105,9 +108,16 @@ pub async fn download(
     to: &Path,
 ) -> BackendResult<String> {
     let mut body = get(s3, bucket, key, version).await?;
-    let partial = partial_path(to);
-    let io = |e: std::io::Error| BackendError::Internal(format!("{}: {e}", partial.display()));
-    let mut file = tokio::fs::File::create(&partial).await.map_err(io)?;
+    let io = |e: std::io::Error| BackendError::Internal(format!("writing {}: {e}", to.display()));
+    let dir = match to.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let temp = tokio::task::spawn_blocking(move || files::TempFile::new_in(&dir))
+        .await
+        .map_err(|e| BackendError::Internal(format!("writing {}: {e}", to.display())))?
+        .map_err(io)?;
+    let mut file = tokio::fs::File::from_std(temp.as_file().try_clone().map_err(io)?);
     let mut hasher = Sha384::new();
     while let Some(chunk) = body.next().await {
         let chunk = chunk
@@ -118,16 +128,12 @@ pub async fn download(
     file.flush().await.map_err(io)?;
     file.sync_all().await.map_err(io)?;
     drop(file);
-    tokio::fs::rename(&partial, to)
+    let target = to.to_path_buf();
+    tokio::task::spawn_blocking(move || temp.persist(&target))
         .await
-        .map_err(|e| BackendError::Internal(format!("{}: {e}", to.display())))?;
+        .map_err(|e| BackendError::Internal(format!("writing {}: {e}", to.display())))?
+        .map_err(io)?;
     Ok(hex::encode(hasher.finalize()))
-}
-
-fn partial_path(to: &Path) -> PathBuf {
-    let mut name = to.file_name().unwrap_or_default().to_os_string();
-    name.push(".lambdasign-partial");
-    to.with_file_name(name)
 }
 
 /// The SHA-384 (hex) of an object, streamed without storing it.
@@ -202,10 +208,6 @@ mod tests {
         assert_eq!(
             staging_key("in/", Path::new("/x/function.zip"), "abcdef0123456789ffff"),
             "in/abcdef0123456789-function.zip"
-        );
-        assert_eq!(
-            partial_path(Path::new("/x/out.zip")),
-            Path::new("/x/out.zip.lambdasign-partial")
         );
     }
 }

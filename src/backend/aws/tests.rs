@@ -792,3 +792,33 @@ async fn a_profile_record_of_another_version_fails_the_revocation_check() {
     let verdict = checks::evaluate(&facts, &policy, chrono::Utc::now());
     assert!(!verdict.allowed);
 }
+
+/// The download to `output_file` follows no link planted beside it: not at
+/// the name older versions wrote through, not at the output itself.
+#[tokio::test]
+async fn a_download_follows_no_planted_link_and_leaves_no_temporary_file() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let victim = tmp.path().join("victim");
+    std::fs::write(&victim, b"precious").expect("victim");
+    let out = tmp.path().join("out.zip");
+    std::os::unix::fs::symlink(&victim, tmp.path().join("out.zip.lambdasign-partial"))
+        .expect("plant");
+    std::os::unix::fs::symlink(&victim, &out).expect("plant at the output");
+    let rule = get_signed();
+    let client = s3(&[&rule]);
+    super::s3::download(&client, "bucket", "signed/job.zip", None, &out)
+        .await
+        .expect("download");
+    assert_eq!(std::fs::read(&victim).expect("victim"), b"precious");
+    assert!(!std::fs::symlink_metadata(&out).expect("out").is_symlink());
+    assert_eq!(std::fs::read(&out).expect("out"), SIGNED);
+    let names: Vec<_> = std::fs::read_dir(tmp.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(
+        names.len(),
+        3,
+        "victim, the old planted link and out.zip: {names:?}"
+    );
+}

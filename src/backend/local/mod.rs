@@ -296,6 +296,10 @@ impl Backend for LocalBackend {
         &self.identity
     }
 
+    fn store_dir(&self) -> Option<&Path> {
+        Some(self.path())
+    }
+
     fn kind(&self) -> Kind {
         Kind::Local
     }

@@ -430,7 +430,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> BackendResult<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
     }
     let mut file = options
         .open(path)
