@@ -2,7 +2,7 @@
 //! 0 success, 1 rejected (verification), 2 usage or bad input. `serve`
 //! runs the AWS-compatible endpoint until SIGINT or SIGTERM.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
@@ -38,7 +38,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Print the SHA-384 of each file as `<hex>  FILE`, as sha384sum does.
+    /// Print the SHA-384 of each file as `<hex>  FILE`, as sha384sum does
+    /// (`-` is standard input).
     Digest {
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -265,6 +266,15 @@ async fn sign(
     input: PathBuf,
     output: PathBuf,
 ) -> ExitCode {
+    if let Err(e) = check_input(&input) {
+        return usage_error(&e);
+    }
+    if signed_artifact::same_path(&input, &output) {
+        return usage_error(&format!(
+            "{}: OUT is IN itself; write the signed zip to another file (a signed zip cannot be signed again)",
+            output.display()
+        ));
+    }
     let engine = match store.open().await {
         Ok(engine) => engine,
         Err(e) => return usage_error(&e),
@@ -322,7 +332,7 @@ fn source_identity(path: &std::path::Path) -> std::io::Result<String> {
 
 /// An engine failure: exit 1 when Lambda would reject, else 2.
 fn failure(e: &EngineError) -> ExitCode {
-    eprintln!("terraform-provider-lambdasign: {e}");
+    eprintln!("terraform-provider-lambdasign: {}", engine_message(e));
     match e.kind {
         crate::engine::ErrorKind::Rejected => ExitCode::from(1),
         _ => ExitCode::from(2),
@@ -394,11 +404,23 @@ async fn verify(
         }
         Err(e) => return usage_error(&format!("--csc {csc}: {e}")),
     };
+    // Every file is reported: one that cannot be read does not hide the
+    // verdicts of the others (it makes the exit code 2).
     let mut reports = Vec::new();
+    let mut unreadable = false;
     for file in &files {
-        match verification::facts(&engine, &ArtifactRef::SignedFile(file.clone())).await {
+        let facts = match check_input(file) {
+            Ok(()) => verification::facts(&engine, &ArtifactRef::SignedFile(file.clone()))
+                .await
+                .map_err(|e| format!("{}: {}", file.display(), engine_message(&e))),
+            Err(e) => Err(e),
+        };
+        match facts {
             Ok(facts) => reports.push(report_of(file, &checks::evaluate(&facts, &policy, at))),
-            Err(e) => return usage_error(&format!("{}: {e}", file.display())),
+            Err(e) => {
+                eprintln!("terraform-provider-lambdasign: {e}");
+                unreadable = true;
+            }
         }
     }
     if json {
@@ -428,7 +450,9 @@ async fn verify(
             }
         }
     }
-    if reports.iter().all(|r| r.allowed) {
+    if unreadable {
+        ExitCode::from(2)
+    } else if reports.iter().all(|r| r.allowed) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -438,13 +462,48 @@ async fn verify(
 fn digest(files: &[PathBuf]) -> ExitCode {
     let mut status = ExitCode::SUCCESS;
     for file in files {
-        match sha384_file(file) {
+        let digest = if file.as_os_str() == "-" {
+            crate::domain::digest::sha384_reader(std::io::stdin().lock())
+        } else {
+            sha384_file(file)
+        };
+        match digest {
             Ok(digest) => println!("{}  {}", hex::encode(digest), file.display()),
             Err(e) => {
-                eprintln!("terraform-provider-lambdasign: {}: {e}", file.display());
+                eprintln!("terraform-provider-lambdasign: {}", io_message(file, &e));
                 status = ExitCode::from(2);
             }
         }
     }
     status
+}
+
+/// An I/O error about a file argument, naming it once, as the shell's
+/// tools do (`FILE: No such file or directory`).
+fn io_message(file: &Path, e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let text = match text.rsplit_once(" (os error ") {
+        Some((text, _)) => text.to_string(),
+        None => text,
+    };
+    format!("{}: {text}", file.display())
+}
+
+/// A file argument that can be read: a regular file with something in it.
+fn check_input(file: &Path) -> Result<(), String> {
+    let metadata = crate::domain::files::open_regular(file)
+        .and_then(|f| f.metadata())
+        .map_err(|e| io_message(file, &e))?;
+    if metadata.len() == 0 {
+        return Err(format!("{}: the file is empty", file.display()));
+    }
+    Ok(())
+}
+
+/// An engine failure in the CLI's words: its sentence, without the
+/// Terraform attribute it is about, which the CLI does not have.
+fn engine_message(e: &EngineError) -> String {
+    e.message
+        .replace("`source_file`", "IN")
+        .replace("`output_file`", "OUT")
 }

@@ -894,3 +894,37 @@ fn cfn_invoke_with_an_endpoint_runs_the_handlers_on_the_aws_backend() {
     let refused = invoke.invoke(&anonymous);
     assert_eq!(refused["errorCode"], "InvalidCredentials", "{refused}");
 }
+
+/// The example requests that docs/cloudformation walks through are real:
+/// the profile, its permission and a config of its version, in order, on a
+/// fresh store.
+#[test]
+fn the_documented_example_requests_succeed_in_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let invoke = Invoke::start(&tmp.path().join("store"));
+    let example = |name: &str| -> String {
+        std::fs::read_to_string(repo().join("examples/cloudformation/requests").join(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let succeeded = |name: &str, text: &str| -> Value {
+        let request: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let response = invoke.invoke(&request);
+        assert_eq!(response["status"], "SUCCESS", "{name}: {response}");
+        response
+    };
+    let profile = succeeded(
+        "signing-profile-create.json",
+        &example("signing-profile-create.json"),
+    );
+    let version_arn = profile["resourceModel"]["VersionArn"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no VersionArn: {profile}"))
+        .to_string();
+    succeeded(
+        "profile-permission-create.json",
+        &example("profile-permission-create.json"),
+    );
+    let csc = example("code-signing-config-create.json")
+        .replace("<VersionArn of signing-profile-create>", &version_arn);
+    succeeded("code-signing-config-create.json", &csc);
+}

@@ -373,3 +373,89 @@ fn a_mistyped_store_is_an_error_naming_it_and_makes_no_store() {
     );
     assert!(!dir.join("typo").exists(), "a store was made");
 }
+
+/// Errors name the file or the argument once, in the CLI's terms.
+#[test]
+fn errors_speak_the_cli_s_language_and_every_file_is_reported() {
+    let setup = setup();
+    let dir = setup.dir.path();
+    let stderr = |out: &Output| String::from_utf8_lossy(&out.stderr).to_string();
+    std::fs::write(dir.join("empty.zip"), b"").expect("empty");
+    std::fs::write(dir.join("garbage.zip"), b"definitely not a zip").expect("garbage");
+
+    let missing = verify(&setup, &setup.enforce_own, &["missing.zip"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(
+        stderr(&missing).trim(),
+        "terraform-provider-lambdasign: missing.zip: No such file or directory"
+    );
+    let empty = verify(&setup, &setup.enforce_own, &["empty.zip"]);
+    assert!(
+        stderr(&empty).contains("empty.zip: the file is empty"),
+        "{}",
+        stderr(&empty)
+    );
+
+    // A missing second file does not hide the first one's verdict.
+    assert!(sign(&setup).status.success());
+    let both = verify(&setup, &setup.enforce_own, &["signed.zip", "missing.zip"]);
+    assert_eq!(both.status.code(), Some(2));
+    assert!(
+        stdout(&both).contains("signed.zip: allowed"),
+        "{}",
+        stdout(&both)
+    );
+    assert!(stderr(&both).contains("missing.zip: No such file or directory"));
+
+    let same = sign_paths(&setup, "function.zip", "./function.zip");
+    assert_eq!(same.status.code(), Some(2));
+    assert!(
+        stderr(&same).contains("OUT is IN itself"),
+        "{}",
+        stderr(&same)
+    );
+    let garbage = sign_paths(&setup, "garbage.zip", "out.zip");
+    assert_eq!(garbage.status.code(), Some(2));
+    for terraform_word in ["source_file", "output_file", "signed_file"] {
+        for out in [&missing, &empty, &both, &same, &garbage] {
+            assert!(!stderr(out).contains(terraform_word), "{}", stderr(out));
+        }
+    }
+    assert!(
+        stderr(&garbage).contains("garbage.zip"),
+        "{}",
+        stderr(&garbage)
+    );
+    let empty_sign = sign_paths(&setup, "empty.zip", "out.zip");
+    assert!(stderr(&empty_sign).contains("empty.zip: the file is empty"));
+}
+
+#[test]
+fn digest_reads_standard_input_for_a_dash() {
+    let setup = setup();
+    let mut child = Command::new(BINARY)
+        .args(["digest", "-", "function.zip"])
+        .current_dir(setup.dir.path())
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("digest");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(&std::fs::read(setup.dir.path().join("function.zip")).expect("zip"))
+            .expect("write");
+    }
+    let out = child.wait_with_output().expect("digest");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].ends_with("  -"), "{text}");
+    assert_eq!(
+        lines[0].split_whitespace().next(),
+        lines[1].split_whitespace().next()
+    );
+}

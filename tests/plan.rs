@@ -832,3 +832,34 @@ resource "lambdasign_signed_artifact" "function" {{
         );
     }
 }
+
+#[test]
+fn an_output_file_that_cannot_be_written_fails_the_plan_at_output_file() {
+    let ws = Workspace::new();
+    function_zip(&ws);
+    std::fs::write(ws.path("a-file"), b"x").expect("a file");
+    for output in ["/proc/signed.zip", "a-file/signed.zip"] {
+        ws.main_tf(&format!(
+            r#"
+resource "lambdasign_signing_profile" "app" {{
+  name = "app_profile"
+}}
+
+resource "lambdasign_signed_artifact" "function" {{
+  profile_name = lambdasign_signing_profile.app.name
+  source_file  = "function.zip"
+  output_file  = "{output}"
+}}
+"#
+        ));
+        if output.starts_with("/proc") {
+            ws.ok(&["init", "-no-color"]);
+        }
+        let error = plan_fails(&ws);
+        assert!(
+            error.contains("Cannot write the output file") && error.contains("output_file"),
+            "{output}: {error}"
+        );
+    }
+    assert!(!ws.path(".lambdasign").exists(), "nothing was made");
+}

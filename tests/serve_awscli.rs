@@ -470,6 +470,53 @@ fn centralized_pattern_developers_sign_with_the_security_profile() {
         ],
     );
     assert!(error.contains("(AccessDeniedException)"), "{error}");
+
+    // Signer signs objects of versioned buckets only.
+    put_profile(&serve, OUTSIDER, "outsider_profile");
+    aws_ok(
+        &serve,
+        OUTSIDER,
+        &["s3api", "create-bucket", "--bucket", "plain-bucket"],
+    );
+    let upload = aws_ok(
+        &serve,
+        OUTSIDER,
+        &[
+            "s3api",
+            "put-object",
+            "--bucket",
+            "plain-bucket",
+            "--key",
+            "x.zip",
+            "--body",
+            source.to_str().unwrap(),
+        ],
+    );
+    let version = upload
+        .get("VersionId")
+        .and_then(Value::as_str)
+        .unwrap_or("null");
+    let source_json =
+        serde_json::json!({"s3": {"bucketName": "plain-bucket", "key": "x.zip", "version": version}})
+            .to_string();
+    let error = aws_fails(
+        &serve,
+        OUTSIDER,
+        &[
+            "signer",
+            "start-signing-job",
+            "--source",
+            &source_json,
+            "--destination",
+            r#"{"s3": {"bucketName": "plain-bucket", "prefix": "signed/"}}"#,
+            "--profile-name",
+            "outsider_profile",
+        ],
+    );
+    assert!(
+        error.contains("(ValidationException)") && error.contains("versioning enabled"),
+        "{error}"
+    );
 }
 
 #[test]

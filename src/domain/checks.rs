@@ -380,8 +380,9 @@ impl Verdict {
 // ---------------------------------------------------------------------------
 // The checks.
 
+/// Whole seconds, as AWS writes times in messages.
 fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// Check 1: the artifact's contents match its signature. Always blocks.
@@ -1028,7 +1029,10 @@ mod tests {
             (
                 "profile ARN without version: MissingVersion with a hint",
                 with(profile),
-                Err(vec![(Some(2), "use the profile's `version_arn` attribute")]),
+                Err(vec![(
+                    Some(2),
+                    "use the profile's version ARN (`profileVersionArn`",
+                )]),
             ),
             (
                 "malformed ARN names the wrong part",

@@ -212,8 +212,9 @@ impl SignatureValidity {
     }
 }
 
+/// Whole seconds, as AWS writes times in messages.
 fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// The unit of a signing profile's signature validity period, spelled as

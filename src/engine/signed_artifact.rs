@@ -172,6 +172,40 @@ pub fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// Before a signing is planned: the output's directory exists, or can be
+/// made, and takes a new file. The nearest existing directory is tried
+/// with a temporary file of ours (created without following links, removed
+/// at once), so a read-only or pseudo filesystem (`/proc`) is an error at
+/// plan, not a failed signing job at apply.
+async fn check_output_writable(output: &Path) -> EngineResult<()> {
+    let output = output.to_path_buf();
+    let probed = tokio::task::spawn_blocking(move || {
+        let absolute = files::resolve(&output);
+        let mut dir = absolute.parent().map(Path::to_path_buf);
+        while let Some(candidate) = dir {
+            match std::fs::metadata(&candidate) {
+                Ok(meta) if meta.is_dir() => {
+                    return files::TempFile::new_in(&candidate)
+                        .map(drop)
+                        .map_err(|e| format!("cannot write into {}: {e}", candidate.display()));
+                }
+                Ok(_) => {
+                    return Err(format!(
+                        "{} is not a directory, so {} cannot be made",
+                        candidate.display(),
+                        output.display()
+                    ))
+                }
+                Err(_) => dir = candidate.parent().map(Path::to_path_buf),
+            }
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| EngineError::new(ErrorKind::Internal, format!("checking the output: {e}")))?;
+    probed.map_err(|message| EngineError::invalid(OUTPUT_FILE, message))
+}
+
 /// An S3 location: `bucket` and a key prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Place {
@@ -322,6 +356,11 @@ pub async fn plan(engine: &Engine, change: &ArtifactChange<'_>) -> ArtifactPlan 
     }
     if out.signs(change) {
         tracing::debug!(resign = ?out.resign, replacing = ?change.replacing, "planning a signing job");
+        if let Planned::Known(Some(output)) = &change.output_file {
+            if let Err(e) = check_output_writable(output).await {
+                out.report.failure("Cannot write the output file", &e);
+            }
+        }
         plan_new_signature(engine, change, &mut out.report).await;
     }
     verification::after_applied_changes(engine, &mut out.report);

@@ -350,7 +350,16 @@ pub fn start(
                 "Signer signs one version of an S3 object: give the source object's version",
             ))
         }
-        ObjectLocation::S3 { .. } => {}
+        ObjectLocation::S3 { bucket, .. } => {
+            // As Signer: the source bucket keeps versions (a missing bucket
+            // makes a failed job, as a missing object does).
+            if store.read(|tx| objects::versioning_enabled(tx, bucket))? == Some(false) {
+                return Err(BackendError::invalid(
+                    "source",
+                    format!("bucket {bucket} does not have versioning enabled: Signer signs objects of versioned buckets only"),
+                ));
+            }
+        }
     }
     match &request.destination {
         ObjectLocation::File(path) => {

@@ -211,6 +211,16 @@ fn check_key(key: &str) -> ObjectResult<()> {
     })
 }
 
+/// Whether `bucket` has versioning enabled now (`None`: no such bucket).
+pub fn versioning_enabled(tx: &Transaction<'_>, bucket: &str) -> BackendResult<Option<bool>> {
+    match versioning_of(tx, bucket) {
+        Ok(versioning) => Ok(Some(versioning == Versioning::Enabled)),
+        Err(ObjectError::NoSuchBucket(_)) => Ok(None),
+        Err(ObjectError::Store(e)) => Err(e),
+        Err(other) => Err(BackendError::Internal(other.to_string())),
+    }
+}
+
 fn versioning_of(tx: &Transaction<'_>, bucket: &str) -> ObjectResult<Versioning> {
     let status: Option<String> = tx
         .cached_row(

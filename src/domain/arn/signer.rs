@@ -349,8 +349,9 @@ pub enum PublisherError {
     /// The commonest mistake: the profile's `arn` instead of its `version_arn`.
     #[error(
         "{profile_arn} is a signing profile ARN without a version; allowed publishers must be \
-         profile version ARNs such as {profile_arn}/<VERSION>; use the profile's `version_arn` \
-         attribute"
+         profile version ARNs such as {profile_arn}/<VERSION>; use the profile's version ARN \
+         (`profileVersionArn` in Signer's API and the AWS CLI, `version_arn` in Terraform, \
+         `ProfileVersionArn` in CloudFormation)"
     )]
     MissingVersion { profile_arn: ProfileArn },
     #[error("not a signing profile version ARN: {reason}")]
