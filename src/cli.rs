@@ -269,6 +269,19 @@ async fn sign(
     if let Err(e) = check_input(&input) {
         return usage_error(&e);
     }
+    // The zip's tail only (a large input is read once, by the signing):
+    // what is not a zip, or is signed already, leaves no failed job.
+    match crate::domain::artifact::read_envelope(&input) {
+        Ok(None) => {}
+        Ok(Some(_)) => {
+            return usage_error(&format!(
+                "{}: {}",
+                input.display(),
+                crate::domain::artifact::ArtifactError::AlreadySigned
+            ))
+        }
+        Err(e) => return usage_error(&format!("{}: {e}", input.display())),
+    }
     if signed_artifact::same_path(&input, &output) {
         return usage_error(&format!(
             "{}: OUT is IN itself; write the signed zip to another file (a signed zip cannot be signed again)",
