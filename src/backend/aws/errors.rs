@@ -4,7 +4,7 @@
 
 use aws_sdk_signer::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
-use crate::backend::{BackendError, Subject};
+use crate::backend::{BackendError, BackendResult, Subject};
 use crate::domain::field::{FieldError, FieldPath};
 use crate::domain::function::{DeployRejection, RejectionKind};
 
@@ -20,6 +20,15 @@ pub enum Conflict {
 
 /// Maps a failed call. `doing` names the call and its object, e.g.
 /// `"signer:GetSigningProfile app"`.
+/// A value AWS must send: an answer without it is an error naming the call
+/// and the field, never an empty string stored or compared as if it were
+/// an identifier.
+pub fn required<'a>(value: Option<&'a str>, call: &str, field: &str) -> BackendResult<&'a str> {
+    value
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| BackendError::Internal(format!("{call} answered without `{field}`")))
+}
+
 pub fn map<E, R>(doing: &str, conflict: Conflict, error: SdkError<E, R>) -> BackendError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,

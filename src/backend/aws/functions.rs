@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
 
-use super::errors::{map, Conflict};
+use super::errors::{map, required, Conflict};
 use super::lambda::lambda_time;
 use super::AwsBackend;
 use crate::backend::*;
@@ -136,9 +136,10 @@ impl AwsBackend {
                 "lambda:GetFunction {function} returned no configuration"
             )));
         };
-        let arn = config.function_arn().unwrap_or_default().to_string();
+        let arn = required(config.function_arn(), "lambda:GetFunction", "FunctionArn")?.to_string();
         Ok(Function {
-            name: config.function_name().unwrap_or_default().to_string(),
+            name: required(config.function_name(), "lambda:GetFunction", "FunctionName")?
+                .to_string(),
             owner: ArnFields::parse(&arn)
                 .map(|a| a.account_id.to_string())
                 .unwrap_or_default(),

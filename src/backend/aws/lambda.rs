@@ -10,7 +10,7 @@ use aws_sdk_lambda::types::{
 };
 use chrono::{DateTime, Utc};
 
-use super::errors::{map, Conflict};
+use super::errors::{map, required, Conflict};
 use super::{s3, AwsBackend};
 use crate::backend::*;
 use crate::domain::arn::{ArnFields, LayerArn};
@@ -73,10 +73,14 @@ pub(super) struct LayerFields<'a> {
     pub content: Option<&'a LayerVersionContentOutput>,
 }
 
-pub(super) fn layer_of(fields: LayerFields<'_>, content_sha384: String) -> LayerVersion {
-    let layer_arn = fields.layer_arn.unwrap_or_default().to_string();
+pub(super) fn layer_of(
+    fields: LayerFields<'_>,
+    content_sha384: String,
+    call: &str,
+) -> BackendResult<LayerVersion> {
+    let layer_arn = required(fields.layer_arn, call, "LayerArn")?.to_string();
     let parsed = layer_arn.parse::<LayerArn>().ok();
-    LayerVersion {
+    Ok(LayerVersion {
         layer_name: parsed
             .as_ref()
             .map(|a| a.name().to_string())
@@ -85,7 +89,7 @@ pub(super) fn layer_of(fields: LayerFields<'_>, content_sha384: String) -> Layer
             .as_ref()
             .map(|a| a.account_id().to_string())
             .unwrap_or_default(),
-        layer_version_arn: fields.layer_version_arn.unwrap_or_default().to_string(),
+        layer_version_arn: required(fields.layer_version_arn, call, "LayerVersionArn")?.to_string(),
         layer_arn,
         version: fields.version,
         description: fields.description.unwrap_or_default().to_string(),
@@ -112,7 +116,7 @@ pub(super) fn layer_of(fields: LayerFields<'_>, content_sha384: String) -> Layer
             .filter(|s| !s.is_empty())
             .map(str::to_string),
         created_at: fields.created_date.map(lambda_time).unwrap_or_default(),
-    }
+    })
 }
 
 /// A principal as a policy spells it: `*`, an account id, or an IAM ARN
@@ -378,17 +382,17 @@ impl AwsBackend {
                 .unwrap_or_default()
                 .iter()
                 .map(|layer| {
-                    (
-                        layer.arn().unwrap_or_default().to_string(),
+                    Ok((
+                        required(layer.arn(), "lambda:GetFunction", "Layers[].Arn")?.to_string(),
                         SignedBy {
                             signing_profile_version_arn: non_empty(
                                 layer.signing_profile_version_arn(),
                             ),
                             signing_job_arn: non_empty(layer.signing_job_arn()),
                         },
-                    )
+                    ))
                 })
-                .collect(),
+                .collect::<BackendResult<_>>()?,
         })
     }
 
@@ -582,7 +586,7 @@ impl AwsBackend {
                     e,
                 )
             })?;
-        Ok(layer_of(
+        layer_of(
             LayerFields {
                 layer_arn: out.layer_arn(),
                 layer_version_arn: out.layer_version_arn(),
@@ -595,7 +599,8 @@ impl AwsBackend {
                 content: out.content(),
             },
             digest,
-        ))
+            "lambda:PublishLayerVersion",
+        )
     }
 
     /// GetLayerVersionByArn. Lambda does not return the content's SHA-384,
@@ -615,7 +620,7 @@ impl AwsBackend {
                     e,
                 )
             })?;
-        Ok(layer_of(
+        layer_of(
             LayerFields {
                 layer_arn: out.layer_arn(),
                 layer_version_arn: out.layer_version_arn(),
@@ -628,7 +633,8 @@ impl AwsBackend {
                 content: out.content(),
             },
             String::new(),
-        ))
+            "lambda:GetLayerVersionByArn",
+        )
     }
 
     pub(super) async fn lambda_delete_layer(&self, name: &str, version: i64) -> BackendResult<()> {

@@ -15,7 +15,7 @@ use aws_sdk_signer::types::{
 };
 use chrono::{DateTime, Utc};
 
-use super::errors::{map, Conflict};
+use super::errors::{map, required, Conflict};
 use super::{s3, AwsBackend};
 use crate::backend::*;
 use crate::domain::arn::ArnFields;
@@ -50,8 +50,9 @@ fn account_of(arn: &str) -> &str {
 }
 
 /// A profile record from GetSigningProfile's answer.
-pub(super) fn profile_of(out: &GetSigningProfileOutput) -> SigningProfile {
-    let arn = out.arn().unwrap_or_default().to_string();
+pub(super) fn profile_of(out: &GetSigningProfileOutput) -> BackendResult<SigningProfile> {
+    const CALL: &str = "signer:GetSigningProfile";
+    let arn = required(out.arn(), CALL, "arn")?.to_string();
     let status = match out.status().map(|s| s.as_str()) {
         Some("Canceled") => ProfileStatus::Canceled,
         Some("Revoked") => ProfileStatus::Revoked,
@@ -78,11 +79,11 @@ pub(super) fn profile_of(out: &GetSigningProfileOutput) -> SigningProfile {
             revoked_by: r.revoked_by().map(str::to_string),
         }
     });
-    SigningProfile {
-        name: out.profile_name().unwrap_or_default().to_string(),
+    Ok(SigningProfile {
+        name: required(out.profile_name(), CALL, "profileName")?.to_string(),
         owner: account_of(&arn).to_string(),
-        version: out.profile_version().unwrap_or_default().to_string(),
-        version_arn: out.profile_version_arn().unwrap_or_default().to_string(),
+        version: required(out.profile_version(), CALL, "profileVersion")?.to_string(),
+        version_arn: required(out.profile_version_arn(), CALL, "profileVersionArn")?.to_string(),
         platform_id: out.platform_id().unwrap_or_default().to_string(),
         arn,
         validity,
@@ -99,14 +100,18 @@ pub(super) fn profile_of(out: &GetSigningProfileOutput) -> SigningProfile {
             .tags()
             .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default(),
-    }
+    })
 }
 
 /// A job record from DescribeSigningJob's answer. The job ARN and the
 /// profile version ARN are not in the answer: they are built from the
 /// job's owner, the partition and the region.
-pub(super) fn job_of(out: &DescribeSigningJobOutput, identity: &Identity) -> SigningJob {
-    let job_id = out.job_id().unwrap_or_default().to_string();
+pub(super) fn job_of(
+    out: &DescribeSigningJobOutput,
+    identity: &Identity,
+) -> BackendResult<SigningJob> {
+    const CALL: &str = "signer:DescribeSigningJob";
+    let job_id = required(out.job_id(), CALL, "jobId")?.to_string();
     let owner = out
         .job_owner()
         .filter(|o| !o.is_empty())
@@ -116,7 +121,7 @@ pub(super) fn job_of(out: &DescribeSigningJobOutput, identity: &Identity) -> Sig
         "arn:{}:signer:{}:{owner}",
         identity.partition, identity.region
     );
-    let profile_name = out.profile_name().unwrap_or_default().to_string();
+    let profile_name = required(out.profile_name(), CALL, "profileName")?.to_string();
     let status = match out.status().map(|s| s.as_str()) {
         Some("Succeeded") => JobStatus::Succeeded,
         Some("Failed") => JobStatus::Failed,
@@ -150,13 +155,11 @@ pub(super) fn job_of(out: &DescribeSigningJobOutput, identity: &Identity) -> Sig
         });
     let created = out.created_at().map(chrono_time).unwrap_or_default();
     let signed_at = out.completed_at().map(chrono_time).unwrap_or(created);
-    SigningJob {
+    let profile_version = required(out.profile_version(), CALL, "profileVersion")?;
+    Ok(SigningJob {
         job_arn: format!("{prefix}:/signing-jobs/{job_id}"),
         job_id,
-        profile_version_arn: format!(
-            "{prefix}:/signing-profiles/{profile_name}/{}",
-            out.profile_version().unwrap_or_default()
-        ),
+        profile_version_arn: format!("{prefix}:/signing-profiles/{profile_name}/{profile_version}"),
         profile_owner: owner.clone(),
         owner,
         profile_name,
@@ -177,7 +180,7 @@ pub(super) fn job_of(out: &DescribeSigningJobOutput, identity: &Identity) -> Sig
             revoked_at: r.revoked_at().map(chrono_time).unwrap_or_default(),
             revoked_by: r.revoked_by().map(str::to_string),
         }),
-    }
+    })
 }
 
 impl AwsBackend {
@@ -242,7 +245,7 @@ impl AwsBackend {
                     e,
                 )
             })?;
-        Ok(profile_of(&out))
+        profile_of(&out)
     }
 
     pub(super) async fn signer_set_tags(
@@ -513,7 +516,7 @@ impl AwsBackend {
                     e,
                 )
             })?;
-        let job_id = out.job_id().unwrap_or_default().to_string();
+        let job_id = required(out.job_id(), "signer:StartSigningJob", "jobId")?.to_string();
         let mut job = self.wait_for_job(&job_id, request.timeout).await?;
         if job.status != JobStatus::Succeeded {
             // Only with a zero timeout: the caller asks again later.
@@ -676,7 +679,7 @@ impl AwsBackend {
                     e,
                 )
             })?;
-        Ok(job_of(&out, &self.identity))
+        job_of(&out, &self.identity)
     }
 
     /// DescribeSigningJob, with the signed object's SHA-384 when it exists

@@ -822,3 +822,68 @@ async fn a_download_follows_no_planted_link_and_leaves_no_temporary_file() {
         "victim, the old planted link and out.zip: {names:?}"
     );
 }
+
+/// An identifier AWS did not send is an error naming the call and the
+/// field, never an empty string in state.
+#[tokio::test]
+async fn an_identifier_aws_did_not_send_is_an_error_naming_the_call_and_field() {
+    let describe = mock!(Signer::describe_signing_job)
+        .sequence()
+        .http_response(|| {
+            json(
+                200,
+                &describe_job("Succeeded", None).replace(&format!(r#""jobId":"{JOB}","#), ""),
+            )
+        })
+        .repeatedly()
+        .build();
+    let profile = mock!(Signer::get_signing_profile)
+        .sequence()
+        .http_response(|| {
+            json(
+                200,
+                &get_profile(false).replace(
+                    &format!(r#""profileVersionArn":"{PROFILE_VERSION_ARN}","#),
+                    "",
+                ),
+            )
+        })
+        .repeatedly()
+        .build();
+    let start = mock!(Signer::start_signing_job)
+        .sequence()
+        .http_response(|| json(200, &format!(r#"{{"jobOwner":"{ACCOUNT}"}}"#)))
+        .repeatedly()
+        .build();
+    let backend = backend(signer(&[&describe, &profile, &start]), lambda(&[]), s3(&[]));
+    let error = backend
+        .describe_signing_job(JOB)
+        .await
+        .expect_err("no jobId");
+    assert!(
+        error
+            .to_string()
+            .contains("signer:DescribeSigningJob answered without `jobId`"),
+        "{error}"
+    );
+    let error = backend
+        .get_signing_profile("app", None)
+        .await
+        .expect_err("no profileVersionArn");
+    assert!(
+        error
+            .to_string()
+            .contains("signer:GetSigningProfile answered without `profileVersionArn`"),
+        "{error}"
+    );
+    let error = backend
+        .start_signing_job(s3_request("dst", None))
+        .await
+        .expect_err("no jobId");
+    assert!(
+        error
+            .to_string()
+            .contains("signer:StartSigningJob answered without `jobId`"),
+        "{error}"
+    );
+}
