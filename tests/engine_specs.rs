@@ -824,3 +824,74 @@ async fn a_code_signing_config_in_use_is_not_deleted_and_names_its_users() {
     csc::delete(&e, &config.arn).await.expect("gone is done");
     assert!(csc::read(&e, &config.arn).await.expect("read").is_none());
 }
+
+/// A consumer's read of a layer granted in the same apply by another
+/// provider configuration (another process) waits for the grant, bounded;
+/// without a grant the error names the grant it waited for.
+#[tokio::test]
+async fn a_foreign_layer_read_waits_for_a_grant_that_lands_during_the_read() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let e = engine(tmp.path(), A);
+    profile::create(&e, &fixed("granted_signer"))
+        .await
+        .expect("profile");
+    let signed = sign(&e, tmp.path(), "granted_signer", "glib", &[]).await;
+    let layer = layer_version::create(
+        &e,
+        &layer_version::LayerSpec {
+            layer_name: "glib".into(),
+            content: ObjectLocation::File(signed_output(&signed).expect("file")),
+            compatible_runtimes: vec![],
+            compatible_architectures: vec![],
+            description: String::new(),
+            license_info: None,
+            verify_against: vec![],
+        },
+    )
+    .await
+    .expect("layer");
+    let consumer = engine(tmp.path(), B);
+    let artifact = ArtifactRef::LayerVersion(layer.layer_version_arn.clone());
+    let grant = layer_grant::GrantSpec {
+        layer: layer.layer_arn.clone(),
+        version: layer.version,
+        principal: B.into(),
+        organization_id: None,
+        statement_id: "late".into(),
+    };
+    let publisher = Arc::new(e);
+    let granting = {
+        let publisher = Arc::clone(&publisher);
+        let grant = grant.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+            layer_grant::create(&publisher, &grant)
+                .await
+                .expect("grant");
+        })
+    };
+    let facts = verification::facts_once_granted(&consumer, &artifact)
+        .await
+        .expect("read once granted");
+    assert!(facts.signature.is_some());
+    granting.await.expect("granted");
+    let immediate = std::time::Instant::now();
+    verification::facts(&engine(tmp.path(), "444444444444"), &artifact)
+        .await
+        .expect_err("a deploy check does not wait");
+    assert!(immediate.elapsed() < std::time::Duration::from_secs(1));
+
+    let ungranted = engine(tmp.path(), "333333333333");
+    let started = std::time::Instant::now();
+    let error = verification::facts_once_granted(&ungranted, &artifact)
+        .await
+        .expect_err("never granted");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(5),
+        "it waited"
+    );
+    assert!(
+        error.message.contains("waited") && error.message.contains("lambdasign_layer_grant"),
+        "{error:?}"
+    );
+}

@@ -162,6 +162,62 @@ pub(super) async fn evidence_and_facts(
     Ok((evidence, facts))
 }
 
+/// As [`facts`], but another account's layer version that this account
+/// may not read yet is waited for (see [`GRANT_WAIT`]). For verifications,
+/// which a configuration may apply beside the grant they need; a deploy
+/// check (Lambda's, `serve`'s) answers at once.
+pub async fn facts_once_granted(engine: &Engine, artifact: &ArtifactRef) -> EngineResult<Facts> {
+    let evidence = evidence_once_granted(engine, artifact)
+        .await
+        .map_err(|e| EngineError::from(e).doing(format!("read the signature of {artifact}")))?;
+    let mut facts = domain_facts::facts(&evidence);
+    with_planned_revocation(engine, &mut facts);
+    Ok(facts)
+}
+
+/// How long a read of another account's layer version waits for its
+/// grant: a `lambdasign_layer_grant` applied in the same run by another
+/// provider configuration (another process) may land just after the read
+/// is scheduled, as IAM-style grants propagate on AWS.
+const GRANT_WAIT: std::time::Duration = std::time::Duration::from_secs(12);
+
+/// The backend's evidence; another account's layer version that this
+/// account may not (yet) read is tried again with bounded back-off, and
+/// the final error names the grant it waited for.
+async fn evidence_once_granted(
+    engine: &Engine,
+    artifact: &ArtifactRef,
+) -> Result<domain_facts::Evidence, BackendError> {
+    let foreign_layer = match artifact {
+        ArtifactRef::LayerVersion(arn) => arn
+            .parse::<LayerVersionArn>()
+            .ok()
+            .filter(|a| a.account_id() != engine.identity().account_id),
+        _ => None,
+    };
+    let started = std::time::Instant::now();
+    let mut delay = std::time::Duration::from_millis(250);
+    loop {
+        match engine.backend().signature_evidence(artifact).await {
+            Err(BackendError::AccessDenied(_) | BackendError::NotFound(_))
+                if foreign_layer.is_some() && started.elapsed() + delay <= GRANT_WAIT =>
+            {
+                tracing::debug!(%artifact, ?delay, "another account's layer is not readable yet: waiting for its grant");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(2));
+            }
+            Err(BackendError::AccessDenied(message)) if foreign_layer.is_some() => {
+                let me = &engine.identity().account_id;
+                return Err(BackendError::AccessDenied(format!(
+                    "{message} (waited {}s for a grant of lambda:GetLayerVersion on {artifact} to account {me}; a lambdasign_layer_grant applied by another provider configuration in the same run is not ordered before this read unless this resource has `depends_on` on it)",
+                    started.elapsed().as_secs()
+                )));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Overlays a planned revocation of the signing profile version, when it
 /// revokes more than the recorded one.
 fn with_planned_revocation(engine: &Engine, facts: &mut Facts) {
@@ -436,7 +492,7 @@ pub async fn verify(engine: &Engine, spec: &VerificationSpec) -> VerificationOut
             out.report.warning(
                 Some(FieldPath::field(ARTIFACT).index(index)),
                 format!("Artifact {:?} is checked at apply", artifact.name),
-                "Its reference is known only after apply; the checks run then.",
+                format!("Its reference is known only after apply; the checks run then. Another account's layer granted in this run by another provider configuration is read once the grant lands (up to {}s); `depends_on` on that lambdasign_layer_grant orders the two.", GRANT_WAIT.as_secs()),
             );
             pending = true;
             continue;
@@ -453,7 +509,7 @@ pub async fn verify(engine: &Engine, spec: &VerificationSpec) -> VerificationOut
             }
         };
         let field = FieldPath::field(ARTIFACT).index(index).then(source_field);
-        match facts(engine, source).await {
+        match facts_once_granted(engine, source).await {
             Ok(facts) => {
                 let verdict = checks::evaluate(&facts, &policy, at);
                 report_verdict(&verdict, &subject, &against, &field, &mut out.report);
