@@ -754,3 +754,32 @@ fn a_store_made_with_a_key_refuses_to_sign_without_it() {
     let out = run_bounded(with_file, PATIENCE);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+/// A full disk is the output's: the error names the file being written, not
+/// the input, and the store keeps a failed job, not a half-written output.
+/// (A 64 KiB tmpfs; the suite runs as root, as CI does.)
+#[test]
+fn a_full_disk_error_names_the_output_being_written() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = tmp.path().join("store");
+    store_with_profile(&store);
+    let input = tmp.path().join("big.zip");
+    large_zip(&input, 512 * 1024);
+    let small = tmp.path().join("small-disk");
+    std::fs::create_dir(&small).expect("mount point");
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&small)
+        .status()
+        .expect("run mount");
+    assert!(mounted.success(), "mounting a small tmpfs needs root, as CI has");
+    let output = small.join("signed.zip");
+    let out = run_bounded(sign_command(&store, &input, &output), Duration::from_secs(60));
+    let _ = Command::new("umount").arg(&small).status();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("small-disk/signed.zip: No space left on device"),
+        "the error names the output being written: {stderr}"
+    );
+}

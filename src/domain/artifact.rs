@@ -237,6 +237,18 @@ pub fn read_envelope(path: &Path) -> Result<Option<Envelope>, ArtifactError> {
     Ok(parse_tail(&tail, file_len)?.envelope)
 }
 
+/// Whether an I/O error of a copy is the writer's: the output's disk or
+/// quota is full, the file too large, or the filesystem read-only.
+fn is_write_side(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::StorageFull
+            | io::ErrorKind::QuotaExceeded
+            | io::ErrorKind::FileTooLarge
+            | io::ErrorKind::ReadOnlyFilesystem
+    )
+}
+
 /// Signs the zip at `input` into `output` (which may be the same path).
 ///
 /// Refuses a zip that already carries an `LSIG` envelope
@@ -279,8 +291,16 @@ pub fn sign<E>(
     file.seek(SeekFrom::Start(0)).map_err(&in_err)?;
     // The content is copied by the kernel (std's File-to-File `io::copy`
     // is copy_file_range on Linux): it never passes through user space.
-    let copied =
-        io::copy(&mut (&file).take(tail.content_len), temp.as_file_mut()).map_err(&in_err)?;
+    let copied = io::copy(&mut (&file).take(tail.content_len), temp.as_file_mut()).map_err(
+        |e| {
+            // The copy fails on either side: a full disk is the output's.
+            if is_write_side(&e) {
+                out_err(e)
+            } else {
+                in_err(e)
+            }
+        },
+    )?;
     drop(file); // closed before the rename (needed on Windows when input == output)
     if copied != tail.content_len {
         return Err(modified(input).into());
