@@ -772,9 +772,15 @@ fn a_full_disk_error_names_the_output_being_written() {
         .arg(&small)
         .status()
         .expect("run mount");
-    assert!(mounted.success(), "mounting a small tmpfs needs root, as CI has");
+    assert!(
+        mounted.success(),
+        "mounting a small tmpfs needs root, as CI has"
+    );
     let output = small.join("signed.zip");
-    let out = run_bounded(sign_command(&store, &input, &output), Duration::from_secs(60));
+    let out = run_bounded(
+        sign_command(&store, &input, &output),
+        Duration::from_secs(60),
+    );
     let _ = Command::new("umount").arg(&small).status();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");

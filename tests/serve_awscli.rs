@@ -692,6 +692,33 @@ fn cross_account_layer_steps() {
 fn sigterm_stops_serve_cleanly() {
     let mut serve = Serve::start();
     aws_ok(&serve, SECURITY, &["sts", "get-caller-identity"]);
+
+    // A key whose bytes are not UTF-8 is refused, never stored altered.
+    aws_ok(
+        &serve,
+        SECURITY,
+        &["s3api", "create-bucket", "--bucket", "raw"],
+    );
+    let address = serve.url.trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+    use std::io::{Read, Write};
+    write!(
+        stream,
+        "PUT /raw/bad%FFkey.zip HTTP/1.1\r\nHost: {address}\r\nAuthorization: AWS4-HMAC-SHA256 Credential={SECURITY}/20261206/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00\r\nContent-Length: 2\r\nConnection: close\r\n\r\nPK"
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    assert!(
+        response.starts_with("HTTP/1.1 400") && response.contains("InvalidURI"),
+        "{response}"
+    );
+    let listed = aws_ok(
+        &serve,
+        SECURITY,
+        &["s3api", "list-object-versions", "--bucket", "raw"],
+    );
+    assert!(listed.get("Versions").is_none(), "nothing stored: {listed}");
     let status = serve.stop().expect("serve was running");
     assert!(status.success(), "serve exited with {status}");
 }

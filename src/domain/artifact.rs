@@ -291,16 +291,15 @@ pub fn sign<E>(
     file.seek(SeekFrom::Start(0)).map_err(&in_err)?;
     // The content is copied by the kernel (std's File-to-File `io::copy`
     // is copy_file_range on Linux): it never passes through user space.
-    let copied = io::copy(&mut (&file).take(tail.content_len), temp.as_file_mut()).map_err(
-        |e| {
+    let copied =
+        io::copy(&mut (&file).take(tail.content_len), temp.as_file_mut()).map_err(|e| {
             // The copy fails on either side: a full disk is the output's.
             if is_write_side(&e) {
                 out_err(e)
             } else {
                 in_err(e)
             }
-        },
-    )?;
+        })?;
     drop(file); // closed before the rename (needed on Windows when input == output)
     if copied != tail.content_len {
         return Err(modified(input).into());

@@ -13,6 +13,14 @@ pub fn decode(text: &str) -> String {
         .into_owned()
 }
 
+/// Whether a URI component percent-decodes to UTF-8 (so that [`decode`]
+/// keeps it exactly).
+pub fn decodes_to_utf8(text: &str) -> bool {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .is_ok()
+}
+
 /// Percent-encodes for XML values that S3 clients URL-decode
 /// (`encoding-type=url`): everything but unreserved characters and `/`.
 pub fn encode_key(text: &str) -> String {

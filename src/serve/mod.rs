@@ -321,6 +321,16 @@ async fn dispatch(
         return (respond(result, id), "sts".into());
     }
     let segments = request.path_segments();
+    // A key or name is kept exactly or refused, never altered: bytes that
+    // are not UTF-8 once percent-decoded are refused, as S3 refuses them.
+    if let Some(bad) = segments.iter().find(|s| !http::decodes_to_utf8(s)) {
+        let message = format!("the path segment {bad:?} does not decode to UTF-8");
+        let error = match service {
+            Service::S3 => ApiError::new(service, 400, "InvalidURI", message),
+            _ => ApiError::invalid(service, "path", message),
+        };
+        return (error.into_response(id), "-".into());
+    }
     let Some(matched) = routes::route(OPERATIONS, service, &request, &segments) else {
         let error =
             match routes::path_matches(OPERATIONS, service, &request.method, &segments).first() {
