@@ -789,3 +789,37 @@ fn a_full_disk_error_names_the_output_being_written() {
         "the error names the output being written: {stderr}"
     );
 }
+
+/// A signing job left `InProgress` by a killed signer (a real SIGKILL) is
+/// resolved by the next read of it, not shown as running forever.
+#[test]
+fn a_job_left_in_progress_by_a_killed_signer_is_resolved_on_the_next_read() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = tmp.path().join("store");
+    store_with_profile(&store);
+    let input = tmp.path().join("large.zip");
+    large_zip(&input, 12 << 20);
+    let out_dir = tmp.path().join("out");
+    std::fs::create_dir(&out_dir).expect("out");
+    sign_then_kill(&store, &input, &out_dir.join("signed.zip"));
+    let left = jobs(&store);
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        left[0].status,
+        JobStatus::InProgress,
+        "the kill left it running"
+    );
+    let read = runtime().block_on(async {
+        open_store(&store)
+            .describe_signing_job(&left[0].job_id)
+            .await
+            .expect("describe")
+    });
+    assert_eq!(read.status, JobStatus::Failed, "{read:?}");
+    assert!(read.status_reason.contains("abandoned"), "{read:?}");
+    assert_eq!(
+        jobs(&store)[0].status,
+        JobStatus::Failed,
+        "resolved in the store"
+    );
+}

@@ -289,6 +289,34 @@ fn try_lock_writer(store: &Store, job_id: &str) -> BackendResult<Option<(File, P
     }
 }
 
+/// A job as a read finds it. One left `InProgress` by a process that
+/// stopped (its writer lock is free) is resolved now, as failed, rather
+/// than shown as running until some retry takes it over: a retry with its
+/// token then signs anew.
+pub fn describe(store: &Store, id: &Identity, job_id: &str) -> BackendResult<SigningJob> {
+    let job = store.read(|tx| visible(tx, id, job_id))?;
+    if job.status != JobStatus::InProgress {
+        return Ok(job);
+    }
+    let Some((lock, lock_path)) = try_lock_writer(store, &job.job_id)? else {
+        return Ok(job); // its writer is alive
+    };
+    let resolved = store.write(|tx| {
+        tx.cached_execute(
+            "UPDATE signing_jobs SET status = 'Failed', status_reason = ?2
+             WHERE job_id = ?1 AND status = 'InProgress'",
+            params![
+                job.job_id,
+                "abandoned: the process signing it stopped before it finished; sign again"
+            ],
+        )?;
+        visible(tx, id, &job.job_id)
+    });
+    let _ = std::fs::remove_file(&lock_path);
+    drop(lock);
+    resolved
+}
+
 /// Whether a stored job was started with these parameters (an S3
 /// destination is recorded as the object written: prefix + job id + `.zip`).
 fn same_request(job: &SigningJob, request: &StartSigningJob, profile_owner: &str) -> bool {

@@ -393,8 +393,7 @@ impl Backend for LocalBackend {
 
     async fn describe_signing_job(&self, job_id: &str) -> BackendResult<SigningJob> {
         let job_id = job_id.to_string();
-        self.run(move |s, id| s.read(|tx| jobs::visible(tx, id, &job_id)))
-            .await
+        self.run(move |s, id| jobs::describe(s, id, &job_id)).await
     }
 
     async fn list_signing_jobs(&self, filter: JobFilter) -> BackendResult<Vec<SigningJob>> {
