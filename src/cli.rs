@@ -19,6 +19,7 @@ use crate::domain::time::{format_time, parse_time};
 use crate::engine::signed_artifact::{self, ArtifactSpec};
 use crate::engine::verification::{self, PolicyView};
 use crate::engine::{BackendConfig, Engine, EngineError};
+use crate::runtime::{self, Threads};
 
 const ABOUT: &str = "\
 Terraform provider for AWS Lambda code signing (lambdasign).
@@ -208,16 +209,16 @@ fn serve(config: crate::serve::Config) -> ExitCode {
     if let Err(e) = names::region(&config.region) {
         return usage_error(&format!("--region: {e}"));
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => return usage_error(&format!("cannot start the async runtime: {e}")),
-    };
-    match runtime.block_on(crate::serve::run(config, shutdown_signal())) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => usage_error(&e.to_string()),
+    let served = runtime::block_on(
+        WHO,
+        Threads::Pool,
+        ExitCode::from(2),
+        crate::serve::run(config, shutdown_signal()),
+    );
+    match served {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => usage_error(&e.to_string()),
+        Err(code) => code,
     }
 }
 
@@ -244,18 +245,15 @@ async fn shutdown_signal() {
     }
 }
 
+/// Runs one verb's work.
 fn block_on(future: impl std::future::Future<Output = ExitCode>) -> ExitCode {
-    match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime.block_on(future),
-        Err(e) => usage_error(&format!("cannot start the async runtime: {e}")),
-    }
+    runtime::block_on(WHO, Threads::One, ExitCode::from(2), future).unwrap_or_else(|code| code)
 }
 
+const WHO: &str = "terraform-provider-lambdasign";
+
 fn usage_error(message: &str) -> ExitCode {
-    eprintln!("terraform-provider-lambdasign: {message}");
+    eprintln!("{WHO}: {message}");
     ExitCode::from(2)
 }
 

@@ -129,23 +129,18 @@ pub fn run(listen: SocketAddr, backend: BackendArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!(
-                "terraform-provider-lambdasign cfn-invoke: cannot start the async runtime: {e}"
-            );
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(serve(listen, target)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+    let served = crate::runtime::block_on(
+        "terraform-provider-lambdasign cfn-invoke",
+        crate::runtime::Threads::Pool,
+        ExitCode::FAILURE,
+        serve(listen, target),
+    );
+    match served {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
             eprintln!("terraform-provider-lambdasign cfn-invoke: {e}");
             ExitCode::FAILURE
         }
+        Err(code) => code,
     }
 }

@@ -62,25 +62,22 @@ pub fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("lambdasign cfn: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
     let handler = service_fn(move |event: LambdaEvent<Value>| {
         let target = target.clone();
         async move { Ok::<Value, Infallible>(super::handle(&target, event.payload).await) }
     });
-    match runtime.block_on(lambda_runtime::run(handler)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+    let served = crate::runtime::block_on(
+        "lambdasign cfn",
+        crate::runtime::Threads::Pool,
+        ExitCode::FAILURE,
+        lambda_runtime::run(handler),
+    );
+    match served {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
             eprintln!("lambdasign cfn: the runtime loop ended: {e}");
             ExitCode::FAILURE
         }
+        Err(code) => code,
     }
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::checks::{Check, Verdict};
-use super::names::{self, Invalid};
+use super::names::Invalid;
 use super::tags::Tags;
 
 /// Lambda's default timeout (seconds) and memory (MB).
@@ -120,7 +120,7 @@ pub fn layer_count(layers: &[String]) -> Result<(), Invalid> {
 
 /// The execution role: an IAM role ARN.
 pub fn role(text: &str) -> Result<(), Invalid> {
-    names::role_arn(text)
+    super::principal::role_arn(text)
 }
 
 /// Why Lambda refuses a deployment under a code signing config.

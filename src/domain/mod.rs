@@ -29,6 +29,7 @@ pub mod keys;
 pub(crate) mod layer;
 pub mod names;
 pub(crate) mod permission;
+pub mod principal;
 pub mod profile;
 pub mod tags;
 pub(crate) mod time;

@@ -8,16 +8,14 @@
 
 use std::fmt;
 
-use super::arn::ArnFields;
-
 /// A value that breaks a naming rule; the text says what is allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct Invalid(pub String);
 
-type Rule = Result<(), Invalid>;
+pub(super) type Rule = Result<(), Invalid>;
 
-fn invalid(text: impl Into<String>) -> Rule {
+pub(super) fn invalid(text: impl Into<String>) -> Rule {
     Err(Invalid(text.into()))
 }
 
@@ -200,50 +198,6 @@ pub fn organization_id(text: &str) -> Rule {
     } else {
         invalid(format!(
             "{text:?} is not an organization id such as o-a1b2c3d4e5 (o- and 10 to 32 lower-case letters or digits)"
-        ))
-    }
-}
-
-/// An IAM principal ARN (`arn:aws:iam::123456789012:role/deployer`).
-pub fn iam_arn(text: &str) -> Rule {
-    let valid = ArnFields::parse(text).is_ok_and(|arn| {
-        arn.partition.starts_with("aws")
-            && arn.service == "iam"
-            && arn.region.is_empty()
-            && account_id(arn.account_id).is_ok()
-            && !arn.resource.is_empty()
-    });
-    if valid {
-        Ok(())
-    } else {
-        invalid(format!(
-            "{text:?} is not an IAM ARN such as arn:aws:iam::123456789012:role/deployer"
-        ))
-    }
-}
-
-/// An IAM role ARN, as `assume_role` takes it.
-pub fn role_arn(text: &str) -> Rule {
-    let role = ArnFields::parse(text)
-        .ok()
-        .and_then(|arn| arn.resource.strip_prefix("role/"))
-        .is_some_and(|name| !name.is_empty());
-    if iam_arn(text).is_ok() && role {
-        Ok(())
-    } else {
-        invalid(format!(
-            "{text:?} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)"
-        ))
-    }
-}
-
-/// Who a signing profile permission is for: an account id or an IAM ARN.
-pub fn signer_principal(text: &str) -> Rule {
-    if account_id(text).is_ok() || iam_arn(text).is_ok() {
-        Ok(())
-    } else {
-        invalid(format!(
-            "{text:?} is not a principal: a 12-digit account id or an IAM ARN such as arn:aws:iam::123456789012:role/deployer"
         ))
     }
 }
@@ -471,24 +425,8 @@ mod tests {
                 ),
             ),
             (
-                "signer principal",
-                (
-                    signer_principal,
-                    &["123456789012", "arn:aws:iam::123456789012:role/dev"],
-                    &["dev", "arn:aws:iam::1:role/x"],
-                ),
-            ),
-            (
                 "layer principal",
                 (layer_principal, &["*", "123456789012"], &["everyone"]),
-            ),
-            (
-                "role",
-                (
-                    role_arn,
-                    &["arn:aws:iam::222222222222:role/deployer"],
-                    &["arn:aws:iam::1:user/x", "arn:aws:iam::222222222222:user/x"],
-                ),
             ),
             (
                 "architecture",

@@ -7,8 +7,8 @@
 //! use fails and names the users.
 
 use super::planned::{PartialPolicy, PlannedPolicy};
+use super::rules::{enforcement_rule, policy_error};
 use super::rules::{FieldRule, Shape};
-use super::verification::policy_error;
 use super::{Engine, EngineError, EngineResult, Planned, Report};
 use crate::backend::{BackendError, CodeSigningConfigInput};
 use crate::domain::checks::{Enforcement, Policy};
@@ -46,12 +46,6 @@ pub const RULES: &[FieldRule] = &[
 ];
 
 pub const SHAPE: &[Shape] = &[];
-
-pub fn enforcement_rule(text: &str) -> Result<(), names::Invalid> {
-    text.parse::<Enforcement>()
-        .map(|_| ())
-        .map_err(|e| names::Invalid(e.to_string()))
-}
 
 /// The allowed-publishers rule (1 to 20 distinct version ARNs), each
 /// violation at its element.

@@ -38,7 +38,7 @@ pub const DEFAULT_PREFIX: &str = "terraform-";
 pub const RULES: &[FieldRule] = &[
     FieldRule::text(&[PROFILE_NAME], names::profile_name),
     FieldRule::text(&[ACTION], lambda_action),
-    FieldRule::text(&[PRINCIPAL], names::signer_principal),
+    FieldRule::text(&[PRINCIPAL], crate::domain::principal::signer_principal),
     FieldRule::text(&[STATEMENT_ID], names::profile_statement_id),
     FieldRule::text(&[STATEMENT_ID_PREFIX], names::profile_statement_id_prefix),
     FieldRule::text(&[PROFILE_VERSION], names::profile_version),

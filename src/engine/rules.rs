@@ -4,7 +4,26 @@
 //! the values it receives (a Terraform configuration, a CloudFormation
 //! model) and reports a violation at the field's path in its own terms.
 
+use super::EngineError;
+use crate::domain::checks::{Enforcement, PolicyError};
+use crate::domain::field::FieldPath;
 use crate::domain::names::Invalid;
+
+/// `Warn` or `Enforce`, as Lambda spells them.
+pub fn enforcement_rule(text: &str) -> Result<(), Invalid> {
+    text.parse::<Enforcement>()
+        .map(|_| ())
+        .map_err(|e| Invalid(e.to_string()))
+}
+
+/// One broken allowed-publishers rule, at its element when it has one.
+pub fn policy_error(error: &PolicyError, list: FieldPath) -> EngineError {
+    let field = match error.index() {
+        Some(index) => list.index(index),
+        None => list,
+    };
+    EngineError::invalid(field, error.to_string())
+}
 
 /// What a rule checks.
 #[derive(Debug, Clone, Copy)]

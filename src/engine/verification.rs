@@ -7,15 +7,13 @@
 
 use chrono::{DateTime, Utc};
 
-use super::code_signing_config::enforcement_rule;
 use super::planned::{PartialPolicy, PlannedPolicy};
+use super::rules::{enforcement_rule, policy_error};
 use super::rules::{FieldRule, Shape};
 use super::{Engine, EngineError, EngineResult, Planned, Report};
 use crate::backend::BackendError;
 use crate::domain::arn::{JobArn, LayerVersionArn};
-use crate::domain::checks::{
-    self, Enforcement, Facts, Policy, PolicyError, Revocation, Status, Verdict,
-};
+use crate::domain::checks::{self, Enforcement, Facts, Policy, Revocation, Status, Verdict};
 use crate::domain::facts::{self as domain_facts, ArtifactRef};
 use crate::domain::field::FieldPath;
 use crate::domain::names;
@@ -92,15 +90,6 @@ pub fn inline_policy(
 ) -> Result<Policy, Vec<EngineError>> {
     Policy::new(publishers, enforcement)
         .map_err(|errors| errors.iter().map(|e| policy_error(e, at.clone())).collect())
-}
-
-/// One broken allowed-publishers rule, at its element when it has one.
-pub fn policy_error(error: &PolicyError, list: FieldPath) -> EngineError {
-    let field = match error.index() {
-        Some(index) => list.index(index),
-        None => list,
-    };
-    EngineError::invalid(field, error.to_string())
 }
 
 /// The policy of a code signing config: as this run plans it, else as

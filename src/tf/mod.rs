@@ -28,22 +28,19 @@ pub(crate) fn run_plugin() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("terraform-provider-lambdasign: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(server::serve(LambdaSign, env)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+    let served = crate::runtime::block_on(
+        "terraform-provider-lambdasign",
+        crate::runtime::Threads::Pool,
+        ExitCode::FAILURE,
+        server::serve(LambdaSign, env),
+    );
+    match served {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
             tracing::error!(error = %e, "plugin server failed");
             eprintln!("terraform-provider-lambdasign: {e}");
             ExitCode::FAILURE
         }
+        Err(code) => code,
     }
 }

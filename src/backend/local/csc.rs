@@ -185,7 +185,7 @@ pub fn update(
 /// Deletes a config no function uses; otherwise `InUse` naming the functions.
 pub fn delete(tx: &Transaction<'_>, id: &Identity, csc_arn: &str) -> BackendResult<()> {
     load(tx, id, csc_arn)?;
-    let users = super::functions::users(tx, csc_arn)?;
+    let users = users(tx, csc_arn)?;
     if !users.is_empty() {
         return Err(BackendError::InUse {
             subject: Subject::CodeSigningConfig(csc_arn.to_string()),
@@ -213,4 +213,14 @@ pub fn set_tags(
         params![csc_arn, tags_json(tags)],
     )?;
     Ok(())
+}
+
+/// The functions (names) using a code signing config.
+pub fn users(tx: &Transaction<'_>, csc_arn: &str) -> BackendResult<Vec<String>> {
+    let mut stmt =
+        tx.prepare_cached("SELECT name FROM functions WHERE csc_arn = ?1 ORDER BY name")?;
+    let users = stmt
+        .query_map([csc_arn], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(users)
 }

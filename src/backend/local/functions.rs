@@ -181,16 +181,6 @@ pub fn get(tx: &Transaction<'_>, id: &Identity, function: &str) -> BackendResult
     Ok(load(tx, id, &resolve(id, function)?)?.function)
 }
 
-/// The functions (names) using a code signing config.
-pub fn users(tx: &Transaction<'_>, csc_arn: &str) -> BackendResult<Vec<String>> {
-    let mut stmt =
-        tx.prepare_cached("SELECT name FROM functions WHERE csc_arn = ?1 ORDER BY name")?;
-    let users = stmt
-        .query_map([csc_arn], |r| r.get::<_, String>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(users)
-}
-
 fn invalid_at(field: FieldPath, message: impl Into<String>) -> BackendError {
     BackendError::InvalidInput(FieldError {
         field,

@@ -448,7 +448,7 @@ impl Backend for LocalBackend {
         self.run(move |s, id| {
             s.read(|tx| {
                 csc::get(tx, id, &arn)?;
-                Ok(functions::users(tx, &arn)?
+                Ok(csc::users(tx, &arn)?
                     .into_iter()
                     .map(|name| {
                         format!(

@@ -329,7 +329,7 @@ pub fn add_permission(
     let name = &request.profile_name;
     let current = policy_revision(tx, id, name)?;
     SignerAction::parse(&request.action).map_err(|e| BackendError::invalid("action", e.0))?;
-    names::signer_principal(&request.principal)
+    crate::domain::principal::signer_principal(&request.principal)
         .map_err(|e| BackendError::invalid("principal", e.0))?;
     names::profile_statement_id(&request.statement_id)
         .map_err(|e| BackendError::invalid("statement_id", e.0))?;

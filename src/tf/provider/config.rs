@@ -131,7 +131,7 @@ pub fn validate(config: &Value) -> Diagnostics {
         .and_then(|r| r.get_attr("role_arn"))
     {
         check(
-            names::role_arn(arn),
+            crate::domain::principal::role_arn(arn),
             AttributePath::attr("assume_role").then("role_arn"),
             &mut diags,
         );

@@ -65,7 +65,7 @@ fn decode(j: &J, ty: &Type, depth: usize) -> LResult<Value> {
             if let Some(k) = m.keys().find(|k| *k != "value" && *k != "type") {
                 return Err(CodecError::InvalidDynamic(format!(
                     "invalid key {:?} in dynamically-typed value",
-                    super::value::truncate_for_message(k)
+                    super::message::quoted(k)
                 ))
                 .into());
             }

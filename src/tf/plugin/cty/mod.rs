@@ -10,6 +10,7 @@
 //! ```
 
 mod json;
+mod message;
 mod msgpack;
 mod types;
 mod value;

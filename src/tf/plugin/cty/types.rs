@@ -192,7 +192,7 @@ impl Type {
                 "dynamic" => Ok(Type::Dynamic),
                 other => Err(bad(format!(
                     "invalid primitive type name {:?}",
-                    super::value::truncate_for_message(other)
+                    super::message::quoted(other)
                 ))),
             },
             J::Array(items) => {
@@ -258,7 +258,7 @@ impl Type {
                     }
                     other => Err(bad(format!(
                         "invalid complex type kind {:?}",
-                        super::value::truncate_for_message(other)
+                        super::message::quoted(other)
                     ))),
                 }
             }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use super::message::quoted;
 use super::types::Type;
 use super::CodecError;
 
@@ -78,7 +79,7 @@ impl Number {
     /// Rejects NaN/Inf, hex and anything else, and exponents that would add
     /// more than [`MAX_EXPONENT_PADDING`] zeros.
     pub fn parse(s: &str) -> Result<Number, CodecError> {
-        let err = || CodecError::InvalidNumber(truncate_for_message(s));
+        let err = || CodecError::InvalidNumber(quoted(s));
         let b = s.as_bytes();
         let mut i = 0;
         let mut neg = false;
@@ -136,7 +137,7 @@ impl Number {
             if !int_part.iter().chain(frac_part).all(|&d| d == b'0') {
                 return Err(CodecError::InvalidNumber(format!(
                     "{}: exponent out of supported range",
-                    truncate_for_message(s)
+                    quoted(s)
                 )));
             }
             return Ok(Number::zero());
@@ -228,18 +229,6 @@ impl From<u64> for Number {
     fn from(v: u64) -> Number {
         Number::from_u64(v)
     }
-}
-
-pub(super) fn truncate_for_message(s: &str) -> String {
-    const MAX: usize = 64;
-    if s.len() <= MAX {
-        return s.to_string();
-    }
-    let mut end = MAX;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}...", &s[..end])
 }
 
 /// Builds canonical text for `(-1)^neg * digits * 10^exp10`, where `digits`
