@@ -161,6 +161,31 @@ impl Workspace {
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir().join(name)
     }
+
+    /// Installs a stand-in for `hashicorp/aws` into the mirror, for state
+    /// that names the AWS provider. The real one cannot be downloaded
+    /// offline; `moved` across providers asks only the target provider
+    /// (MoveResourceState), but Terraform wants every provider that state
+    /// names to be installed. The stand-in is this provider's binary.
+    #[allow(dead_code)]
+    pub fn with_aws_provider_stand_in(&self) {
+        let package = self
+            .root
+            .path()
+            .join("mirror/registry.terraform.io/hashicorp/aws/5.0.0")
+            .join(platform());
+        std::fs::create_dir_all(&package).expect("mirror dir");
+        std::fs::copy(BINARY, package.join("terraform-provider-aws_v5.0.0"))
+            .expect("install the stand-in");
+        let config = self.root.path().join("cli.tfrc");
+        let text = std::fs::read_to_string(&config)
+            .expect("cli config")
+            .replace(
+                "include = [\"local.test/*/*\"]",
+                "include = [\"local.test/*/*\", \"registry.terraform.io/hashicorp/aws\"]",
+            );
+        std::fs::write(config, text).expect("cli config");
+    }
 }
 
 impl Default for Workspace {

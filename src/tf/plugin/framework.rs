@@ -119,6 +119,17 @@ pub struct ImportResponse {
     pub diagnostics: Diagnostics,
 }
 
+/// An object that another provider's resource type recorded, moved to one
+/// of ours (`moved { from = aws_... to = lambdasign_... }`).
+pub struct MoveSource<'a> {
+    /// The source provider's address, as Terraform names it.
+    pub provider: &'a str,
+    pub type_name: &'a str,
+    pub schema_version: i64,
+    /// The source's stored state, as JSON.
+    pub state: &'a serde_json::Value,
+}
+
 /// A managed resource type: its schema (with the rules and replace-on-change
 /// list it declares), how it shapes a plan, and its create, read, update,
 /// delete and import, each a separate entry point.
@@ -139,6 +150,23 @@ pub trait Resource<C>: Send + Sync {
     async fn update(&self, client: &C, change: Change) -> Applied;
     async fn delete(&self, client: &C, change: Change) -> Applied;
     async fn import(&self, client: &C, id: &str) -> ImportResponse;
+
+    /// The state of an object another provider's type recorded, from its
+    /// stored state alone (Terraform asks an unconfigured provider; the
+    /// refresh that follows reads the rest). `None`, with an error, when
+    /// this type takes no state from that one. Attributes left out are null.
+    fn move_from(&self, source: &MoveSource<'_>, diags: &mut Diagnostics) -> Option<Value> {
+        diags.error(
+            "Cannot move to this resource type",
+            format!(
+                "{} takes no state from {} of {}.",
+                self.type_name(),
+                source.type_name,
+                source.provider
+            ),
+        );
+        None
+    }
 }
 
 #[derive(Default)]

@@ -14,9 +14,10 @@ use crate::tf::convert;
 use crate::tf::plugin::cty::{Type, Value};
 use crate::tf::plugin::diagnostics::Diagnostics;
 use crate::tf::plugin::framework::{
-    Applied, Change, ImportResponse, Plan, ReadRequest, ReadResponse, Resource,
+    Applied, Change, ImportResponse, MoveSource, Plan, ReadRequest, ReadResponse, Resource,
 };
 use crate::tf::plugin::schema::{Attribute, Schema};
+use crate::tf::resources::moved;
 use crate::tf::values::{
     keep, known_texts, map, map_or_null, planned_text, planned_texts, required_text, set, text,
     text_map, text_or_null, text_set, texts, Object,
@@ -242,5 +243,28 @@ impl Resource<Engine> for CodeSigningConfigResource {
             ),
         }
         response
+    }
+
+    fn move_from(&self, source: &MoveSource<'_>, diags: &mut Diagnostics) -> Option<Value> {
+        const AWS: &str = "aws_lambda_code_signing_config";
+        let aws = moved::aws_state(source, AWS, self.type_name(), diags)?;
+        let arn = moved::required(aws, "arn", AWS, diags)?;
+        let publishers = moved::block(aws, "allowed_publishers").map_or(Value::Null, |b| {
+            moved::strings(b, "signing_profile_version_arns")
+        });
+        let enforcement = moved::block(aws, "policies")
+            .and_then(|p| moved::opt(p, "untrusted_artifact_on_deployment"))
+            .unwrap_or_else(|| Enforcement::Warn.as_str().to_string());
+        Some(
+            Object::new()
+                .set(ALLOWED_PUBLISHERS, publishers)
+                .set(UNTRUSTED_ARTIFACT_ON_DEPLOYMENT, enforcement.as_str())
+                .set(DESCRIPTION, moved::text(aws, "description"))
+                .set(TAGS, moved::string_map(aws, "tags"))
+                .set(TAGS_ALL, moved::string_map(aws, "tags_all"))
+                .set(ARN, arn.as_str())
+                .set(CONFIG_ID, moved::text(aws, "config_id"))
+                .build(),
+        )
     }
 }

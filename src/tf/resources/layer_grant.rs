@@ -10,9 +10,10 @@ use crate::tf::convert;
 use crate::tf::plugin::cty::{Type, Value};
 use crate::tf::plugin::diagnostics::Diagnostics;
 use crate::tf::plugin::framework::{
-    Applied, Change, ImportResponse, Plan, ReadRequest, ReadResponse, Resource,
+    Applied, Change, ImportResponse, MoveSource, Plan, ReadRequest, ReadResponse, Resource,
 };
 use crate::tf::plugin::schema::{Attribute, Schema};
+use crate::tf::resources::moved;
 use crate::tf::values::{
     boolean, integer, keep, number, opt_text, required_text, set, text, Object,
 };
@@ -196,5 +197,29 @@ impl Resource<Engine> for LayerGrantResource {
             ),
         }
         response
+    }
+
+    fn move_from(&self, source: &MoveSource<'_>, diags: &mut Diagnostics) -> Option<Value> {
+        const AWS: &str = "aws_lambda_layer_version_permission";
+        let aws = moved::aws_state(source, AWS, self.type_name(), diags)?;
+        let required = |key, diags: &mut Diagnostics| moved::required(aws, key, AWS, diags);
+        let Some(version) = moved::whole(aws, "version_number") else {
+            diags.error(
+                "Incomplete source state",
+                format!("The stored state of {AWS} has no `version_number`."),
+            );
+            return None;
+        };
+        Some(
+            Object::new()
+                .set(LAYER_NAME, required("layer_name", diags)?.as_str())
+                .set(VERSION_NUMBER, number(version))
+                .set(PRINCIPAL, required("principal", diags)?.as_str())
+                .set(ORGANIZATION_ID, moved::text(aws, "organization_id"))
+                .set(STATEMENT_ID, required("statement_id", diags)?.as_str())
+                .set(SKIP_DESTROY, moved::flag(aws, "skip_destroy"))
+                .set(ACTION, LAYER_ACTION)
+                .build(),
+        )
     }
 }

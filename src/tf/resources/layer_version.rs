@@ -14,9 +14,10 @@ use crate::tf::convert;
 use crate::tf::plugin::cty::{Type, Value};
 use crate::tf::plugin::diagnostics::Diagnostics;
 use crate::tf::plugin::framework::{
-    Applied, Change, ImportResponse, Plan, ReadRequest, ReadResponse, Resource,
+    Applied, Change, ImportResponse, MoveSource, Plan, ReadRequest, ReadResponse, Resource,
 };
 use crate::tf::plugin::schema::{Attribute, Block, NestedBlock, Schema};
+use crate::tf::resources::moved;
 use crate::tf::values::{
     block, boolean, keep, number, opt_text, planned_text, planned_texts, required_text, set, text,
     text_or_null, text_set_or_null, texts, Object,
@@ -313,5 +314,45 @@ impl Resource<Engine> for LayerVersionResource {
             ),
         }
         response
+    }
+
+    fn move_from(&self, source: &MoveSource<'_>, diags: &mut Diagnostics) -> Option<Value> {
+        const AWS: &str = "aws_lambda_layer_version";
+        let aws = moved::aws_state(source, AWS, self.type_name(), diags)?;
+        let arn = moved::required(aws, "arn", AWS, diags)?;
+        let name = moved::required(aws, "layer_name", AWS, diags)?;
+        let object = moved::opt(aws, "s3_bucket").map_or(Value::Null, |bucket| {
+            Object::new()
+                .set(BUCKET, bucket.as_str())
+                .set(KEY, moved::text(aws, "s3_key"))
+                .set(VERSION, moved::text(aws, "s3_object_version"))
+                .build()
+        });
+        Some(
+            Object::new()
+                .set(LAYER_NAME, name.as_str())
+                .set(SIGNED_FILE, moved::text(aws, "filename"))
+                .set(SIGNED_OBJECT, object)
+                .set(
+                    COMPATIBLE_RUNTIMES,
+                    moved::strings(aws, "compatible_runtimes"),
+                )
+                .set(
+                    COMPATIBLE_ARCHITECTURES,
+                    moved::strings(aws, "compatible_architectures"),
+                )
+                .set(DESCRIPTION, moved::text(aws, "description"))
+                .set(LICENSE_INFO, moved::text(aws, "license_info"))
+                .set(SKIP_DESTROY, moved::flag(aws, "skip_destroy"))
+                .set(ARN, arn.as_str())
+                .set(LAYER_ARN, moved::text(aws, "layer_arn"))
+                .set(VERSION, moved::whole_value(aws, "version"))
+                .set(
+                    SIGNING_PROFILE_VERSION_ARN,
+                    moved::text(aws, "signing_profile_version_arn"),
+                )
+                .set(SIGNING_JOB_ARN, moved::text(aws, "signing_job_arn"))
+                .build(),
+        )
     }
 }

@@ -11,6 +11,7 @@ pub mod internal_echo;
 pub mod layer_grant;
 pub mod layer_signature;
 pub mod layer_version;
+mod moved;
 pub mod signed_artifact;
 pub mod signing_job_data;
 pub mod signing_profile;

@@ -9,9 +9,10 @@ use crate::tf::convert;
 use crate::tf::plugin::cty::{Type, Value};
 use crate::tf::plugin::diagnostics::Diagnostics;
 use crate::tf::plugin::framework::{
-    Applied, Change, ImportResponse, Plan, ReadRequest, ReadResponse, Resource,
+    Applied, Change, ImportResponse, MoveSource, Plan, ReadRequest, ReadResponse, Resource,
 };
 use crate::tf::plugin::schema::{Attribute, Schema};
+use crate::tf::resources::moved;
 use crate::tf::values::{opt_text, planned_text, required_text, text, Object};
 
 pub struct SigningProfilePermissionResource;
@@ -152,5 +153,21 @@ impl Resource<Engine> for SigningProfilePermissionResource {
             ),
         }
         response
+    }
+
+    fn move_from(&self, source: &MoveSource<'_>, diags: &mut Diagnostics) -> Option<Value> {
+        const AWS: &str = "aws_signer_signing_profile_permission";
+        let aws = moved::aws_state(source, AWS, self.type_name(), diags)?;
+        let required = |key, diags: &mut Diagnostics| moved::required(aws, key, AWS, diags);
+        Some(
+            Object::new()
+                .set(PROFILE_NAME, required("profile_name", diags)?.as_str())
+                .set(ACTION, required("action", diags)?.as_str())
+                .set(PRINCIPAL, required("principal", diags)?.as_str())
+                .set(STATEMENT_ID, required("statement_id", diags)?.as_str())
+                .set(STATEMENT_ID_PREFIX, moved::text(aws, "statement_id_prefix"))
+                .set(PROFILE_VERSION, moved::text(aws, "profile_version"))
+                .build(),
+        )
     }
 }

@@ -10,7 +10,9 @@ use tonic::{Request, Response, Status};
 use super::convert;
 use crate::tf::plugin::cty::{Type, Value};
 use crate::tf::plugin::diagnostics::Diagnostics;
-use crate::tf::plugin::framework::{Change, DataSource, Function, Provider, ReadRequest, Resource};
+use crate::tf::plugin::framework::{
+    Change, DataSource, Function, MoveSource, Provider, ReadRequest, Resource,
+};
 use crate::tf::plugin::lifecycle;
 use crate::tf::plugin::plan::PrivateState;
 use crate::tf::plugin::proto::tfplugin6 as pb;
@@ -458,13 +460,46 @@ impl<P: Provider> ProviderRpc for ProviderService<P> {
         Ok(Response::new(response))
     }
 
+    /// `moved` across resource types (from the AWS provider's): the target
+    /// type builds its state from the source's stored JSON; attributes it
+    /// leaves out are null, for the refresh to fill.
     async fn move_resource_state(
         &self,
-        _request: Request<pb::move_resource_state::Request>,
+        request: Request<pb::move_resource_state::Request>,
     ) -> RpcResult<pb::move_resource_state::Response> {
-        Err(Status::unimplemented(
-            "moving state between resource types is not supported",
-        ))
+        let request = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut target_state = None;
+        if let Some(resource) = self.resource(&request.target_type_name, &mut diags) {
+            let raw = request.source_state.unwrap_or_default();
+            match serde_json::from_slice::<serde_json::Value>(&raw.json) {
+                Ok(state) => {
+                    let source = MoveSource {
+                        provider: &request.source_provider_address,
+                        type_name: &request.source_type_name,
+                        schema_version: request.source_schema_version,
+                        state: &state,
+                    };
+                    if let Some(moved) = resource.item.move_from(&source, &mut diags) {
+                        let complete = with_nulls(moved, &resource.ty);
+                        target_state =
+                            convert::encode(&complete, &resource.ty, "moved state", &mut diags);
+                    }
+                }
+                Err(e) => diags.error(
+                    "Unreadable source state",
+                    format!(
+                        "The stored state of {} is not JSON: {e}",
+                        request.source_type_name
+                    ),
+                ),
+            }
+        }
+        Ok(Response::new(pb::move_resource_state::Response {
+            target_state,
+            diagnostics: convert::diagnostics(diags),
+            target_private: Vec::new(),
+        }))
     }
 
     async fn read_data_source(
@@ -639,6 +674,17 @@ impl<P: Provider> ProviderService<P> {
     }
 }
 
+/// A moved object with every attribute of `ty`: those left out are null.
+fn with_nulls(value: Value, ty: &Type) -> Value {
+    let (Value::Object(mut attrs), Type::Object { attrs: types, .. }) = (value, ty) else {
+        return Value::Null;
+    };
+    for name in types.keys() {
+        attrs.entry(name.clone()).or_insert(Value::Null);
+    }
+    Value::Object(attrs)
+}
+
 /// `get_provider_schema_optional`: every schema is built when the service
 /// is, so Terraform's later provider processes in one command skip
 /// GetProviderSchema (it caches the first one's answer) and ask
@@ -647,6 +693,6 @@ fn capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         plan_destroy: false,
         get_provider_schema_optional: true,
-        move_resource_state: false,
+        move_resource_state: true,
     }
 }

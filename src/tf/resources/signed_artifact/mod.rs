@@ -16,9 +16,10 @@ use crate::tf::convert;
 use crate::tf::plugin::cty::Value;
 use crate::tf::plugin::diagnostics::Diagnostics;
 use crate::tf::plugin::framework::{
-    Applied, Change, ImportResponse, Plan, ReadRequest, ReadResponse, Resource,
+    Applied, Change, ImportResponse, MoveSource, Plan, ReadRequest, ReadResponse, Resource,
 };
 use crate::tf::plugin::schema::Schema;
+use crate::tf::resources::moved;
 use crate::tf::values::{
     boolean, opt_text, planned_text, planned_texts, required_text, set, text, texts,
 };
@@ -236,5 +237,10 @@ impl Resource<Engine> for SignedArtifactResource {
         };
         response.state = state::imported(engine, &signed).await;
         response
+    }
+
+    fn move_from(&self, source: &MoveSource<'_>, diags: &mut Diagnostics) -> Option<Value> {
+        let aws = moved::aws_state(source, state::AWS_SIGNING_JOB, self.type_name(), diags)?;
+        state::moved(aws, diags)
     }
 }

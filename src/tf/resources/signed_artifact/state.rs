@@ -12,6 +12,7 @@ use crate::engine::{Engine, Planned};
 use crate::tf::convert;
 use crate::tf::plugin::cty::Value;
 use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::tf::resources::moved;
 use crate::tf::values::{block, keep, opt_text, planned_text, required_text, text, texts, Object};
 
 fn place_of(value: &Value, name: &str) -> Option<Place> {
@@ -197,4 +198,55 @@ pub(super) async fn imported(engine: &Engine, signed: &Signed) -> Value {
         base = base.set(PROFILE_OWNER, job.profile_owner.as_str());
     }
     state_of(signed, &base.build())
+}
+
+/// The AWS provider's type for a signing job.
+pub(super) const AWS_SIGNING_JOB: &str = "aws_signer_signing_job";
+
+/// The state of a signing job the AWS provider recorded; the refresh reads
+/// the rest (its ARN, its profile version, the signed object's digest).
+pub(super) fn moved(aws: &serde_json::Value, diags: &mut Diagnostics) -> Option<Value> {
+    let job_id = moved::required(aws, "job_id", AWS_SIGNING_JOB, diags)?;
+    if let Some(status) = moved::opt(aws, "status").filter(|s| s != "Succeeded") {
+        diags.error(
+            "Cannot move an unfinished signing job",
+            format!("Signing job {job_id} is {status}: only a succeeded job is a signed artifact."),
+        );
+        return None;
+    }
+    let s3 = |key| moved::block(aws, key).and_then(|b| moved::block(b, "s3"));
+    let source = s3("source").map_or(Value::Null, |s3| {
+        Object::new()
+            .set(BUCKET, moved::text(s3, "bucket"))
+            .set(KEY, moved::text(s3, "key"))
+            .set(VERSION, moved::text(s3, "version"))
+            .build()
+    });
+    let destination = s3("destination").map_or(Value::Null, |s3| {
+        Object::new()
+            .set(BUCKET, moved::text(s3, "bucket"))
+            .set(PREFIX, moved::text(s3, "prefix"))
+            .build()
+    });
+    let signed = s3("signed_object").map_or(Value::Null, |s3| {
+        Object::new()
+            .set(BUCKET, moved::text(s3, "bucket"))
+            .set(KEY, moved::text(s3, "key"))
+            .set(VERSION, Value::Null)
+            .build()
+    });
+    Some(
+        Object::new()
+            .set(PROFILE_NAME, moved::text(aws, "profile_name"))
+            .set(JOB_ID, job_id.as_str())
+            .set(SOURCE_OBJECT, source)
+            .set(DESTINATION, destination)
+            .set(SIGNED_OBJECT, signed)
+            .set(SIGNED_AT, moved::text(aws, "completed_at"))
+            .set(
+                SIGNATURE_EXPIRES_AT,
+                moved::text(aws, "signature_expires_at"),
+            )
+            .build(),
+    )
 }

@@ -14,9 +14,10 @@ use crate::tf::convert;
 use crate::tf::plugin::cty::Value;
 use crate::tf::plugin::diagnostics::Diagnostics;
 use crate::tf::plugin::framework::{
-    Applied, Change, ImportResponse, Plan, ReadRequest, ReadResponse, Resource,
+    Applied, Change, ImportResponse, MoveSource, Plan, ReadRequest, ReadResponse, Resource,
 };
 use crate::tf::plugin::schema::Schema;
+use crate::tf::resources::moved;
 use crate::tf::values::{block, integer, map, planned_text, required_text, set, text, text_map};
 
 use state::{recorded, revocation_of, spec_of, state_of};
@@ -238,5 +239,15 @@ impl Resource<Engine> for SigningProfileResource {
             ),
         }
         response
+    }
+
+    fn move_from(&self, source: &MoveSource<'_>, diags: &mut Diagnostics) -> Option<Value> {
+        let aws = moved::aws_state(
+            source,
+            "aws_signer_signing_profile",
+            self.type_name(),
+            diags,
+        )?;
+        state::moved(aws, diags)
     }
 }

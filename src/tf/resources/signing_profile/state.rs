@@ -13,6 +13,7 @@ use crate::engine::signing_profile::{
 use crate::engine::{Engine, Planned};
 use crate::tf::plugin::cty::Value;
 use crate::tf::plugin::diagnostics::Diagnostics;
+use crate::tf::resources::moved;
 use crate::tf::values::{
     block, integer, keep, map, map_or_null, number, opt_text, text, text_map, Object,
 };
@@ -165,4 +166,50 @@ pub(super) fn state_of(engine: &Engine, profile: &SigningProfile, base: &Value) 
         .set(SIGNING_MATERIAL, material)
         .set(REVOCATION, revocation)
         .build()
+}
+
+/// The state of a profile the AWS provider recorded
+/// (`aws_signer_signing_profile`); the refresh reads the rest. A validity
+/// left at Signer's default reads as no block, as an import does.
+pub(super) fn moved(aws: &serde_json::Value, diags: &mut Diagnostics) -> Option<Value> {
+    let name = moved::required(aws, "name", "aws_signer_signing_profile", diags)?;
+    let validity = moved::block(aws, "signature_validity_period")
+        .and_then(|period| {
+            let value = moved::whole(period, "value")?;
+            let unit = moved::opt(period, "type")?;
+            let default = SignatureValidity::default();
+            let is_default = u32::try_from(value).is_ok_and(|v| v == default.value)
+                && unit == default.unit.as_str();
+            (!is_default).then(|| {
+                Object::new()
+                    .set(VALUE, number(value))
+                    .set(TYPE, unit.as_str())
+                    .build()
+            })
+        })
+        .unwrap_or(Value::Null);
+    let material = moved::block(aws, "signing_material")
+        .and_then(|m| moved::opt(m, "certificate_arn"))
+        .map_or(Value::Null, |arn| {
+            Object::new().set(CERTIFICATE_ARN, arn.as_str()).build()
+        });
+    Some(
+        Object::new()
+            .set(NAME, name.as_str())
+            .set(NAME_PREFIX, moved::text(aws, "name_prefix"))
+            .set(PLATFORM_ID, moved::text(aws, "platform_id"))
+            .set(
+                PLATFORM_DISPLAY_NAME,
+                moved::text(aws, "platform_display_name"),
+            )
+            .set(TAGS, moved::string_map(aws, "tags"))
+            .set(TAGS_ALL, moved::string_map(aws, "tags_all"))
+            .set(ARN, moved::text(aws, "arn"))
+            .set(VERSION, moved::text(aws, "version"))
+            .set(VERSION_ARN, moved::text(aws, "version_arn"))
+            .set(STATUS, moved::text(aws, "status"))
+            .set(SIGNATURE_VALIDITY, validity)
+            .set(SIGNING_MATERIAL, material)
+            .build(),
+    )
 }
