@@ -42,7 +42,10 @@ async fn terraform_client_gets_the_schema_over_mutual_tls() {
     // every resource, data source and function in GetMetadata instead.
     let capabilities = schema.server_capabilities.expect("capabilities");
     assert!(capabilities.get_provider_schema_optional);
-    assert!(capabilities.move_resource_state, "moved from the AWS provider's types");
+    assert!(
+        capabilities.move_resource_state,
+        "moved from the AWS provider's types"
+    );
     let metadata = ProviderClient::new(channel.clone())
         .get_metadata(get_metadata::Request {})
         .await

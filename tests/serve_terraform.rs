@@ -481,6 +481,62 @@ fn every_resource_and_data_source_on_serve() {
     ws.ok(&["apply", "-auto-approve", "-no-color"]);
     plan_is_empty(&ws, "the plan after re-publishing");
 
+    // skip_destroy keeps the replaced version (on the aws backend too).
+    let layer_block =
+        "resource \"lambdasign_layer_version\" \"shared\" {\n  layer_name          = \"shared\"\n";
+    assert!(updated.contains(layer_block));
+    let kept = updated.replace(
+        layer_block,
+        &format!("{layer_block}  skip_destroy        = true\n"),
+    );
+    ws.main_tf_with_provider(&provider, &kept);
+    ws.ok(&["apply", "-auto-approve", "-no-color"]);
+    let before: Vec<i64> = rt
+        .block_on(aws.list_layer_versions("shared"))
+        .expect("list")
+        .iter()
+        .map(|v| v.version)
+        .collect();
+    let replaced = kept.replace(
+        layer_block,
+        &format!("{layer_block}  description         = \"v2\"\n"),
+    );
+    ws.main_tf_with_provider(&provider, &replaced);
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("must be replaced"), "{plan}");
+    ws.ok(&["apply", "-auto-approve", "-no-color"]);
+    let after: Vec<i64> = rt
+        .block_on(aws.list_layer_versions("shared"))
+        .expect("list")
+        .iter()
+        .map(|v| v.version)
+        .collect();
+    assert_eq!(
+        after.len(),
+        before.len() + 1,
+        "the old version stays: {before:?} -> {after:?}"
+    );
+    for version in &before {
+        assert!(
+            after.contains(version),
+            "version {version} was kept: {after:?}"
+        );
+    }
+    // Back to the original configuration (skip_destroy off first, so the
+    // second replacement deletes); the kept version is removed by hand.
+    let unkept = updated.replace(
+        layer_block,
+        &format!("{layer_block}  description         = \"v2\"\n"),
+    );
+    ws.main_tf_with_provider(&provider, &unkept);
+    ws.ok(&["apply", "-auto-approve", "-no-color"]);
+    ws.main_tf_with_provider(&provider, &updated);
+    ws.ok(&["apply", "-auto-approve", "-no-color"]);
+    for version in before {
+        rt.block_on(aws.delete_layer_version("shared", version))
+            .expect("delete the kept version");
+    }
+
     // Destroy: profiles canceled, the config, versions and grants gone.
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     rt.block_on(async {
