@@ -690,14 +690,8 @@ resource "lambdasign_verification" "deploy" {
 }
 "#;
 
-fn deferred_checks(extra: &str, allowed: &str) -> String {
-    DEFERRED_CHECKS
-        .replace("EXTRA", extra)
-        .replace("ALLOWED", allowed)
-}
-
-#[test]
-fn checks_a_plan_leaves_to_apply_run_at_apply_and_fail_it_naming_the_publisher() {
+/// The artifact, layer and verification applied, trusting their signer.
+fn deferred_checks_applied() -> Workspace {
     let ws = Workspace::new();
     function_zip(&ws);
     ws.main_tf(&deferred_checks(
@@ -707,6 +701,18 @@ fn checks_a_plan_leaves_to_apply_run_at_apply_and_fail_it_naming_the_publisher()
     ws.ok(&["init", "-no-color"]);
     apply(&ws);
     assert_eq!(ws.plan_exit_code(), 0, "second plan");
+    ws
+}
+
+fn deferred_checks(extra: &str, allowed: &str) -> String {
+    DEFERRED_CHECKS
+        .replace("EXTRA", extra)
+        .replace("ALLOWED", allowed)
+}
+
+#[test]
+fn checks_a_plan_leaves_to_apply_run_at_apply_and_fail_it_naming_the_publisher() {
+    let ws = deferred_checks_applied();
 
     // The config switches to a profile made in the same run: its version,
     // and so whether the signer stays allowed, is known only at apply.
@@ -760,14 +766,7 @@ fn checks_a_plan_leaves_to_apply_run_at_apply_and_fail_it_naming_the_publisher()
 
 #[test]
 fn checks_a_plan_leaves_to_apply_pass_when_the_unknown_publisher_is_the_signer() {
-    let ws = Workspace::new();
-    function_zip(&ws);
-    ws.main_tf(&deferred_checks(
-        "",
-        "lambdasign_signing_profile.trusted.version_arn",
-    ));
-    ws.ok(&["init", "-no-color"]);
-    apply(&ws);
+    let ws = deferred_checks_applied();
     let signed = std::fs::read(ws.path("function.signed.zip")).expect("signed output");
 
     // The same publisher, known only at apply (through a new resource).

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use super::rules::{FieldRule, Shape};
-use super::signed_artifact::{csc_arn_rule, rejection};
+use super::signed_artifact::csc_arn_rule;
 use super::verification::{self, Checked};
 use super::{Engine, EngineError, EngineResult, ErrorKind, Failed, Planned, Report};
 use crate::backend::{BackendError, PublishLayerVersion};
@@ -306,17 +306,8 @@ async fn verify_object(
             format!("{reason}. Lambda rejects functions that use a layer whose signature does not verify, whatever the policy."),
         );
     }
-    let checked = verification::against_configs(
-        engine,
-        &facts,
-        cscs,
-        "Layer",
-        &FieldPath::field(VERIFY_AGAINST),
-        &mut report,
-    )
-    .await;
-    rejection(report)?;
-    verification::checked_at_apply(checked, FieldPath::field(VERIFY_AGAINST))
+    let field = FieldPath::field(VERIFY_AGAINST);
+    verification::must_pass(engine, &facts, cscs, "Layer", &field, report).await
 }
 
 /// Verifies the content, then publishes: local content and S3 content a
@@ -331,8 +322,7 @@ pub async fn create(
         ObjectLocation::File(path) => {
             let mut report = Report::new();
             let checked = verify_content(engine, path, &spec.verify_against, &mut report).await?;
-            rejection(report)?;
-            verification::checked_at_apply(checked, FieldPath::field(VERIFY_AGAINST))?;
+            verification::settle(report, checked, FieldPath::field(VERIFY_AGAINST))?;
         }
         ObjectLocation::S3 { bucket, key, .. } => {
             verify_object(engine, bucket, key, &spec.verify_against).await?;
@@ -364,26 +354,7 @@ pub async fn create(
         })?;
     tracing::info!(arn = %layer.layer_version_arn, "published layer version");
     if matches!(spec.content, ObjectLocation::S3 { .. }) && !spec.verify_against.is_empty() {
-        let checked = async {
-            let facts = verification::facts(
-                engine,
-                &ArtifactRef::LayerVersion(layer.layer_version_arn.clone()),
-            )
-            .await?;
-            let mut report = Report::new();
-            let checked = verification::against_configs(
-                engine,
-                &facts,
-                &spec.verify_against,
-                "Layer",
-                &FieldPath::field(VERIFY_AGAINST),
-                &mut report,
-            )
-            .await;
-            rejection(report)?;
-            verification::checked_at_apply(checked, FieldPath::field(VERIFY_AGAINST))
-        };
-        if let Err(error) = checked.await {
+        if let Err(error) = check_published(engine, &layer, &spec.verify_against).await {
             return Err(Failed {
                 made: Some(layer),
                 error,
@@ -396,23 +367,19 @@ pub async fn create(
 /// Checks a published version again after an in-place change (one that
 /// the plan could not check: see [`LayerPlan::checked`]).
 pub async fn update(engine: &Engine, layer: &LayerVersion, cscs: &[String]) -> EngineResult<()> {
-    let facts = verification::facts(
-        engine,
-        &ArtifactRef::LayerVersion(layer.layer_version_arn.clone()),
-    )
-    .await?;
-    let mut report = Report::new();
-    let checked = verification::against_configs(
-        engine,
-        &facts,
-        cscs,
-        "Layer",
-        &FieldPath::field(VERIFY_AGAINST),
-        &mut report,
-    )
-    .await;
-    rejection(report)?;
-    verification::checked_at_apply(checked, FieldPath::field(VERIFY_AGAINST))
+    check_published(engine, layer, cscs).await
+}
+
+/// A published version, as Lambda records its signature, against each config.
+async fn check_published(
+    engine: &Engine,
+    layer: &LayerVersion,
+    cscs: &[String],
+) -> EngineResult<()> {
+    let reference = ArtifactRef::LayerVersion(layer.layer_version_arn.clone());
+    let facts = verification::facts(engine, &reference).await?;
+    let field = FieldPath::field(VERIFY_AGAINST);
+    verification::must_pass(engine, &facts, cscs, "Layer", &field, Report::new()).await
 }
 
 /// The version; gone (`None`) when missing.

@@ -928,33 +928,16 @@ async fn verify_signed(engine: &Engine, signed: &Signed, cscs: &[String]) -> Eng
             })
         }
     }
-    let mut report = Report::new();
-    let checked = verification::against_configs(
+    let field = FieldPath::field(VERIFY_AGAINST);
+    verification::must_pass(
         engine,
         &facts,
         cscs,
         "Signed artifact",
-        &FieldPath::field(VERIFY_AGAINST),
-        &mut report,
+        &field,
+        Report::new(),
     )
-    .await;
-    rejection(report)?;
-    verification::checked_at_apply(checked, FieldPath::field(VERIFY_AGAINST))
-}
-
-/// The first error of a report, as a rejection.
-pub(super) fn rejection(report: Report) -> EngineResult<()> {
-    match report
-        .into_iter()
-        .find(|f| f.severity == super::Severity::Error)
-    {
-        None => Ok(()),
-        Some(finding) => Err(EngineError {
-            kind: ErrorKind::Rejected,
-            field: finding.field,
-            message: format!("{}: {}", finding.summary, finding.detail),
-        }),
-    }
+    .await
 }
 
 /// Re-verifies after an in-place change (only checking settings changed).

@@ -342,9 +342,20 @@ pub fn after_applied_changes(engine: &Engine, report: &mut Report) {
     );
 }
 
-/// At apply every policy is known (what it depended on is applied first):
-/// one still unknown is an error, never a pass.
-pub fn checked_at_apply(checked: Checked, field: FieldPath) -> EngineResult<()> {
+/// At apply, what the checks found settles it: the first blocking finding
+/// is the error, and a policy still unknown is one too (everything a
+/// policy depends on is applied before what is checked against it).
+pub fn settle(report: Report, checked: Checked, field: FieldPath) -> EngineResult<()> {
+    if let Some(finding) = report
+        .into_iter()
+        .find(|f| f.severity == super::Severity::Error)
+    {
+        return Err(EngineError {
+            kind: super::ErrorKind::Rejected,
+            field: finding.field,
+            message: format!("{}: {}", finding.summary, finding.detail),
+        });
+    }
     match checked {
         Checked::Now => Ok(()),
         Checked::AtApply => Err(EngineError {
@@ -353,6 +364,20 @@ pub fn checked_at_apply(checked: Checked, field: FieldPath) -> EngineResult<()> 
             message: "a code signing config's policy is still unknown at apply, so the checks cannot run; apply again".into(),
         }),
     }
+}
+
+/// At apply: after what `report` holds already, `facts` must pass each
+/// config in `cscs` (see [`settle`]).
+pub async fn must_pass(
+    engine: &Engine,
+    facts: &Facts,
+    cscs: &[String],
+    subject: &str,
+    field: &FieldPath,
+    mut report: Report,
+) -> EngineResult<()> {
+    let checked = against_configs(engine, facts, cscs, subject, field, &mut report).await;
+    settle(report, checked, field.clone())
 }
 
 /// The known part of a policy that leaves this artifact's publisher out is a
