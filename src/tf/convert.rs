@@ -3,10 +3,13 @@
 //! diagnostic. This is the only place the Terraform front end maps them.
 
 use crate::domain::field::{FieldPath, Step};
+use std::future::Future;
+
 use crate::engine::verification::Checked;
-use crate::engine::{EngineError, Report, Severity};
+use crate::engine::{EngineError, EngineResult, Report, Severity};
 use crate::tf::plugin::cty::Value;
 use crate::tf::plugin::diagnostics::{AttributePath, Diagnostics};
+use crate::tf::plugin::framework::{Applied, Change, ImportResponse, ReadRequest, ReadResponse};
 
 /// A field path as an attribute path (`None` for the whole object).
 pub fn path(field: &FieldPath) -> Option<AttributePath> {
@@ -70,6 +73,79 @@ pub fn plan_verified(planned: &mut Value, name: &str, checked: Checked) {
 /// by the apply that wrote it.
 pub fn recorded_verified(state: &Value, name: &str) -> Value {
     Value::Bool(crate::tf::values::boolean(state, name).unwrap_or(true))
+}
+
+/// A refresh: the object's key from the recorded state (an error when the
+/// state lacks it), then what reading it found: its state now (`state_of`
+/// the object and the recorded state), gone (null: Terraform plans to
+/// create it again), or, when it cannot be read, the recorded state kept
+/// with an error saying `what` failed.
+pub async fn refresh<K, T, Read>(
+    request: ReadRequest,
+    what: &str,
+    key: impl FnOnce(&Value, &mut Diagnostics) -> Option<K>,
+    read: impl FnOnce(K) -> Read,
+    state_of: impl FnOnce(&T, &Value) -> Value,
+) -> ReadResponse
+where
+    Read: Future<Output = EngineResult<Option<T>>>,
+{
+    let mut response = ReadResponse {
+        private: request.private,
+        ..ReadResponse::default()
+    };
+    let Some(key) = key(&request.current_state, &mut response.diagnostics) else {
+        response.new_state = request.current_state;
+        return response;
+    };
+    match read(key).await {
+        Ok(Some(object)) => response.new_state = state_of(&object, &request.current_state),
+        Ok(None) => {}
+        Err(e) => {
+            error(&mut response.diagnostics, what, &e);
+            response.new_state = request.current_state;
+        }
+    }
+    response
+}
+
+/// A delete: the object's key from the prior state, then the engine's
+/// delete; an error says `what` failed (the lifecycle keeps the state).
+pub async fn delete<K, Delete>(
+    change: Change,
+    what: &str,
+    key: impl FnOnce(&Value, &mut Diagnostics) -> Option<K>,
+    delete: impl FnOnce(K) -> Delete,
+) -> Applied
+where
+    Delete: Future<Output = EngineResult<()>>,
+{
+    let mut applied = Applied {
+        private: change.private,
+        ..Applied::default()
+    };
+    let Some(key) = key(&change.prior, &mut applied.diagnostics) else {
+        return applied;
+    };
+    if let Err(e) = delete(key).await {
+        error(&mut applied.diagnostics, what, &e);
+    }
+    applied
+}
+
+/// An import: the state of what the engine found, or an error saying
+/// `what` failed.
+pub fn imported<T>(
+    found: EngineResult<T>,
+    what: &str,
+    state_of: impl FnOnce(T) -> Value,
+) -> ImportResponse {
+    let mut response = ImportResponse::default();
+    match found {
+        Ok(object) => response.state = state_of(object),
+        Err(e) => error(&mut response.diagnostics, what, &e),
+    }
+    response
 }
 
 #[cfg(test)]

@@ -167,28 +167,17 @@ impl Resource<Engine> for CodeSigningConfigResource {
     }
 
     async fn read(&self, engine: &Engine, request: ReadRequest) -> ReadResponse {
-        let mut response = ReadResponse {
-            private: request.private,
-            ..ReadResponse::default()
-        };
-        let Some(arn) = required_text(&request.current_state, ARN, &mut response.diagnostics)
-        else {
-            response.new_state = request.current_state;
-            return response;
-        };
-        match engine::read(engine, &arn).await {
-            Ok(Some(csc)) => response.new_state = state_of(engine, &csc, &request.current_state),
-            Ok(None) => {}
-            Err(e) => {
-                convert::error(
-                    &mut response.diagnostics,
-                    "Cannot read the code signing config",
-                    &e,
-                );
-                response.new_state = request.current_state;
-            }
-        }
-        response
+        let key = |state: &Value, diags: &mut Diagnostics| required_text(state, ARN, diags);
+        let read = |arn: String| async move { engine::read(engine, &arn).await };
+        let state = |csc: &CodeSigningConfig, base: &Value| state_of(engine, csc, base);
+        convert::refresh(
+            request,
+            "Cannot read the code signing config",
+            key,
+            read,
+            state,
+        )
+        .await
     }
 
     async fn update(&self, engine: &Engine, change: Change) -> Applied {
@@ -215,34 +204,17 @@ impl Resource<Engine> for CodeSigningConfigResource {
     }
 
     async fn delete(&self, engine: &Engine, change: Change) -> Applied {
-        let mut applied = Applied {
-            private: change.private,
-            ..Applied::default()
-        };
-        let Some(arn) = required_text(&change.prior, ARN, &mut applied.diagnostics) else {
-            return applied;
-        };
-        if let Err(e) = engine::delete(engine, &arn).await {
-            convert::error(
-                &mut applied.diagnostics,
-                "Cannot delete the code signing config",
-                &e,
-            );
-        }
-        applied
+        let key = |state: &Value, diags: &mut Diagnostics| required_text(state, ARN, diags);
+        let delete = |arn: String| async move { engine::delete(engine, &arn).await };
+        convert::delete(change, "Cannot delete the code signing config", key, delete).await
     }
 
     async fn import(&self, engine: &Engine, id: &str) -> ImportResponse {
-        let mut response = ImportResponse::default();
-        match engine::import(engine, id).await {
-            Ok(csc) => response.state = state_of(engine, &csc, &Value::Null),
-            Err(e) => convert::error(
-                &mut response.diagnostics,
-                "Cannot import the code signing config",
-                &e,
-            ),
-        }
-        response
+        convert::imported(
+            engine::import(engine, id).await,
+            "Cannot import the code signing config",
+            |csc| state_of(engine, &csc, &Value::Null),
+        )
     }
 
     fn move_from(&self, source: &MoveSource<'_>, diags: &mut Diagnostics) -> Option<Value> {

@@ -128,24 +128,11 @@ impl Resource<Engine> for LayerGrantResource {
     }
 
     async fn read(&self, engine: &Engine, request: ReadRequest) -> ReadResponse {
-        let mut response = ReadResponse {
-            private: request.private,
-            ..ReadResponse::default()
+        let read = |(layer, version, statement_id): (String, i64, String)| async move {
+            engine::read(engine, &layer, version, &statement_id).await
         };
-        let state = &request.current_state;
-        let Some((layer, version, statement_id)) = key_of(state, &mut response.diagnostics) else {
-            response.new_state = request.current_state;
-            return response;
-        };
-        match engine::read(engine, &layer, version, &statement_id).await {
-            Ok(Some(statement)) => response.new_state = state_of(state, &statement),
-            Ok(None) => {}
-            Err(e) => {
-                convert::error(&mut response.diagnostics, "Cannot read the layer grant", &e);
-                response.new_state = request.current_state;
-            }
-        }
-        response
+        let state = |statement: &LayerStatement, base: &Value| state_of(base, statement);
+        convert::refresh(request, "Cannot read the layer grant", key_of, read, state).await
     }
 
     async fn update(&self, _engine: &Engine, change: Change) -> Applied {
@@ -158,25 +145,17 @@ impl Resource<Engine> for LayerGrantResource {
     }
 
     async fn delete(&self, engine: &Engine, change: Change) -> Applied {
-        let mut applied = Applied {
-            private: change.private,
-            ..Applied::default()
+        // `skip_destroy`: the grant stays in Lambda, only the state goes.
+        let key = |state: &Value, diags: &mut Diagnostics| {
+            if boolean(state, SKIP_DESTROY) == Some(true) {
+                return None;
+            }
+            key_of(state, diags)
         };
-        if boolean(&change.prior, SKIP_DESTROY) == Some(true) {
-            return applied;
-        }
-        let Some((layer, version, statement_id)) = key_of(&change.prior, &mut applied.diagnostics)
-        else {
-            return applied;
+        let delete = |(layer, version, statement_id): (String, i64, String)| async move {
+            engine::delete(engine, &layer, version, &statement_id).await
         };
-        if let Err(e) = engine::delete(engine, &layer, version, &statement_id).await {
-            convert::error(
-                &mut applied.diagnostics,
-                "Cannot remove the layer grant",
-                &e,
-            );
-        }
-        applied
+        convert::delete(change, "Cannot remove the layer grant", key, delete).await
     }
 
     async fn import(&self, engine: &Engine, id: &str) -> ImportResponse {

@@ -214,28 +214,10 @@ impl Resource<Engine> for LayerVersionResource {
     }
 
     async fn read(&self, engine: &Engine, request: ReadRequest) -> ReadResponse {
-        let mut response = ReadResponse {
-            private: request.private,
-            ..ReadResponse::default()
-        };
-        let Some(arn) = required_text(&request.current_state, ARN, &mut response.diagnostics)
-        else {
-            response.new_state = request.current_state;
-            return response;
-        };
-        match engine::read(engine, &arn).await {
-            Ok(Some(layer)) => response.new_state = state_of(&layer, &request.current_state),
-            Ok(None) => {}
-            Err(e) => {
-                convert::error(
-                    &mut response.diagnostics,
-                    "Cannot read the layer version",
-                    &e,
-                );
-                response.new_state = request.current_state;
-            }
-        }
-        response
+        let key = |state: &Value, diags: &mut Diagnostics| required_text(state, ARN, diags);
+        let read = |arn: String| async move { engine::read(engine, &arn).await };
+        let state = |layer: &LayerVersion, base: &Value| state_of(layer, base);
+        convert::refresh(request, "Cannot read the layer version", key, read, state).await
     }
 
     async fn update(&self, engine: &Engine, change: Change) -> Applied {
@@ -262,23 +244,18 @@ impl Resource<Engine> for LayerVersionResource {
     }
 
     async fn delete(&self, engine: &Engine, change: Change) -> Applied {
-        let mut applied = Applied {
-            private: change.private,
-            ..Applied::default()
+        let key = |state: &Value, diags: &mut Diagnostics| {
+            let skip = boolean(state, SKIP_DESTROY) == Some(true);
+            let layer = recorded(state);
+            if layer.is_none() {
+                required_text(state, ARN, diags);
+            }
+            Some((layer?, skip))
         };
-        let Some(layer) = recorded(&change.prior) else {
-            required_text(&change.prior, ARN, &mut applied.diagnostics);
-            return applied;
+        let delete = |(layer, skip): (LayerVersion, bool)| async move {
+            engine::delete(engine, &layer, skip).await
         };
-        let skip = boolean(&change.prior, SKIP_DESTROY) == Some(true);
-        if let Err(e) = engine::delete(engine, &layer, skip).await {
-            convert::error(
-                &mut applied.diagnostics,
-                "Cannot delete the layer version",
-                &e,
-            );
-        }
-        applied
+        convert::delete(change, "Cannot delete the layer version", key, delete).await
     }
 
     async fn import(&self, engine: &Engine, id: &str) -> ImportResponse {

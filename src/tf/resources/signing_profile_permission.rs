@@ -17,6 +17,14 @@ use crate::tf::values::{opt_text, planned_text, required_text, text, Object};
 
 pub struct SigningProfilePermissionResource;
 
+/// A statement is known by its profile and its id.
+fn key_of(state: &Value, diags: &mut Diagnostics) -> Option<(String, String)> {
+    Some((
+        required_text(state, PROFILE_NAME, diags)?,
+        required_text(state, STATEMENT_ID, diags)?,
+    ))
+}
+
 fn schema() -> Schema {
     Schema::new("One statement of a signing profile's permission policy: lets another account (or an IAM principal) use the profile. Every argument forces a new statement.")
         .attribute(Attribute::required(PROFILE_NAME, Type::String).describe("Name of the signing profile."))
@@ -92,27 +100,11 @@ impl Resource<Engine> for SigningProfilePermissionResource {
     }
 
     async fn read(&self, engine: &Engine, request: ReadRequest) -> ReadResponse {
-        let mut response = ReadResponse {
-            private: request.private,
-            ..ReadResponse::default()
+        let read = |(profile, statement): (String, String)| async move {
+            engine::read(engine, &profile, &statement).await
         };
-        let state = &request.current_state;
-        let (Some(profile), Some(statement)) = (
-            required_text(state, PROFILE_NAME, &mut response.diagnostics),
-            required_text(state, STATEMENT_ID, &mut response.diagnostics),
-        ) else {
-            response.new_state = request.current_state;
-            return response;
-        };
-        match engine::read(engine, &profile, &statement).await {
-            Ok(Some(permission)) => response.new_state = state_of(&permission, state),
-            Ok(None) => {}
-            Err(e) => {
-                convert::error(&mut response.diagnostics, "Cannot read the permission", &e);
-                response.new_state = request.current_state;
-            }
-        }
-        response
+        let state = |permission: &Permission, base: &Value| state_of(permission, base);
+        convert::refresh(request, "Cannot read the permission", key_of, read, state).await
     }
 
     async fn update(&self, _engine: &Engine, change: Change) -> Applied {
@@ -125,34 +117,18 @@ impl Resource<Engine> for SigningProfilePermissionResource {
     }
 
     async fn delete(&self, engine: &Engine, change: Change) -> Applied {
-        let mut applied = Applied {
-            private: change.private,
-            ..Applied::default()
+        let delete = |(profile, statement): (String, String)| async move {
+            engine::delete(engine, &profile, &statement).await
         };
-        let prior = &change.prior;
-        let (Some(profile), Some(statement)) = (
-            required_text(prior, PROFILE_NAME, &mut applied.diagnostics),
-            required_text(prior, STATEMENT_ID, &mut applied.diagnostics),
-        ) else {
-            return applied;
-        };
-        if let Err(e) = engine::delete(engine, &profile, &statement).await {
-            convert::error(&mut applied.diagnostics, "Cannot remove the permission", &e);
-        }
-        applied
+        convert::delete(change, "Cannot remove the permission", key_of, delete).await
     }
 
     async fn import(&self, engine: &Engine, id: &str) -> ImportResponse {
-        let mut response = ImportResponse::default();
-        match engine::import(engine, id).await {
-            Ok(permission) => response.state = state_of(&permission, &Value::Null),
-            Err(e) => convert::error(
-                &mut response.diagnostics,
-                "Cannot import the permission",
-                &e,
-            ),
-        }
-        response
+        convert::imported(
+            engine::import(engine, id).await,
+            "Cannot import the permission",
+            |permission| state_of(&permission, &Value::Null),
+        )
     }
 
     fn move_from(&self, source: &MoveSource<'_>, diags: &mut Diagnostics) -> Option<Value> {

@@ -135,30 +135,10 @@ impl Resource<Engine> for SigningProfileResource {
     }
 
     async fn read(&self, engine: &Engine, request: ReadRequest) -> ReadResponse {
-        let mut response = ReadResponse {
-            private: request.private,
-            ..ReadResponse::default()
-        };
-        let Some(name) = required_text(&request.current_state, NAME, &mut response.diagnostics)
-        else {
-            response.new_state = request.current_state;
-            return response;
-        };
-        match engine::read(engine, &name).await {
-            Ok(Some(profile)) => {
-                response.new_state = state_of(engine, &profile, &request.current_state)
-            }
-            Ok(None) => {}
-            Err(e) => {
-                convert::error(
-                    &mut response.diagnostics,
-                    "Cannot read the signing profile",
-                    &e,
-                );
-                response.new_state = request.current_state;
-            }
-        }
-        response
+        let key = |state: &Value, diags: &mut Diagnostics| required_text(state, NAME, diags);
+        let read = |name: String| async move { engine::read(engine, &name).await };
+        let state = |profile: &_, base: &Value| state_of(engine, profile, base);
+        convert::refresh(request, "Cannot read the signing profile", key, read, state).await
     }
 
     async fn update(&self, engine: &Engine, change: Change) -> Applied {
@@ -211,34 +191,17 @@ impl Resource<Engine> for SigningProfileResource {
     }
 
     async fn delete(&self, engine: &Engine, change: Change) -> Applied {
-        let mut applied = Applied {
-            private: change.private,
-            ..Applied::default()
-        };
-        let Some(name) = required_text(&change.prior, NAME, &mut applied.diagnostics) else {
-            return applied;
-        };
-        if let Err(e) = engine::delete(engine, &name).await {
-            convert::error(
-                &mut applied.diagnostics,
-                "Cannot cancel the signing profile",
-                &e,
-            );
-        }
-        applied
+        let key = |state: &Value, diags: &mut Diagnostics| required_text(state, NAME, diags);
+        let delete = |name: String| async move { engine::delete(engine, &name).await };
+        convert::delete(change, "Cannot cancel the signing profile", key, delete).await
     }
 
     async fn import(&self, engine: &Engine, id: &str) -> ImportResponse {
-        let mut response = ImportResponse::default();
-        match engine::import(engine, id).await {
-            Ok(profile) => response.state = state_of(engine, &profile, &Value::Null),
-            Err(e) => convert::error(
-                &mut response.diagnostics,
-                "Cannot import the signing profile",
-                &e,
-            ),
-        }
-        response
+        convert::imported(
+            engine::import(engine, id).await,
+            "Cannot import the signing profile",
+            |profile| state_of(engine, &profile, &Value::Null),
+        )
     }
 
     fn move_from(&self, source: &MoveSource<'_>, diags: &mut Diagnostics) -> Option<Value> {
