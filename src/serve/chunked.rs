@@ -66,9 +66,10 @@ pub fn decode(body: &[u8]) -> Result<Decoded, BodyError> {
         if size == 0 {
             break;
         }
+        // A declared size is the client's: no sum of it may overflow.
         let end = at
             .checked_add(size)
-            .filter(|end| end + 2 <= body.len())
+            .filter(|end| end.checked_add(2).is_some_and(|after| after <= body.len()))
             .ok_or_else(|| BodyError::Malformed(format!("a chunk of {size} bytes is cut short")))?;
         data.extend_from_slice(&body[at..end]);
         if &body[end..end + 2] != b"\r\n" {
@@ -225,6 +226,10 @@ mod tests {
             b"4\r\nhe",
             b"4\r\nhellXX0\r\n\r\n",
             b"no crlf",
+            // Sizes whose sums with the offset (18) overflow: no panic.
+            b"ffffffffffffffec\r\nxx",
+            b"ffffffffffffffed\r\nxx",
+            b"ffffffffffffffff\r\nxx",
         ] {
             assert!(decode(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
