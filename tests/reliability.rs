@@ -823,3 +823,99 @@ fn a_job_left_in_progress_by_a_killed_signer_is_resolved_on_the_next_read() {
         "resolved in the store"
     );
 }
+
+/// `serve` under hostile clients: a client that stalls in its headers is
+/// disconnected, and with its descriptors exhausted the accept loop pauses
+/// (a little CPU, a log line a second) instead of spinning, and serves
+/// again once they are free.
+#[test]
+fn serve_closes_stalled_clients_and_backs_off_when_out_of_descriptors() {
+    use std::io::Read;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = tmp.path().join("store");
+    let log = tmp.path().join("serve.log");
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 64 && exec {BINARY} serve --listen 127.0.0.1:0 --store {} 2>{}",
+            store.display(),
+            log.display()
+        ))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("serve's first line");
+    let address = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("serve printed {line:?}"))
+        .to_string();
+    let pid = child.id();
+
+    // A client that sends half a request line and stalls is closed.
+    let mut stalled = std::net::TcpStream::connect(&address).expect("connect");
+    stalled.write_all(b"GET / HT").expect("send");
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let _ = stalled.read_to_end(&mut rest);
+    let closed_after = started.elapsed();
+    assert!(
+        closed_after < Duration::from_secs(20),
+        "a stalled client is disconnected (after {closed_after:?})"
+    );
+
+    // Exhaust its descriptors, then measure its CPU for two seconds.
+    let cpu = || -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .expect("stat")
+            .1
+            .split_whitespace()
+            .collect();
+        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime")
+    };
+    let clients: Vec<std::net::TcpStream> = (0..100)
+        .filter_map(|_| std::net::TcpStream::connect(&address).ok())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let (before, at) = (cpu(), Instant::now());
+    std::thread::sleep(Duration::from_secs(2));
+    let ticks = cpu() - before;
+    let seconds = at.elapsed().as_secs_f64();
+    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+    let refusals = log_text.matches("accept failed").count();
+    assert!(
+        (ticks as f64) / 100.0 / seconds < 0.2,
+        "out of descriptors, serve used {ticks} ticks of CPU in {seconds:.1}s"
+    );
+    assert!(
+        refusals >= 1 && refusals <= 6,
+        "{refusals} accept-failure lines in ~2.5s"
+    );
+    eprintln!(
+        "stalled client closed after {closed_after:?}; out of descriptors: {ticks} CPU ticks in {seconds:.1}s, {refusals} log lines"
+    );
+    drop(clients);
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut again = std::net::TcpStream::connect(&address).expect("connect again");
+    again
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    again
+        .write_all(
+            format!("GET / HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .expect("send");
+    let mut answer = String::new();
+    let _ = again.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 "), "serves again: {answer:?}");
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -42,7 +42,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -61,6 +61,17 @@ use routes::Service;
 const MAX_BODY: usize = 340 * 1024 * 1024;
 /// How long in-flight requests may take to finish at shutdown.
 const DRAIN: Duration = Duration::from_secs(30);
+/// How long a client may take to send a request's headers (also the idle
+/// time of a kept-alive connection): a stalled client does not hold a
+/// connection.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request body may take to arrive whole.
+const BODY_TIMEOUT: Duration = Duration::from_secs(600);
+/// Connections served at once; the next waits in the listen backlog.
+const MAX_CONNECTIONS: usize = 512;
+/// The longest pause between accepts after the system refused one (no
+/// descriptors left, say).
+const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 
 /// Where to listen and which store to serve.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,19 +155,32 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     });
     let (stop, stopped) = watch::channel(false);
     let mut connections = JoinSet::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let mut refused = AcceptBackoff::default();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             () = &mut shutdown => break,
-            accepted = listener.accept() => {
+            Ok(slot) = Arc::clone(&slots).acquire_owned() => {
+                let accepted = tokio::select! {
+                    () = &mut shutdown => break,
+                    accepted = listener.accept() => accepted,
+                };
                 let (stream, peer) = match accepted {
                     Ok(accepted) => accepted,
                     Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
+                        // EMFILE, ENFILE, ENOMEM...: pause, or the loop spins.
+                        tokio::time::sleep(refused.next(&e)).await;
                         continue;
                     }
                 };
-                connections.spawn(connection(Arc::clone(&state), stream, peer, stopped.clone()));
+                refused = AcceptBackoff::default();
+                let state = Arc::clone(&state);
+                let stopped = stopped.clone();
+                connections.spawn(async move {
+                    connection(state, stream, peer, stopped).await;
+                    drop(slot);
+                });
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
@@ -177,6 +201,33 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     Ok(())
 }
 
+/// The pause after a refused accept: doubling to [`MAX_ACCEPT_BACKOFF`],
+/// with at most one log line a second.
+#[derive(Default)]
+struct AcceptBackoff {
+    delay: Duration,
+    logged: Option<Instant>,
+    since_logged: u64,
+}
+
+impl AcceptBackoff {
+    fn next(&mut self, error: &std::io::Error) -> Duration {
+        self.delay = (self.delay * 2)
+            .max(Duration::from_millis(10))
+            .min(MAX_ACCEPT_BACKOFF);
+        self.since_logged += 1;
+        if self
+            .logged
+            .is_none_or(|at| at.elapsed() >= Duration::from_secs(1))
+        {
+            tracing::warn!(%error, refused = self.since_logged, pause_ms = self.delay.as_millis() as u64, "accept failed; pausing before the next");
+            self.logged = Some(Instant::now());
+            self.since_logged = 0;
+        }
+        self.delay
+    }
+}
+
 async fn connection(
     state: Arc<State>,
     stream: tokio::net::TcpStream,
@@ -187,7 +238,10 @@ async fn connection(
         let state = Arc::clone(&state);
         async move { Ok::<_, Infallible>(handle(&state, request).await) }
     });
-    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);
     tokio::select! {
         result = conn.as_mut() => {
@@ -230,12 +284,26 @@ async fn handle(state: &State, request: hyper::Request<Incoming>) -> hyper::Resp
         body: Bytes::new(),
     };
     let service = routes::service_of(&request);
-    let (response, operation) = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(collected) => {
+    let read = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY).collect()).await;
+    let (response, operation) = match read {
+        Err(_) => (
+            ApiError::new(
+                service,
+                408,
+                "RequestTimeout",
+                format!(
+                    "the request body did not arrive within {}s",
+                    BODY_TIMEOUT.as_secs()
+                ),
+            )
+            .into_response(&id),
+            "-".to_string(),
+        ),
+        Ok(Ok(collected)) => {
             request.body = collected.to_bytes();
             dispatch(state, service, request, &id).await
         }
-        Err(e) => (
+        Ok(Err(e)) => (
             ApiError::new(
                 service,
                 413,
