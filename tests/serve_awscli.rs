@@ -558,6 +558,97 @@ fn cross_account_layer_steps() {
         layer_profile
     );
 
+    // Another account's layer ARN acts on that layer, never on the
+    // caller's own layer of the same name: managing it is refused.
+    let own = aws_ok(
+        &serve,
+        consumer,
+        &[
+            "lambda",
+            "publish-layer-version",
+            "--layer-name",
+            "shared",
+            "--zip-file",
+            &format!("fileb://{}", layer_source.display()),
+        ],
+    );
+    let own_arn = text(&own, "LayerVersionArn");
+    let layer_only = layer_arn.rsplit_once(':').expect("versioned").0.to_string();
+    for args in [
+        vec![
+            "lambda",
+            "delete-layer-version",
+            "--layer-name",
+            &layer_only,
+            "--version-number",
+            "1",
+        ],
+        vec![
+            "lambda",
+            "add-layer-version-permission",
+            "--layer-name",
+            &layer_only,
+            "--version-number",
+            "1",
+            "--statement-id",
+            "mine",
+            "--action",
+            "lambda:GetLayerVersion",
+            "--principal",
+            "*",
+        ],
+        vec![
+            "lambda",
+            "get-layer-version-policy",
+            "--layer-name",
+            &layer_only,
+            "--version-number",
+            "1",
+        ],
+    ] {
+        let error = aws_fails(&serve, consumer, &args);
+        assert!(
+            error.contains("(AccessDeniedException)"),
+            "{args:?}: {error}"
+        );
+    }
+    let still = aws_ok(
+        &serve,
+        consumer,
+        &["lambda", "get-layer-version-by-arn", "--arn", &own_arn],
+    );
+    assert_eq!(
+        text(&still, "LayerVersionArn"),
+        own_arn,
+        "the caller's own layer is untouched"
+    );
+    let publishers = aws_ok(
+        &serve,
+        publisher,
+        &["lambda", "get-layer-version-by-arn", "--arn", &layer_arn],
+    );
+    assert_eq!(
+        text(&publishers, "LayerVersionArn"),
+        layer_arn,
+        "the publisher's layer is untouched"
+    );
+    let policy = aws_fails(
+        &serve,
+        consumer,
+        &[
+            "lambda",
+            "get-layer-version-policy",
+            "--layer-name",
+            "shared",
+            "--version-number",
+            "1",
+        ],
+    );
+    assert!(
+        policy.contains("(ResourceNotFoundException)"),
+        "no policy was written on the caller's layer: {policy}"
+    );
+
     // Consumer: its own code under a config that trusts both profiles.
     let app_profile = put_profile(&serve, consumer, "app_signing");
     let csc = create_csc(&serve, consumer, &[&app_profile, &layer_profile], "Enforce");

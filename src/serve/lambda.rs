@@ -147,7 +147,7 @@ pub async fn handle(ctx: &Ctx, m: &Matched, request: &Request) -> Result<Respons
         }
         "ListLayerVersions" => list_layer_versions(ctx, m.label("LayerName"), request).await,
         "DeleteLayerVersion" => {
-            let arn = layer_version_arn(ctx, m)?;
+            let arn = own_layer_version(ctx, m, "lambda:DeleteLayerVersion")?;
             ctx.backend
                 .delete_layer_version(arn.name(), arn.version())
                 .await
@@ -156,7 +156,7 @@ pub async fn handle(ctx: &Ctx, m: &Matched, request: &Request) -> Result<Respons
         }
         "AddLayerVersionPermission" => add_layer_permission(ctx, m, request).await,
         "RemoveLayerVersionPermission" => {
-            let arn = layer_version_arn(ctx, m)?;
+            let arn = own_layer_version(ctx, m, "lambda:RemoveLayerVersionPermission")?;
             ctx.backend
                 .remove_layer_permission(
                     arn.name(),
@@ -169,7 +169,7 @@ pub async fn handle(ctx: &Ctx, m: &Matched, request: &Request) -> Result<Respons
             Ok(Response::new(204))
         }
         "GetLayerVersionPolicy" => {
-            let arn = layer_version_arn(ctx, m)?;
+            let arn = own_layer_version(ctx, m, "lambda:GetLayerVersionPolicy")?;
             let policy = ctx
                 .backend
                 .get_layer_policy(arn.name(), arn.version())
@@ -648,6 +648,39 @@ fn layer_version_arn(ctx: &Ctx, m: &Matched) -> Result<LayerVersionArn, ApiError
         .map_err(|e| ApiError::invalid(S, "VersionNumber", e))
 }
 
+/// A layer version the caller acts on as its owner (deletes it, reads or
+/// changes its policy): the account and region its ARN names must be the
+/// caller's. A grant lets another account *use* a layer version, never
+/// manage it; and the backend calls behind these take a name in the
+/// caller's own account, so another account's ARN must never reach them.
+fn own_layer_version(ctx: &Ctx, m: &Matched, action: &str) -> Result<LayerVersionArn, ApiError> {
+    let arn = layer_version_arn(ctx, m)?;
+    let caller = ctx.backend.identity();
+    if arn.account_id() != caller.account_id {
+        return Err(ApiError::new(
+            S,
+            403,
+            "AccessDeniedException",
+            format!(
+                "User: arn:aws:iam::{}:root is not authorized to perform: {action} on resource: {arn}",
+                caller.account_id
+            ),
+        ));
+    }
+    if arn.region() != caller.region {
+        return Err(ApiError::invalid(
+            S,
+            "LayerName",
+            format!(
+                "{arn} is in region {}; this endpoint serves {}",
+                arn.region(),
+                caller.region
+            ),
+        ));
+    }
+    Ok(arn)
+}
+
 async fn layer_response(
     ctx: &Ctx,
     arn: &LayerVersionArn,
@@ -828,7 +861,7 @@ async fn add_layer_permission(
     m: &Matched,
     request: &Request,
 ) -> Result<Response, ApiError> {
-    let arn = layer_version_arn(ctx, m)?;
+    let arn = own_layer_version(ctx, m, "lambda:AddLayerVersionPermission")?;
     let body = wire::body(S, request)?;
     let members = Members::new(S, &body);
     let action = members.required("Action")?;
