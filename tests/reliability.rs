@@ -896,7 +896,7 @@ fn serve_closes_stalled_clients_and_backs_off_when_out_of_descriptors() {
         "out of descriptors, serve used {ticks} ticks of CPU in {seconds:.1}s"
     );
     assert!(
-        refusals >= 1 && refusals <= 6,
+        (1..=6).contains(&refusals),
         "{refusals} accept-failure lines in ~2.5s"
     );
     eprintln!(
