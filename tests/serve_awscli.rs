@@ -632,6 +632,29 @@ fn cross_account_layer_steps() {
         layer_arn,
         "the publisher's layer is untouched"
     );
+    // Content URLs are presigned: the one GetLayerVersionByArn gave the
+    // publisher opens the layer; without its signature, or for another
+    // layer, it opens nothing.
+    let location = text(&publishers["Content"], "Location");
+    let (status, body) = http_get(&location);
+    assert!(status.contains(" 200 "), "{status}");
+    assert!(body.starts_with(b"PK"), "the layer's zip");
+    let unsigned = location
+        .split("&expires=")
+        .next()
+        .expect("query")
+        .to_string();
+    assert!(
+        http_get(&unsigned).0.contains(" 403 "),
+        "an unsigned URL is refused"
+    );
+    let encoded = |arn: &str| arn.replace(':', "%3A");
+    let other = location.replace(&encoded(&layer_arn), &encoded(&own_arn));
+    assert_ne!(other, location);
+    assert!(
+        http_get(&other).0.contains(" 403 "),
+        "a signature opens only its own layer"
+    );
     let policy = aws_fails(
         &serve,
         consumer,
@@ -812,4 +835,27 @@ fn sigterm_stops_serve_cleanly() {
     assert!(listed.get("Versions").is_none(), "nothing stored: {listed}");
     let status = serve.stop().expect("serve was running");
     assert!(status.success(), "serve exited with {status}");
+}
+
+/// A plain GET (as a client follows a presigned `Location`): the status
+/// line and the body.
+fn http_get(url: &str) -> (String, Vec<u8>) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (host, path) = rest.split_at(rest.find('/').expect("a path"));
+    let mut stream = std::net::TcpStream::connect(host).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("response");
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP response");
+    let head = String::from_utf8_lossy(&response[..split]).to_string();
+    let status = head.lines().next().unwrap_or_default().to_string();
+    (status, response[split + 4..].to_vec())
 }

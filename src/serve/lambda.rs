@@ -559,11 +559,7 @@ async fn get_function(ctx: &Ctx, name: &str, request: &Request) -> Result<Respon
     if function.code.is_some() {
         out["Code"] = json!({
             "RepositoryType": "S3",
-            "Location": format!(
-                "{}/_lambdasign/code?function={}",
-                ctx.base_url,
-                super::http::encode_key(&function.arn)
-            ),
+            "Location": ctx.presigner.url(&ctx.base_url, "function", &function.arn, chrono::Utc::now()),
         });
     }
     Ok(Response::json(200, &out))
@@ -711,11 +707,7 @@ async fn layer_json(ctx: &Ctx, layer: &LayerVersion) -> Result<Value, ApiError> 
         )
     })?;
     let mut content = json!({
-        "Location": format!(
-            "{}/_lambdasign/code?layer={}",
-            ctx.base_url,
-            super::http::encode_key(&layer.layer_version_arn)
-        ),
+        "Location": ctx.presigner.url(&ctx.base_url, "layer", &layer.layer_version_arn, chrono::Utc::now()),
         "CodeSha256": base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&bytes)),
         "CodeSize": bytes.len(),
     });

@@ -24,6 +24,7 @@ mod http;
 mod lambda;
 mod log;
 mod operations;
+mod presign;
 mod routes;
 mod s3;
 mod signer;
@@ -104,11 +105,14 @@ pub struct Ctx {
     pub request_id: String,
     /// `http://HOST` as the client addressed this server (for URLs).
     pub base_url: String,
+    /// Signs the content URLs this request's answer gives.
+    pub presigner: Arc<presign::Presigner>,
 }
 
 struct State {
     root: LocalBackend,
     region: String,
+    presigner: Arc<presign::Presigner>,
 }
 
 /// Opens the store, listens, prints `listening on http://ADDR` on stdout,
@@ -149,9 +153,14 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         let _ = stdout.flush();
     }
     tracing::info!(store = %config.store.display(), %addr, "serving Signer, Lambda, S3 and STS");
+    let presigner = presign::Presigner::new().map_err(|_| ServeError::Store {
+        path: config.store.display().to_string(),
+        message: "cannot make a key for presigned URLs: the system's random source failed".into(),
+    })?;
     let state = Arc::new(State {
         root,
         region: config.region,
+        presigner: Arc::new(presigner),
     });
     let (stop, stopped) = watch::channel(false);
     let mut connections = JoinSet::new();
@@ -383,6 +392,7 @@ async fn dispatch(
         region,
         request_id: id.to_string(),
         base_url: format!("http://{host}"),
+        presigner: Arc::clone(&state.presigner),
     };
     if service == Service::Sts {
         let result = sts::handle(&ctx, &request);
@@ -425,12 +435,33 @@ fn respond(result: Result<Response, ApiError>, id: &str) -> Response {
     }
 }
 
-/// `GET /_lambdasign/code?function=ARN|layer=ARN`: the deployment package
-/// or layer content that GetFunction's and GetLayerVersion's `Location`
-/// point at (as their owner reads it).
+/// `GET /_lambdasign/code?function=ARN|layer=ARN&expires=..&signature=..`:
+/// the deployment package or layer content that GetFunction's and
+/// GetLayerVersion's presigned `Location` point at. Without a valid,
+/// unexpired signature for that very ARN it opens nothing.
 async fn content(state: &State, request: &Request, id: &str) -> Response {
     let not_found =
         |what: String| ApiError::new(Service::S3, 404, "NoSuchKey", what).into_response(id);
+    let (kind, arn) = match (request.query.get("function"), request.query.get("layer")) {
+        (Some(arn), None) => ("function", arn),
+        (None, Some(arn)) => ("layer", arn),
+        _ => return not_found("name one function or one layer version".into()),
+    };
+    let checked = state.presigner.check(
+        kind,
+        arn,
+        request.query.get("expires"),
+        request.query.get("signature"),
+        chrono::Utc::now(),
+    );
+    if let Err(refused) = checked {
+        let message = match refused {
+            presign::Refused::Unsigned => "content is served only through the presigned URL that GetFunction or GetLayerVersion gives",
+            presign::Refused::Expired => "the presigned URL has expired: ask GetFunction or GetLayerVersion again",
+            presign::Refused::BadSignature => "the presigned URL's signature does not match",
+        };
+        return ApiError::new(Service::S3, 403, "AccessDenied", message).into_response(id);
+    }
     let file = if let Some(arn) = request.query.get("function") {
         let Ok(function) = arn.parse::<FunctionArn>() else {
             return not_found(format!("{arn:?} is not a function ARN"));
