@@ -459,3 +459,18 @@ fn digest_reads_standard_input_for_a_dash() {
         lines[1].split_whitespace().next()
     );
 }
+
+/// `serve` checks no signatures yet (an access key id names the account),
+/// so it refuses to listen beyond loopback, before making any store.
+#[test]
+fn serve_refuses_a_non_loopback_listen_address() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = run(
+        tmp.path(),
+        &["serve", "--listen", "0.0.0.0:0", "--store", "store"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("loopback only"), "{stderr}");
+    assert!(!tmp.path().join("store").exists(), "no store was made");
+}

@@ -119,6 +119,28 @@ struct State {
 /// and serves until `shutdown` resolves; then finishes in-flight requests.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
     log::init();
+    let listener =
+        TcpListener::bind(&config.listen)
+            .await
+            .map_err(|source| ServeError::Listen {
+                addr: config.listen.clone(),
+                source,
+            })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Listen {
+        addr: config.listen.clone(),
+        source,
+    })?;
+    // Requests name their account by their access key id, unchecked: that
+    // is safe only where nobody else can connect.
+    if !addr.ip().is_loopback() {
+        return Err(ServeError::Listen {
+            addr: config.listen.clone(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                "serve checks no signatures (a request's access key id names its account), so it listens on loopback only (127.0.0.1, ::1)",
+            ),
+        });
+    }
     let root = LocalBackend::open(&LocalConfig {
         path: config.store.clone(),
         account_id: names::EXAMPLE_ACCOUNT.to_string(),
@@ -135,17 +157,6 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         path: config.store.display().to_string(),
         message: e.to_string(),
     })?;
-    let listener =
-        TcpListener::bind(&config.listen)
-            .await
-            .map_err(|source| ServeError::Listen {
-                addr: config.listen.clone(),
-                source,
-            })?;
-    let addr = listener.local_addr().map_err(|source| ServeError::Listen {
-        addr: config.listen.clone(),
-        source,
-    })?;
     {
         use std::io::Write;
         let mut stdout = std::io::stdout().lock();
@@ -153,6 +164,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         let _ = stdout.flush();
     }
     tracing::info!(store = %config.store.display(), %addr, "serving Signer, Lambda, S3 and STS");
+    tracing::warn!("no request signature is checked: a 12-digit access key id selects the account a request acts as, which is why serve listens on loopback only");
     let presigner = presign::Presigner::new().map_err(|_| ServeError::Store {
         path: config.store.display().to_string(),
         message: "cannot make a key for presigned URLs: the system's random source failed".into(),
