@@ -919,3 +919,53 @@ fn serve_closes_stalled_clients_and_backs_off_when_out_of_descriptors() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// What a killed `serve` leaves (uploads and staged S3 objects named with
+/// its pid, which is gone) is removed when `serve` starts again; a live
+/// writer's file is kept.
+#[test]
+fn serve_removes_what_a_killed_serve_left_when_it_starts() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let store = tmp.path().join("store");
+    let start = || {
+        let mut child = Command::new(BINARY)
+            .args(["serve", "--listen", "127.0.0.1:0", "--store"])
+            .arg(&store)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("listening");
+        assert!(line.starts_with("listening on"), "{line:?}");
+        child
+    };
+    let mut first = start();
+    let dead = first.id();
+    first.kill().expect("SIGKILL");
+    first.wait().expect("reap");
+    let bucket = store.join("objects/artifacts");
+    let uploads = store.join("tmp");
+    std::fs::create_dir_all(&bucket).expect("bucket dir");
+    std::fs::create_dir_all(&uploads).expect("uploads dir");
+    let left = [
+        bucket.join(format!(".lambdasign-{dead}-00112233aabbccdd.tmp")),
+        uploads.join(format!(".lambdasign-{dead}-44556677aabbccdd.tmp")),
+    ];
+    let live = bucket.join(format!(
+        ".lambdasign-{}-8899aabbccddeeff.tmp",
+        std::process::id()
+    ));
+    for file in left.iter().chain([&live]) {
+        std::fs::write(file, b"partial").expect("plant");
+    }
+    let mut second = start();
+    for file in &left {
+        assert!(!file.exists(), "{} was removed", file.display());
+    }
+    assert!(live.exists(), "a live writer's file is kept");
+    second.kill().expect("stop");
+    second.wait().expect("reap");
+}

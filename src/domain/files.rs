@@ -230,6 +230,13 @@ fn temp_name(pid: u32) -> String {
     format!("{TEMP_PREFIX}{pid}-{}{TEMP_SUFFIX}", hex::encode(random))
 }
 
+/// A fresh path for a temporary file of this process in `dir` (named as
+/// [`TempFile`]'s are, so that [`remove_stale_temp_files`] knows it), for
+/// a writer that creates the file itself (with `create_new`).
+pub fn temp_path_in(dir: &Path) -> PathBuf {
+    dir.join(temp_name(std::process::id()))
+}
+
 /// The writer's pid, if `name` is one of our temporary files.
 pub fn temp_file_pid(name: &OsStr) -> Option<u32> {
     let name = name.to_str()?;

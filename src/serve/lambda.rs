@@ -8,7 +8,7 @@
 //! What would need more than that is refused by name: publishing versions
 //! (`Publish`), container images, dry runs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -27,6 +27,7 @@ use crate::domain::arn::ArnFields;
 use crate::domain::arn::{LayerArn, LayerVersionArn};
 use crate::domain::checks::Enforcement;
 use crate::domain::csc::CodeSigningConfig;
+use crate::domain::files;
 use crate::domain::function::Function;
 use crate::domain::job::ObjectLocation;
 use crate::domain::layer::{LayerPolicy, LayerStatement, LayerVersion, LAYER_ACTION};
@@ -406,11 +407,14 @@ fn function_json(f: &Function) -> Value {
 
 /// Uploaded bytes (`ZipFile`) in a temporary file inside the store,
 /// removed when dropped.
-struct Upload(PathBuf);
+/// An uploaded `ZipFile`, kept in a temporary file of ours in the store's
+/// `tmp` (named with this process's id and removed when dropped; those a
+/// killed `serve` left are removed by the next upload, and at start).
+struct Upload(files::TempFile);
 
-impl Drop for Upload {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+impl Upload {
+    fn path(&self) -> &Path {
+        self.0.path()
     }
 }
 
@@ -418,29 +422,16 @@ async fn upload(ctx: &Ctx, field: &str, base64_text: &str) -> Result<Upload, Api
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(base64_text.trim())
         .map_err(|e| ApiError::invalid(S, field, format!("is not base64: {e}")))?;
-    let dir = ctx.backend.path().join("tmp");
-    let path = dir.join(format!(
-        "upload-{}.zip",
-        crate::domain::names::random_suffix(24)
-    ));
-    let write = {
-        let (dir, path) = (dir.clone(), path.clone());
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            std::fs::create_dir_all(&dir)?;
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-            }
-            use std::io::Write;
-            options.open(&path)?.write_all(&bytes)
-        })
-    };
-    let upload = Upload(path);
+    let dir = uploads_dir(ctx.backend.path());
+    let write = tokio::task::spawn_blocking(move || -> std::io::Result<Upload> {
+        std::fs::create_dir_all(&dir)?;
+        let mut temp = files::TempFile::new_in(&dir)?;
+        use std::io::Write;
+        temp.as_file_mut().write_all(&bytes)?;
+        Ok(Upload(temp))
+    });
     match write.await {
-        Ok(Ok(())) => Ok(upload),
+        Ok(Ok(upload)) => Ok(upload),
         Ok(Err(e)) => Err(ApiError::new(
             S,
             500,
@@ -454,6 +445,11 @@ async fn upload(ctx: &Ctx, field: &str, base64_text: &str) -> Result<Upload, Api
             format!("upload task failed: {e}"),
         )),
     }
+}
+
+/// Where uploads wait, in the store.
+pub(super) fn uploads_dir(store: &Path) -> PathBuf {
+    store.join("tmp")
 }
 
 /// A deployment package: `ZipFile` (kept in `upload`) or an S3 object.
@@ -472,7 +468,10 @@ async fn package(
     }
     if let Some(zip) = m.string("ZipFile")? {
         let upload = upload(ctx, &field("ZipFile"), &zip).await?;
-        return Ok((ObjectLocation::File(upload.0.clone()), Some(upload)));
+        return Ok((
+            ObjectLocation::File(upload.path().to_path_buf()),
+            Some(upload),
+        ));
     }
     match (m.string("S3Bucket")?, m.string("S3Key")?) {
         (Some(bucket), Some(key)) => Ok((

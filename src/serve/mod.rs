@@ -157,6 +157,13 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         path: config.store.display().to_string(),
         message: e.to_string(),
     })?;
+    // What a killed serve (or another writer that stopped) left: uploads
+    // and staged S3 objects of processes that are gone.
+    let stale = crate::domain::files::remove_stale_temp_files(&lambda::uploads_dir(root.path()))
+        + root.remove_stale_files();
+    if stale > 0 {
+        tracing::info!(removed = stale, "removed uploads a stopped serve left");
+    }
     {
         use std::io::Write;
         let mut stdout = std::io::stdout().lock();

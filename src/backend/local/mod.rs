@@ -210,6 +210,12 @@ impl LocalBackend {
         self.store.get(true).map(drop)
     }
 
+    /// Removes what writers that stopped left in the store: staged S3
+    /// uploads (a server's, at its start). How many files.
+    pub fn remove_stale_files(&self) -> usize {
+        objects::remove_stale_staging(self.path())
+    }
+
     /// The store directory.
     pub fn path(&self) -> &Path {
         &self.store.dir

@@ -20,6 +20,7 @@ use super::ids;
 use super::store::{self, io_error, parse_time, time_text, Cached, Store};
 use super::LocalBackend;
 use crate::backend::{BackendError, BackendResult, Subject};
+use crate::domain::files;
 use crate::domain::names;
 
 /// The version id S3 gives objects written while versioning is not enabled.
@@ -430,7 +431,21 @@ pub(super) fn staging_path(store_dir: &Path, bucket: &str) -> BackendResult<Path
     let dir = bucket_dir(store_dir, bucket);
     store::create_private_dir(&store_dir.join("objects"))?;
     store::create_private_dir(&dir)?;
-    Ok(dir.join(format!(".upload-{}.tmp", ids::uuid_v4())))
+    files::remove_stale_temp_files(&dir);
+    Ok(files::temp_path_in(&dir))
+}
+
+/// Removes the staged uploads that writers which stopped (a killed
+/// `serve`, say) left in every bucket; live writers' are kept. How many.
+pub(super) fn remove_stale_staging(store_dir: &Path) -> usize {
+    let Ok(buckets) = std::fs::read_dir(store_dir.join("objects")) else {
+        return 0;
+    };
+    buckets
+        .flatten()
+        .filter(|b| b.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|b| files::remove_stale_temp_files(&b.path()))
+        .sum()
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> BackendResult<()> {
