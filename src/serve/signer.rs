@@ -54,6 +54,7 @@ pub async fn handle(ctx: &Ctx, m: &Matched, request: &Request) -> Result<Respons
             Ok(Response::json(200, &describe_json(&job)))
         }
         "ListSigningJobs" => list_jobs(ctx, request).await,
+        "GetRevocationStatus" => revocation_status(ctx, request).await,
         "RevokeSignature" => revoke_signature(ctx, m.label("jobId"), request).await,
         "GetSigningPlatform" => {
             let id = m.label("platformId");
@@ -596,4 +597,72 @@ fn list_platforms(request: &Request) -> Result<Response, ApiError> {
     let mut out = Map::new();
     out.insert("platforms".into(), Value::Array(platforms));
     Ok(Response::json(200, &Value::Object(out)))
+}
+
+/// GetRevocationStatus: which of a signature's profile version and job are
+/// revoked for a signature made at `signatureTimestamp`, from their owners'
+/// records. Made for the deploy-time check in another account: it needs no
+/// access to the profile or the job (a revoked signer is no secret).
+async fn revocation_status(ctx: &Ctx, request: &Request) -> Result<Response, ApiError> {
+    let q = &request.query;
+    let required = |name: &str| {
+        q.get(name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| ApiError::missing(S, name))
+    };
+    let at_text = required("signatureTimestamp")?;
+    let at = crate::domain::time::parse_time(at_text)
+        .or_else(|e| {
+            at_text
+                .parse::<f64>()
+                .ok()
+                .and_then(|secs| chrono::DateTime::from_timestamp_millis((secs * 1000.0) as i64))
+                .ok_or(e)
+        })
+        .map_err(|e| ApiError::invalid(S, "signatureTimestamp", e))?;
+    required("platformId")?;
+    required("certificateHashes")?;
+    let version_text = required("profileVersionArn")?;
+    let version: ProfileVersionArn = version_text
+        .parse()
+        .map_err(|e| ApiError::invalid(S, "profileVersionArn", format!("{version_text:?}: {e}")))?;
+    let job_text = required("jobArn")?;
+    let job = crate::domain::arn::ArnFields::parse(job_text)
+        .ok()
+        .and_then(|a| {
+            let id = a.resource.strip_prefix("/signing-jobs/")?;
+            Some((
+                a.account_id.to_string(),
+                a.region.to_string(),
+                id.to_string(),
+            ))
+        })
+        .ok_or_else(|| {
+            ApiError::invalid(
+                S,
+                "jobArn",
+                format!("{job_text:?} is not a signing job ARN"),
+            )
+        })?;
+    let mut revoked = Vec::new();
+    let owner = ctx
+        .backend
+        .as_account(version.account_id(), version.region())
+        .map_err(errors::signer)?;
+    if let Ok(profile) = owner.get_signing_profile(version.name(), None).await {
+        let this_version = profile.version_arn == version.to_string();
+        if this_version && profile.revocation.is_some_and(|r| at >= r.effective_time) {
+            revoked.push(version.to_string());
+        }
+    }
+    let job_owner = ctx
+        .backend
+        .as_account(&job.0, &job.1)
+        .map_err(errors::signer)?;
+    if let Ok(found) = job_owner.describe_signing_job(&job.2).await {
+        if found.revocation.is_some() {
+            revoked.push(job_text.to_string());
+        }
+    }
+    Ok(Response::json(200, &json!({ "revokedEntities": revoked })))
 }

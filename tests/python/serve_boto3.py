@@ -188,6 +188,32 @@ class Signer(unittest.TestCase):
         self.assertEqual(out["revocationRecord"]["reason"], "leaked")
         self.assertIsInstance(out["revocationRecord"]["revokedAt"], datetime.datetime)
 
+    def test_get_revocation_status_answers_another_account(self):
+        version = Fixture.s3.put_object(Bucket=Fixture.bucket, Key="src/status.zip", Body=make_zip("z = 4"))["VersionId"]
+        job_id = Fixture.sign("shared_profile", "src/status.zip", version)["jobId"]
+        job = self.c.describe_signing_job(jobId=job_id)
+        job_arn = f"arn:aws:signer:us-east-1:{OWNER}:/signing-jobs/{job_id}"
+        version_arn = f"arn:aws:signer:us-east-1:{OWNER}:/signing-profiles/{job['profileName']}/{job['profileVersion']}"
+        # Signer's model puts this call on the `data-` host; a local
+        # endpoint has none, so the prefix is turned off.
+        other = boto3.client(
+            "signer", endpoint_url=ENDPOINT, region_name="us-east-1",
+            aws_access_key_id=OTHER, aws_secret_access_key="secret",
+            config=botocore.config.Config(retries={"max_attempts": 1}, inject_host_prefix=False),
+        )
+        with self.assertRaises(botocore.exceptions.ClientError):
+            other.describe_signing_job(jobId=job_id)  # the job itself is not theirs to see
+
+        def status():
+            return other.get_revocation_status(
+                signatureTimestamp=job["completedAt"], platformId=PLATFORM,
+                profileVersionArn=version_arn, jobArn=job_arn, certificateHashes=["00"],
+            )["revokedEntities"]
+
+        self.assertEqual(status(), [])
+        self.c.revoke_signature(jobId=job_id, reason="leaked")
+        self.assertEqual(status(), [job_arn])
+
     def test_get_signing_platform(self):
         out = self.c.get_signing_platform(platformId=PLATFORM)
         self.assertEqual(out["signingConfiguration"]["hashAlgorithmOptions"]["defaultValue"], "SHA384")
