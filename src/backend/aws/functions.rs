@@ -172,15 +172,17 @@ impl AwsBackend {
             layers: config
                 .layers()
                 .iter()
-                .map(|l| FunctionLayer {
-                    arn: l.arn().unwrap_or_default().to_string(),
-                    code_size: u64::try_from(l.code_size()).unwrap_or_default(),
-                    signed_by: SignedBy {
-                        signing_profile_version_arn: non_empty(l.signing_profile_version_arn()),
-                        signing_job_arn: non_empty(l.signing_job_arn()),
-                    },
+                .map(|l| {
+                    Ok(FunctionLayer {
+                        arn: required(l.arn(), "lambda:GetFunction", "Layers[].Arn")?.to_string(),
+                        code_size: u64::try_from(l.code_size()).unwrap_or_default(),
+                        signed_by: SignedBy {
+                            signing_profile_version_arn: non_empty(l.signing_profile_version_arn()),
+                            signing_job_arn: non_empty(l.signing_job_arn()),
+                        },
+                    })
                 })
-                .collect(),
+                .collect::<BackendResult<_>>()?,
             code_signing_config_arn: non_empty(Some(csc.code_signing_config_arn())),
             revision_id: config.revision_id().unwrap_or_default().to_string(),
             last_modified: config.last_modified().map(lambda_time).unwrap_or_default(),

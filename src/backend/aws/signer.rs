@@ -45,8 +45,12 @@ pub(super) fn job_id_of(arn_or_id: &str) -> &str {
     }
 }
 
-fn account_of(arn: &str) -> &str {
-    ArnFields::parse(arn).map_or("", |a| a.account_id)
+/// The account an ARN AWS sent names; an ARN that does not parse is an
+/// error naming the call, never an empty owner.
+fn account_of<'a>(arn: &'a str, call: &str) -> BackendResult<&'a str> {
+    ArnFields::parse(arn).map(|a| a.account_id).map_err(|e| {
+        BackendError::Internal(format!("{call} answered an unreadable `arn` {arn:?}: {e}"))
+    })
 }
 
 /// A profile record from GetSigningProfile's answer.
@@ -81,7 +85,7 @@ pub(super) fn profile_of(out: &GetSigningProfileOutput) -> BackendResult<Signing
     });
     Ok(SigningProfile {
         name: required(out.profile_name(), CALL, "profileName")?.to_string(),
-        owner: account_of(&arn).to_string(),
+        owner: account_of(&arn, CALL)?.to_string(),
         version: required(out.profile_version(), CALL, "profileVersion")?.to_string(),
         version_arn: required(out.profile_version_arn(), CALL, "profileVersionArn")?.to_string(),
         platform_id: out.platform_id().unwrap_or_default().to_string(),
@@ -390,7 +394,12 @@ impl AwsBackend {
             result.revision_id = out.revision_id().unwrap_or_default().to_string();
             for p in out.permissions() {
                 result.permissions.push(ProfilePermission {
-                    statement_id: p.statement_id().unwrap_or_default().to_string(),
+                    statement_id: required(
+                        p.statement_id(),
+                        "signer:ListProfilePermissions",
+                        "permissions[].statementId",
+                    )?
+                    .to_string(),
                     action: p.action().unwrap_or_default().to_string(),
                     principal: p.principal().unwrap_or_default().to_string(),
                     profile_version: p.profile_version().map(str::to_string),
