@@ -145,8 +145,7 @@ pub(super) async fn evidence_and_facts(
         .signature_evidence(artifact)
         .await
         .map_err(|e| EngineError::from(e).doing(format!("read the signature of {artifact}")))?;
-    let mut facts = domain_facts::facts(&evidence);
-    with_planned_revocation(engine, &mut facts);
+    let facts = planned_facts(engine, &evidence);
     tracing::debug!(%artifact, signed = facts.signature.is_some(), missing_records = facts.missing_records.len(), "read the signature's facts");
     Ok((evidence, facts))
 }
@@ -159,9 +158,7 @@ pub async fn facts_once_granted(engine: &Engine, artifact: &ArtifactRef) -> Engi
     let evidence = evidence_once_granted(engine, artifact)
         .await
         .map_err(|e| EngineError::from(e).doing(format!("read the signature of {artifact}")))?;
-    let mut facts = domain_facts::facts(&evidence);
-    with_planned_revocation(engine, &mut facts);
-    Ok(facts)
+    Ok(planned_facts(engine, &evidence))
 }
 
 /// How long a read of another account's layer version waits for its
@@ -205,6 +202,13 @@ async fn evidence_once_granted(
             other => return other,
         }
     }
+}
+
+/// The facts of some evidence, with the revocations this run plans.
+fn planned_facts(engine: &Engine, evidence: &domain_facts::Evidence) -> Facts {
+    let mut facts = domain_facts::facts(evidence);
+    with_planned_revocation(engine, &mut facts);
+    facts
 }
 
 /// Overlays a planned revocation of the signing profile version, when it
