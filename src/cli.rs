@@ -90,8 +90,10 @@ enum Command {
     /// Serve an AWS-compatible endpoint (Signer, Lambda code signing,
     /// functions and layers, an S3 subset, STS GetCallerIdentity) over the
     /// embedded store. Prints `listening on http://ADDR`; stops on SIGINT or
-    /// SIGTERM. A 12-digit access key id selects the account, else
-    /// 123456789012. See docs/serve.md.
+    /// SIGTERM. With --credentials every request must be signed by a listed
+    /// key and acts as its account; without, it listens on loopback only and
+    /// a 12-digit access key id selects the account, else 123456789012. See
+    /// docs/serve.md.
     Serve {
         /// Address to listen on (port 0: any free port).
         #[arg(long, default_value = "127.0.0.1:4566")]
@@ -106,6 +108,11 @@ enum Command {
         /// default: $LAMBDASIGN_STORE_KEY.
         #[arg(long)]
         key_file: Option<PathBuf>,
+        /// AWS shared-credentials-style file: one [section] per key with
+        /// aws_access_key_id, aws_secret_access_key and aws_account_id.
+        /// Every request must then carry a valid SigV4 signature by one.
+        #[arg(long)]
+        credentials: Option<PathBuf>,
     },
 }
 
@@ -196,11 +203,13 @@ pub fn run() -> ExitCode {
             store,
             region,
             key_file,
+            credentials,
         }) => serve(crate::serve::Config {
             listen,
             store,
             region,
             key_file,
+            credentials,
         }),
     }
 }

@@ -12,7 +12,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::fixtures::write_zip;
-use common::serve::{aws_fails, aws_ok, Serve};
+use common::serve::{aws_fails, aws_ok, http_get, Serve};
 use serde_json::Value;
 
 const SECURITY: &str = "111111111111";
@@ -835,27 +835,4 @@ fn sigterm_stops_serve_cleanly() {
     assert!(listed.get("Versions").is_none(), "nothing stored: {listed}");
     let status = serve.stop().expect("serve was running");
     assert!(status.success(), "serve exited with {status}");
-}
-
-/// A plain GET (as a client follows a presigned `Location`): the status
-/// line and the body.
-fn http_get(url: &str) -> (String, Vec<u8>) {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").expect("an http URL");
-    let (host, path) = rest.split_at(rest.find('/').expect("a path"));
-    let mut stream = std::net::TcpStream::connect(host).expect("connect");
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).expect("response");
-    let split = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("an HTTP response");
-    let head = String::from_utf8_lossy(&response[..split]).to_string();
-    let status = head.lines().next().unwrap_or_default().to_string();
-    (status, response[split + 4..].to_vec())
 }

@@ -1,9 +1,9 @@
 //! Object bodies as S3 clients send them: raw, or `aws-chunked` (the AWS
 //! SDK for Rust streams uploads that way, signed chunks with upper-case
 //! hex sizes over http; botocore over https, unsigned with lower-case),
-//! with a checksum in a header or a trailer. Chunk signatures are not
-//! verified (SigV4 is parsed, not verified); checksums are, so a body
-//! decoded wrongly is refused rather than stored.
+//! with a checksum in a header or a trailer. Checksums are verified here,
+//! so a body decoded wrongly is refused rather than stored; chunk
+//! signatures, where `serve` checks signatures, in `auth`.
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -39,6 +39,9 @@ pub fn is_aws_chunked(request: &Request) -> bool {
 pub struct Decoded {
     pub data: Bytes,
     pub trailers: Vec<(String, String)>,
+    /// Each chunk (the final empty one too) as a range of `data`, with
+    /// its `chunk-signature` if it had one.
+    pub chunks: Vec<(std::ops::Range<usize>, Option<String>)>,
 }
 
 fn line_at(body: &[u8], at: usize) -> Result<(&[u8], usize), BodyError> {
@@ -54,16 +57,22 @@ fn line_at(body: &[u8], at: usize) -> Result<(&[u8], usize), BodyError> {
 /// a zero-size chunk, then `name:value` trailer lines and an empty line.
 pub fn decode(body: &[u8]) -> Result<Decoded, BodyError> {
     let mut data = Vec::with_capacity(body.len());
+    let mut chunks = Vec::new();
     let mut at = 0;
     loop {
         let (line, next) = line_at(body, at)?;
         let line = std::str::from_utf8(line)
             .map_err(|_| BodyError::Malformed("a chunk header is not text".into()))?;
-        let size_text = line.split(';').next().unwrap_or_default().trim();
+        let mut fields = line.split(';');
+        let size_text = fields.next().unwrap_or_default().trim();
+        let signature = fields
+            .find_map(|f| f.trim().strip_prefix("chunk-signature="))
+            .map(str::to_string);
         let size = usize::from_str_radix(size_text, 16)
             .map_err(|_| BodyError::Malformed(format!("bad chunk size {size_text:?}")))?;
         at = next;
         if size == 0 {
+            chunks.push((data.len()..data.len(), signature));
             break;
         }
         // A declared size is the client's: no sum of it may overflow.
@@ -71,6 +80,7 @@ pub fn decode(body: &[u8]) -> Result<Decoded, BodyError> {
             .checked_add(size)
             .filter(|end| end.checked_add(2).is_some_and(|after| after <= body.len()))
             .ok_or_else(|| BodyError::Malformed(format!("a chunk of {size} bytes is cut short")))?;
+        chunks.push((data.len()..data.len() + size, signature));
         data.extend_from_slice(&body[at..end]);
         if &body[end..end + 2] != b"\r\n" {
             return Err(BodyError::Malformed(format!(
@@ -94,6 +104,7 @@ pub fn decode(body: &[u8]) -> Result<Decoded, BodyError> {
     Ok(Decoded {
         data: Bytes::from(data),
         trailers,
+        chunks,
     })
 }
 

@@ -79,6 +79,29 @@ impl ApiError {
         )
     }
 
+    /// A request whose signature `serve --credentials` refused, as each
+    /// service names it.
+    pub fn unauthenticated(service: Service, refused: &super::auth::Refused) -> Self {
+        use super::auth::Refused as R;
+        let message = refused.to_string();
+        let (status, code) = match (service, refused) {
+            (_, R::SignatureV2) => (400, "InvalidRequest"),
+            (Service::S3, R::Missing) => (403, "AccessDenied"),
+            (Service::S3, R::UnknownKey(_)) => (403, "InvalidAccessKeyId"),
+            (Service::S3, R::Malformed(_)) => (400, "AuthorizationHeaderMalformed"),
+            (Service::S3, R::Expired(_)) => (403, "AccessDenied"),
+            (Service::S3, R::ContentHash) => (400, "XAmzContentSHA256Mismatch"),
+            (Service::S3, R::Mismatch | R::ChunkMismatch(_)) => (403, "SignatureDoesNotMatch"),
+            (Service::Sts, R::Missing) => (403, "MissingAuthenticationToken"),
+            (Service::Sts, R::UnknownKey(_)) => (403, "InvalidClientTokenId"),
+            (Service::Sts, _) => (403, "SignatureDoesNotMatch"),
+            (_, R::Missing) => (403, "MissingAuthenticationTokenException"),
+            (_, R::UnknownKey(_)) => (403, "UnrecognizedClientException"),
+            (_, _) => (403, "InvalidSignatureException"),
+        };
+        ApiError::new(service, status, code, message)
+    }
+
     /// A request that is no operation of the service at all.
     pub fn unknown_operation(service: Service, method: &str, path: &str) -> Self {
         let (status, code) = match service {

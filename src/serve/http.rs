@@ -79,6 +79,8 @@ pub struct Request {
     pub method: String,
     /// The raw path, percent-encoded as sent.
     pub path: String,
+    /// The query as sent (what a signature covers).
+    pub raw_query: String,
     pub query: Query,
     /// Lower-case names.
     pub headers: Vec<(String, String)>,
@@ -134,6 +136,7 @@ impl Request {
         Request {
             method: method.to_string(),
             path: path.to_string(),
+            raw_query: query.to_string(),
             query: Query::parse(query),
             headers: headers
                 .iter()

@@ -83,12 +83,17 @@ pub struct Config {
     pub region: String,
     /// The store key (`None`: `LAMBDASIGN_STORE_KEY`, if set).
     pub key_file: Option<PathBuf>,
+    /// The keys whose SigV4 signatures every request must carry (`None`:
+    /// none are checked, and only loopback is served).
+    pub credentials: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot open the store {path}: {message}")]
     Store { path: String, message: String },
+    #[error("--credentials {0}")]
+    Credentials(#[from] auth::KeysError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: String,
@@ -111,6 +116,8 @@ pub struct Ctx {
 
 struct State {
     root: LocalBackend,
+    /// `None`: signatures are parsed, not verified.
+    keys: Option<auth::Keys>,
     region: String,
     presigner: Arc<presign::Presigner>,
 }
@@ -119,6 +126,11 @@ struct State {
 /// and serves until `shutdown` resolves; then finishes in-flight requests.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
     log::init();
+    let keys = config
+        .credentials
+        .as_deref()
+        .map(auth::Keys::load)
+        .transpose()?;
     let listener =
         TcpListener::bind(&config.listen)
             .await
@@ -130,14 +142,14 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         addr: config.listen.clone(),
         source,
     })?;
-    // Requests name their account by their access key id, unchecked: that
-    // is safe only where nobody else can connect.
-    if !addr.ip().is_loopback() {
+    // Without credentials, requests name their account by their access key
+    // id, unchecked: that is safe only where nobody else can connect.
+    if keys.is_none() && !addr.ip().is_loopback() {
         return Err(ServeError::Listen {
             addr: config.listen.clone(),
             source: std::io::Error::new(
                 std::io::ErrorKind::PermissionDenied,
-                "serve checks no signatures (a request's access key id names its account), so it listens on loopback only (127.0.0.1, ::1)",
+                "without --credentials serve checks no signatures (a request's access key id names its account), so it listens on loopback only (127.0.0.1, ::1)",
             ),
         });
     }
@@ -171,13 +183,20 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         let _ = stdout.flush();
     }
     tracing::info!(store = %config.store.display(), %addr, "serving Signer, Lambda, S3 and STS");
-    tracing::warn!("no request signature is checked: a 12-digit access key id selects the account a request acts as, which is why serve listens on loopback only");
+    match &keys {
+        Some(keys) => tracing::info!(
+            keys = keys.len(),
+            "every request must carry a SigV4 signature by a key of --credentials, and acts as that key's account"
+        ),
+        None => tracing::warn!("no request signature is checked (no --credentials): a 12-digit access key id selects the account a request acts as, which is why serve listens on loopback only"),
+    }
     let presigner = presign::Presigner::new().map_err(|_| ServeError::Store {
         path: config.store.display().to_string(),
         message: "cannot make a key for presigned URLs: the system's random source failed".into(),
     })?;
     let state = Arc::new(State {
         root,
+        keys,
         region: config.region,
         presigner: Arc::new(presigner),
     });
@@ -307,6 +326,7 @@ async fn handle(state: &State, request: hyper::Request<Incoming>) -> hyper::Resp
     let mut request = Request {
         method: method.clone(),
         path: raw_path.clone(),
+        raw_query: parts.uri.query().unwrap_or_default().to_string(),
         query: Query::parse(parts.uri.query().unwrap_or_default()),
         headers,
         body: Bytes::new(),
@@ -385,14 +405,42 @@ async fn dispatch(
             "content download".into(),
         );
     }
+    // The signature covers the request as sent (before a virtual-hosted
+    // bucket joins the path).
+    let (account, region) = match &state.keys {
+        Some(keys) => {
+            match auth::verify(
+                &request,
+                keys,
+                service == Service::S3,
+                std::time::SystemTime::now(),
+            ) {
+                Ok(caller) => (
+                    caller.account,
+                    auth::region_of(Some(&caller.region), &state.region),
+                ),
+                Err(refused) => {
+                    tracing::info!(reason = %refused, "request refused: not signed by a known key");
+                    return (
+                        ApiError::unauthenticated(service, &refused).into_response(id),
+                        "-".into(),
+                    );
+                }
+            }
+        }
+        None => {
+            let scope = request.credential_scope();
+            (
+                auth::account_of(scope.as_ref()),
+                auth::region_of(scope.as_ref().map(|s| s.region.as_str()), &state.region),
+            )
+        }
+    };
     if service == Service::S3 {
         if let Some(bucket) = s3::virtual_host_bucket(&request) {
             request.path = format!("/{bucket}{}", request.path);
         }
     }
-    let scope = request.credential_scope();
-    let account = auth::account_of(scope.as_ref());
-    let region = auth::region_of(scope.as_ref(), &state.region);
     let backend = match state.root.as_account(&account, &region) {
         Ok(backend) => Arc::new(backend),
         Err(e) => {

@@ -32,10 +32,32 @@ impl Serve {
         serve
     }
 
+    /// Starts `serve` over a new store, with more arguments
+    /// (`--credentials FILE`, `--listen ADDR`).
+    pub fn start_with(args: &[&str]) -> Serve {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = dir.path().join("store");
+        let mut serve = Serve::spawn(&store, args);
+        serve._dir = Some(dir);
+        serve
+    }
+
     /// Starts `serve` over the store at `store`.
     pub fn start_on(store: &Path) -> Serve {
+        Serve::spawn(store, &[])
+    }
+
+    fn spawn(store: &Path, args: &[&str]) -> Serve {
+        let listen = if args.contains(&"--listen") {
+            Vec::new()
+        } else {
+            vec!["--listen", "127.0.0.1:0"]
+        };
         let mut child = Command::new(BINARY)
-            .args(["serve", "--listen", "127.0.0.1:0", "--store"])
+            .arg("serve")
+            .args(listen)
+            .args(args)
+            .arg("--store")
             .arg(store)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -140,10 +162,16 @@ pub fn venv() -> PathBuf {
 
 /// Runs the AWS CLI against `serve` as `account`.
 pub fn aws(serve: &Serve, account: &str, args: &[&str]) -> Output {
+    aws_as(serve, account, "secret", args)
+}
+
+/// Runs the AWS CLI against `serve` with this access key id and secret.
+pub fn aws_as(serve: &Serve, key_id: &str, secret: &str, args: &[&str]) -> Output {
     Command::new(venv().join("bin").join("aws"))
         .args(["--endpoint-url", &serve.url, "--output", "json"])
         .args(args)
-        .envs(Serve::env(account))
+        .envs(Serve::env(key_id))
+        .env("AWS_SECRET_ACCESS_KEY", secret)
         .output()
         .expect("run aws")
 }
@@ -176,4 +204,27 @@ pub fn aws_fails(serve: &Serve, account: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stdout)
     );
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A plain GET (as a client follows a presigned `Location`): the status
+/// line and the body.
+pub fn http_get(url: &str) -> (String, Vec<u8>) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (host, path) = rest.split_at(rest.find('/').expect("a path"));
+    let mut stream = std::net::TcpStream::connect(host).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("response");
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP response");
+    let head = String::from_utf8_lossy(&response[..split]).to_string();
+    let status = head.lines().next().unwrap_or_default().to_string();
+    (status, response[split + 4..].to_vec())
 }
