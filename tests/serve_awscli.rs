@@ -12,7 +12,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::fixtures::write_zip;
-use common::serve::{aws_fails, aws_ok, http_get, Serve};
+use common::serve::{aws, aws_fails, aws_ok, http_get, Serve};
 use serde_json::Value;
 
 const SECURITY: &str = "111111111111";
@@ -835,4 +835,375 @@ fn sigterm_stops_serve_cleanly() {
     assert!(listed.get("Versions").is_none(), "nothing stored: {listed}");
     let status = serve.stop().expect("serve was running");
     assert!(status.success(), "serve exited with {status}");
+}
+
+/// Bytes that do not compress (a zip of them stays as large).
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+fn keys_of(listing: &Value) -> Vec<String> {
+    listing["Contents"]
+        .as_array()
+        .map(|objects| {
+            objects
+                .iter()
+                .map(|o| o["Key"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn aws_s3_commands_work_as_against_aws() {
+    let serve = Serve::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let a = SECURITY;
+    let path = |name: &str| dir.path().join(name).to_str().expect("utf-8").to_string();
+
+    // mb and ls.
+    aws_s3_ok(&serve, a, &["s3", "mb", "s3://cli-bucket"]);
+    let listed = stdout_of(&aws(&serve, a, &["s3", "ls"]));
+    assert!(listed.contains("cli-bucket"), "{listed}");
+    aws_ok(
+        &serve,
+        a,
+        &["s3api", "head-bucket", "--bucket", "cli-bucket"],
+    );
+    let location = aws_ok(
+        &serve,
+        a,
+        &["s3api", "get-bucket-location", "--bucket", "cli-bucket"],
+    );
+    assert!(location["LocationConstraint"].is_null(), "{location}");
+
+    // cp of 20 MiB: a multipart upload of three parts; the download is
+    // ranged GETs; both ends agree byte for byte.
+    let big = noise(20 * 1024 * 1024, 7);
+    std::fs::write(path("big.bin"), &big).expect("write");
+    aws_s3_ok(
+        &serve,
+        a,
+        &[
+            "s3",
+            "cp",
+            "--only-show-errors",
+            &path("big.bin"),
+            "s3://cli-bucket/big.bin",
+        ],
+    );
+    let head = aws_ok(
+        &serve,
+        a,
+        &[
+            "s3api",
+            "head-object",
+            "--bucket",
+            "cli-bucket",
+            "--key",
+            "big.bin",
+        ],
+    );
+    assert_eq!(head["ContentLength"], 20 * 1024 * 1024, "{head}");
+    assert!(
+        head["ETag"].as_str().is_some_and(|e| e.ends_with("-3\"")),
+        "a multipart ETag: {head}"
+    );
+    aws_s3_ok(
+        &serve,
+        a,
+        &[
+            "s3",
+            "cp",
+            "--only-show-errors",
+            "s3://cli-bucket/big.bin",
+            &path("down.bin"),
+        ],
+    );
+    assert!(
+        std::fs::read(path("down.bin")).expect("read") == big,
+        "the download differs"
+    );
+
+    // S3-to-S3 copies: CopyObject for a small object, UploadPartCopy for
+    // the big one.
+    std::fs::create_dir_all(dir.path().join("tree/sub")).expect("dir");
+    std::fs::write(dir.path().join("tree/small.txt"), b"small").expect("write");
+    std::fs::write(dir.path().join("tree/sub/nested.txt"), b"nested").expect("write");
+    aws_s3_ok(
+        &serve,
+        a,
+        &[
+            "s3",
+            "cp",
+            "--only-show-errors",
+            &path("tree/small.txt"),
+            "s3://cli-bucket/small.txt",
+        ],
+    );
+    aws_s3_ok(
+        &serve,
+        a,
+        &[
+            "s3",
+            "cp",
+            "--only-show-errors",
+            "s3://cli-bucket/small.txt",
+            "s3://cli-bucket/copies/small.txt",
+        ],
+    );
+    aws_s3_ok(
+        &serve,
+        a,
+        &[
+            "s3",
+            "cp",
+            "--only-show-errors",
+            "s3://cli-bucket/big.bin",
+            "s3://cli-bucket/copies/big.bin",
+        ],
+    );
+    aws_s3_ok(
+        &serve,
+        a,
+        &[
+            "s3",
+            "cp",
+            "--only-show-errors",
+            "s3://cli-bucket/copies/big.bin",
+            &path("copy.bin"),
+        ],
+    );
+    assert!(
+        std::fs::read(path("copy.bin")).expect("read") == big,
+        "the copy differs"
+    );
+
+    // sync uploads what is missing, and nothing the second time.
+    aws_s3_ok(
+        &serve,
+        a,
+        &[
+            "s3",
+            "sync",
+            "--only-show-errors",
+            &path("tree"),
+            "s3://cli-bucket/synced/",
+        ],
+    );
+    let again = aws(
+        &serve,
+        a,
+        &["s3", "sync", &path("tree"), "s3://cli-bucket/synced/"],
+    );
+    assert!(again.status.success());
+    assert_eq!(stdout_of(&again), "", "a second sync uploads nothing");
+    let recursive = stdout_of(&aws(
+        &serve,
+        a,
+        &["s3", "ls", "--recursive", "s3://cli-bucket/synced/"],
+    ));
+    assert!(
+        recursive.contains("synced/small.txt") && recursive.contains("synced/sub/nested.txt"),
+        "{recursive}"
+    );
+    let top = stdout_of(&aws(&serve, a, &["s3", "ls", "s3://cli-bucket/"]));
+    assert!(
+        top.contains("PRE synced/") && top.contains("PRE copies/") && top.contains("big.bin"),
+        "{top}"
+    );
+
+    // ListObjectsV2 pages of one key each add up to the whole listing.
+    let whole = aws_ok(
+        &serve,
+        a,
+        &["s3api", "list-objects-v2", "--bucket", "cli-bucket"],
+    );
+    let paged = aws_ok(
+        &serve,
+        a,
+        &[
+            "s3api",
+            "list-objects-v2",
+            "--bucket",
+            "cli-bucket",
+            "--page-size",
+            "1",
+        ],
+    );
+    assert_eq!(keys_of(&whole).len(), 6, "{whole}");
+    assert_eq!(keys_of(&paged), keys_of(&whole));
+    let first = aws_ok(
+        &serve,
+        a,
+        &[
+            "s3api",
+            "list-objects-v2",
+            "--bucket",
+            "cli-bucket",
+            "--max-items",
+            "2",
+        ],
+    );
+    assert_eq!(keys_of(&first).len(), 2);
+    let token = first["NextToken"].as_str().expect("NextToken").to_string();
+    let rest = aws_ok(
+        &serve,
+        a,
+        &[
+            "s3api",
+            "list-objects-v2",
+            "--bucket",
+            "cli-bucket",
+            "--starting-token",
+            &token,
+        ],
+    );
+    assert_eq!([keys_of(&first), keys_of(&rest)].concat(), keys_of(&whole));
+
+    // A bucket with objects is not deleted; rm --recursive empties it, rb
+    // removes it.
+    let full = aws_fails(&serve, a, &["s3", "rb", "s3://cli-bucket"]);
+    assert!(full.contains("BucketNotEmpty"), "{full}");
+    aws_ok(
+        &serve,
+        a,
+        &[
+            "s3api",
+            "delete-objects",
+            "--bucket",
+            "cli-bucket",
+            "--delete",
+            "Objects=[{Key=small.txt},{Key=copies/small.txt}],Quiet=false",
+        ],
+    );
+    aws_s3_ok(
+        &serve,
+        a,
+        &[
+            "s3",
+            "rm",
+            "--only-show-errors",
+            "--recursive",
+            "s3://cli-bucket/",
+        ],
+    );
+    let empty = aws_ok(
+        &serve,
+        a,
+        &["s3api", "list-objects-v2", "--bucket", "cli-bucket"],
+    );
+    assert_eq!(keys_of(&empty).len(), 0, "{empty}");
+    aws_s3_ok(&serve, a, &["s3", "rb", "s3://cli-bucket"]);
+    assert!(!stdout_of(&aws(&serve, a, &["s3", "ls"])).contains("cli-bucket"));
+    let gone = aws_fails(
+        &serve,
+        a,
+        &["s3api", "head-bucket", "--bucket", "cli-bucket"],
+    );
+    assert!(gone.contains("404"), "{gone}");
+}
+
+#[test]
+fn signer_signs_a_zip_uploaded_in_parts() {
+    let serve = Serve::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let a = SECURITY;
+    let zip = dir.path().join("big-function.zip");
+    write_zip(&zip, "payload.bin", &noise(10 * 1024 * 1024, 3));
+    let profile = put_profile(&serve, a, "big_signing");
+    assert!(profile.contains(a));
+    versioned_bucket(&serve, a, "big-artifacts");
+    aws_s3_ok(
+        &serve,
+        a,
+        &[
+            "s3",
+            "cp",
+            "--only-show-errors",
+            zip.to_str().expect("utf-8"),
+            "s3://big-artifacts/unsigned/big-function.zip",
+        ],
+    );
+    let head = aws_ok(
+        &serve,
+        a,
+        &[
+            "s3api",
+            "head-object",
+            "--bucket",
+            "big-artifacts",
+            "--key",
+            "unsigned/big-function.zip",
+        ],
+    );
+    assert!(
+        head["ETag"].as_str().is_some_and(|e| e.ends_with("-2\"")),
+        "uploaded in parts: {head}"
+    );
+    let version = text(&head, "VersionId");
+    let source = serde_json::json!({"s3": {"bucketName": "big-artifacts", "key": "unsigned/big-function.zip", "version": version}}).to_string();
+    let destination =
+        serde_json::json!({"s3": {"bucketName": "big-artifacts", "prefix": "signed/"}}).to_string();
+    let job = text(
+        &aws_ok(
+            &serve,
+            a,
+            &[
+                "signer",
+                "start-signing-job",
+                "--source",
+                &source,
+                "--destination",
+                &destination,
+                "--profile-name",
+                "big_signing",
+            ],
+        ),
+        "jobId",
+    );
+    aws_ok(
+        &serve,
+        a,
+        &["signer", "wait", "successful-signing-job", "--job-id", &job],
+    );
+    let csc = create_csc(&serve, a, &[&profile], "Enforce");
+    let signed = dir.path().join("signed.zip");
+    aws_s3_ok(
+        &serve,
+        a,
+        &[
+            "s3",
+            "cp",
+            "--only-show-errors",
+            &format!("s3://big-artifacts/signed/{job}.zip"),
+            signed.to_str().expect("utf-8"),
+        ],
+    );
+    let deployed = deploy(&serve, a, "big-function", &signed, &csc);
+    assert!(deployed["FunctionArn"].as_str().is_some(), "{deployed}");
+}
+
+fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// Runs an `aws s3` command (text output), requires success; its stdout.
+fn aws_s3_ok(serve: &Serve, account: &str, args: &[&str]) -> String {
+    let output = aws(serve, account, args);
+    assert!(
+        output.status.success(),
+        "aws {} failed:\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout_of(&output)
 }

@@ -431,6 +431,20 @@ pub fn s3(e: ObjectError) -> ApiError {
             ApiError::new(s, 400, "InvalidBucketName", message)
         }
         ObjectError::InvalidArgument { field, message } => ApiError::invalid(s, field, message),
+        e @ ObjectError::BucketNotEmpty(_) => ApiError::new(s, 409, "BucketNotEmpty", e.to_string()),
+        e @ ObjectError::NotBucketOwner(_) => ApiError::new(s, 403, "AccessDenied", e.to_string()),
+        ObjectError::NoSuchUpload(upload) => ApiError::new(
+            s,
+            404,
+            "NoSuchUpload",
+            "The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.",
+        )
+        .detail("UploadId", upload),
+        ObjectError::InvalidPart(message) => ApiError::new(s, 400, "InvalidPart", message),
+        e @ ObjectError::InvalidPartOrder => ApiError::new(s, 400, "InvalidPartOrder", e.to_string()),
+        e @ ObjectError::EntityTooSmall { .. } => {
+            ApiError::new(s, 400, "EntityTooSmall", e.to_string())
+        }
         ObjectError::Store(BackendError::InvalidInput(f)) => {
             ApiError::new(s, 400, "InvalidArgument", f.to_string())
         }

@@ -27,6 +27,7 @@ mod operations;
 mod presign;
 mod routes;
 mod s3;
+mod s3_multipart;
 mod signer;
 mod sts;
 mod wire;

@@ -237,6 +237,11 @@ fn label_name(op: &'static Op, name: &str) -> &'static str {
     &op.uri[start..start + name.len()]
 }
 
+/// Operations of the models that AWS serves at another endpoint (S3
+/// Express One Zone's control plane), whose URIs collide with the regular
+/// endpoint's (`GET /` is ListBuckets here).
+const OTHER_ENDPOINTS: &[&str] = &["ListDirectoryBuckets"];
+
 /// The operation of `service` that the request is (the best match), with
 /// `path_segments` raw (percent-encoded).
 pub fn route(
@@ -249,6 +254,7 @@ pub fn route(
     operations
         .iter()
         .filter(|op| op.service == service && op.method == request.method)
+        .filter(|op| !OTHER_ENDPOINTS.contains(&op.name))
         .filter(|op| x_id.is_none_or(|id| id == op.name))
         .filter_map(|op| score(op, path_segments, request))
         .max_by_key(|(score, _)| *score)

@@ -1,9 +1,9 @@
-//! Amazon S3 (restXml, model 2006-03-01), the subset signing needs:
-//! buckets, versioning, and versioned objects (put, get, head, list
-//! versions, delete), path-style or virtual-hosted (`BUCKET.localhost`),
-//! with `aws-chunked` uploads decoded.
-
-use std::collections::BTreeMap;
+//! Amazon S3 (restXml, model 2006-03-01), the subset signing and the AWS
+//! CLI's `aws s3` commands need: buckets (create, head, list, locate,
+//! delete), versioning, versioned objects (put, get with ranges, head,
+//! copy, list, list versions, delete one or many) and multipart uploads,
+//! path-style or virtual-hosted (`BUCKET.localhost`), with `aws-chunked`
+//! uploads decoded.
 
 use chrono::{DateTime, Utc};
 
@@ -12,7 +12,9 @@ use super::errors::{self, ApiError};
 use super::http::{encode_key, xml_escape, Request, Response};
 use super::routes::{Matched, Service};
 use super::Ctx;
-use crate::backend::local::objects::{NewObject, ObjectVersion, VersionQuery, NULL_VERSION};
+use crate::backend::local::objects::{
+    NewObject, ObjectQuery, ObjectVersion, VersionQuery, NULL_VERSION,
+};
 
 const S: Service = Service::S3;
 const XMLNS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
@@ -77,35 +79,67 @@ pub async fn handle(ctx: &Ctx, m: &Matched, request: &Request) -> Result<Respons
             Ok(Response::xml(200, xml))
         }
         "PutObject" => put_object(ctx, bucket, key, request).await,
+        "ListBuckets" => list_buckets(ctx).await,
+        "HeadBucket" => match ctx.backend.bucket(bucket).await {
+            Ok(found) => Ok(Response::new(200).header("x-amz-bucket-region", found.region)),
+            Err(e) => Ok(bodiless(errors::s3(e))),
+        },
+        "GetBucketLocation" => {
+            let found = ctx.backend.bucket(bucket).await.map_err(errors::s3)?;
+            // us-east-1 is spelled as no constraint at all.
+            let constraint = if found.region == "us-east-1" {
+                String::new()
+            } else {
+                xml_escape(&found.region)
+            };
+            Ok(Response::xml(
+                200,
+                format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"{XMLNS}\">{constraint}</LocationConstraint>"),
+            ))
+        }
+        "DeleteBucket" => {
+            ctx.backend
+                .delete_bucket(bucket)
+                .await
+                .map_err(errors::s3)?;
+            Ok(Response::new(204))
+        }
+        "ListObjectsV2" | "ListObjects" => {
+            list_objects(ctx, bucket, request, m.op.name == "ListObjectsV2").await
+        }
+        "CopyObject" => copy_object(ctx, bucket, key, request).await,
+        "DeleteObjects" => delete_objects(ctx, bucket, request).await,
+        "CreateMultipartUpload"
+        | "UploadPart"
+        | "UploadPartCopy"
+        | "ListParts"
+        | "CompleteMultipartUpload"
+        | "AbortMultipartUpload" => {
+            super::s3_multipart::handle(ctx, m.op.name, bucket, key, request).await
+        }
         "GetObject" | "HeadObject" => {
             let head = m.op.name == "HeadObject";
             let stored = match ctx.backend.get_object(bucket, key, version).await {
                 Ok(stored) => stored,
                 // A HEAD answer has no body: the status and headers speak.
-                Err(e) if head => {
-                    let error = errors::s3(e);
-                    let mut response = Response::new(error.status);
-                    for (name, value) in error.headers {
-                        response = response.header(name, value);
-                    }
-                    return Ok(response);
-                }
+                Err(e) if head => return Ok(bodiless(errors::s3(e))),
                 Err(e) => return Err(errors::s3(e)),
             };
+            let size = stored.version.size;
+            let range = match request.header("range") {
+                Some(text) => Some(byte_range(text, size)?),
+                None => None,
+            };
             let mut response = object_headers(Response::new(200), &stored.version);
-            if !head {
-                let bytes = tokio::fs::read(&stored.file).await.map_err(|e| {
-                    ApiError::new(
-                        S,
-                        500,
-                        "InternalError",
-                        format!("cannot read the object: {e}"),
-                    )
-                })?;
-                response.body = bytes.into();
-            } else {
-                response = response.header("content-length", stored.version.size.to_string());
+            if let Some((start, end)) = range {
+                response.status = 206;
+                response = response.header("content-range", format!("bytes {start}-{end}/{size}"));
             }
+            if head {
+                let length = range.map_or(size, |(start, end)| end - start + 1);
+                return Ok(response.header("content-length", length.to_string()));
+            }
+            response.body = read_range(&stored.file, range).await?.into();
             Ok(response)
         }
         "ListObjectVersions" => list_versions(ctx, bucket, request).await,
@@ -178,25 +212,9 @@ async fn put_object(
         stored = bytes.len(),
         "object body"
     );
-    let metadata: BTreeMap<String, String> = request
-        .headers
-        .iter()
-        .filter_map(|(name, value)| {
-            name.strip_prefix("x-amz-meta-")
-                .map(|n| (n.to_string(), value.clone()))
-        })
-        .collect();
     let version = ctx
         .backend
-        .put_object(
-            NewObject {
-                bucket: bucket.to_string(),
-                key: key.to_string(),
-                content_type: request.header("content-type").map(str::to_string),
-                metadata,
-            },
-            bytes,
-        )
+        .put_object(new_object(bucket, key, request), bytes)
         .await
         .map_err(errors::s3)?;
     let mut response = Response::new(200).header("etag", format!("\"{}\"", version.etag));
@@ -312,6 +330,443 @@ async fn list_versions(ctx: &Ctx, bucket: &str, request: &Request) -> Result<Res
         ));
     }
     xml.push_str("</ListVersionsResult>");
+    Ok(Response::xml(200, xml))
+}
+
+/// An error as a HEAD answers it: status and headers, no body.
+fn bodiless(error: ApiError) -> Response {
+    let mut response = Response::new(error.status);
+    for (name, value) in error.headers {
+        response = response.header(name, value);
+    }
+    response
+}
+
+/// A `Range: bytes=A-B | A- | -N` header against an object of `size`
+/// bytes: the inclusive range served (RFC 9110), or 416 InvalidRange.
+fn byte_range(text: &str, size: u64) -> Result<(u64, u64), ApiError> {
+    let invalid = || {
+        ApiError::new(
+            S,
+            416,
+            "InvalidRange",
+            format!("the range {text:?} is not satisfiable for an object of {size} bytes"),
+        )
+    };
+    let spec = text.trim().strip_prefix("bytes=").ok_or_else(invalid)?;
+    if spec.contains(',') {
+        return Err(ApiError::invalid(
+            S,
+            "Range",
+            "only one range is served at a time",
+        ));
+    }
+    let (first, last) = spec.split_once('-').ok_or_else(invalid)?;
+    let number = |t: &str| t.trim().parse::<u64>().map_err(|_| invalid());
+    let (start, end) = match (first.trim().is_empty(), last.trim().is_empty()) {
+        (true, false) => {
+            let suffix = number(last)?;
+            if suffix == 0 || size == 0 {
+                return Err(invalid());
+            }
+            (size.saturating_sub(suffix), size - 1)
+        }
+        (false, true) => (number(first)?, size.saturating_sub(1)),
+        (false, false) => (number(first)?, number(last)?.min(size.saturating_sub(1))),
+        (true, true) => return Err(invalid()),
+    };
+    if start >= size || start > end {
+        return Err(invalid());
+    }
+    Ok((start, end))
+}
+
+/// An object's bytes, or an inclusive range of them.
+async fn read_range(
+    file: &std::path::Path,
+    range: Option<(u64, u64)>,
+) -> Result<Vec<u8>, ApiError> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let failed = |e: std::io::Error| {
+        ApiError::new(
+            S,
+            500,
+            "InternalError",
+            format!("cannot read the object: {e}"),
+        )
+    };
+    let Some((start, end)) = range else {
+        return tokio::fs::read(file).await.map_err(failed);
+    };
+    let mut handle = tokio::fs::File::open(file).await.map_err(failed)?;
+    handle
+        .seek(std::io::SeekFrom::Start(start))
+        .await
+        .map_err(failed)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(end - start + 1).unwrap_or(0));
+    handle
+        .take(end - start + 1)
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(failed)?;
+    Ok(bytes)
+}
+
+async fn list_buckets(ctx: &Ctx) -> Result<Response, ApiError> {
+    let buckets = ctx.backend.list_buckets().await.map_err(errors::s3)?;
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult xmlns=\"{XMLNS}\"><Owner><ID>{}</ID><DisplayName>{}</DisplayName></Owner><Buckets>",
+        ctx.account, ctx.account
+    );
+    for bucket in &buckets {
+        xml.push_str(&format!(
+            "<Bucket><Name>{}</Name><CreationDate>{}</CreationDate><BucketRegion>{}</BucketRegion></Bucket>",
+            xml_escape(&bucket.name),
+            xml_time(bucket.created_at),
+            xml_escape(&bucket.region)
+        ));
+    }
+    xml.push_str("</Buckets></ListAllMyBucketsResult>");
+    Ok(Response::xml(200, xml))
+}
+
+fn max_keys(request: &Request) -> Result<usize, ApiError> {
+    match request.query.get("max-keys") {
+        None | Some("") => Ok(1000),
+        Some(text) => text
+            .parse::<usize>()
+            .map(|n| n.min(1000))
+            .map_err(|_| ApiError::invalid(S, "max-keys", format!("{text:?} is not a number"))),
+    }
+}
+
+fn url_encoding(request: &Request) -> Result<bool, ApiError> {
+    match request.query.get("encoding-type") {
+        None | Some("") => Ok(false),
+        Some("url") => Ok(true),
+        Some(other) => Err(ApiError::invalid(
+            S,
+            "encoding-type",
+            format!("{other:?} is not url"),
+        )),
+    }
+}
+
+/// ListObjectsV2 (continuation tokens) or ListObjects (markers).
+async fn list_objects(
+    ctx: &Ctx,
+    bucket: &str,
+    request: &Request,
+    v2: bool,
+) -> Result<Response, ApiError> {
+    let q = &request.query;
+    let max_keys = max_keys(request)?;
+    let url = url_encoding(request)?;
+    let token = q.get("continuation-token").filter(|t| !t.is_empty());
+    let resumed = match token {
+        Some(token) if v2 => Some(
+            hex::decode(token)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| {
+                    ApiError::invalid(S, "continuation-token", "is not a token this endpoint gave")
+                })?,
+        ),
+        _ => None,
+    };
+    let start = if v2 {
+        q.get("start-after")
+    } else {
+        q.get("marker")
+    }
+    .filter(|s| !s.is_empty())
+    .map(str::to_string);
+    let query = ObjectQuery {
+        prefix: q.get("prefix").unwrap_or_default().to_string(),
+        delimiter: q
+            .get("delimiter")
+            .filter(|d| !d.is_empty())
+            .map(str::to_string),
+        after: resumed.or(start.clone()),
+        max_keys,
+    };
+    let listing = if max_keys == 0 {
+        Default::default()
+    } else {
+        ctx.backend
+            .list_objects(bucket, query.clone())
+            .await
+            .map_err(errors::s3)?
+    };
+    let text = |value: &str| {
+        if url {
+            xml_escape(&encode_key(value))
+        } else {
+            xml_escape(value)
+        }
+    };
+    let root = "ListBucketResult";
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{root} xmlns=\"{XMLNS}\"><Name>{}</Name><Prefix>{}</Prefix><MaxKeys>{max_keys}</MaxKeys><IsTruncated>{}</IsTruncated>",
+        xml_escape(bucket),
+        text(&query.prefix),
+        listing.next_after.is_some()
+    );
+    if let Some(delimiter) = &query.delimiter {
+        xml.push_str(&format!("<Delimiter>{}</Delimiter>", text(delimiter)));
+    }
+    if url {
+        xml.push_str("<EncodingType>url</EncodingType>");
+    }
+    if v2 {
+        xml.push_str(&format!(
+            "<KeyCount>{}</KeyCount>",
+            listing.objects.len() + listing.common_prefixes.len()
+        ));
+        if let Some(token) = token {
+            xml.push_str(&format!(
+                "<ContinuationToken>{}</ContinuationToken>",
+                xml_escape(token)
+            ));
+        }
+        if let Some(after) = q.get("start-after").filter(|s| !s.is_empty()) {
+            xml.push_str(&format!("<StartAfter>{}</StartAfter>", text(after)));
+        }
+        if let Some(next) = &listing.next_after {
+            xml.push_str(&format!(
+                "<NextContinuationToken>{}</NextContinuationToken>",
+                hex::encode(next)
+            ));
+        }
+    } else {
+        xml.push_str(&format!(
+            "<Marker>{}</Marker>",
+            text(start.as_deref().unwrap_or_default())
+        ));
+        if let (Some(next), Some(_)) = (&listing.next_after, &query.delimiter) {
+            xml.push_str(&format!("<NextMarker>{}</NextMarker>", text(next)));
+        }
+    }
+    for object in &listing.objects {
+        xml.push_str(&format!(
+            "<Contents><Key>{}</Key><LastModified>{}</LastModified><ETag>&quot;{}&quot;</ETag><Size>{}</Size><StorageClass>STANDARD</StorageClass></Contents>",
+            text(&object.key),
+            xml_time(object.last_modified),
+            object.etag,
+            object.size
+        ));
+    }
+    for prefix in &listing.common_prefixes {
+        xml.push_str(&format!(
+            "<CommonPrefixes><Prefix>{}</Prefix></CommonPrefixes>",
+            text(prefix)
+        ));
+    }
+    xml.push_str(&format!("</{root}>"));
+    Ok(Response::xml(200, xml))
+}
+
+/// `x-amz-copy-source: [/]BUCKET/KEY[?versionId=V]`, percent-encoded.
+pub fn copy_source(request: &Request) -> Result<(String, String, Option<String>), ApiError> {
+    let raw = request.header("x-amz-copy-source").unwrap_or_default();
+    let (path, query) = raw.split_once('?').unwrap_or((raw, ""));
+    let path = super::http::decode(path.trim_start_matches('/'));
+    let (bucket, key) = path
+        .split_once('/')
+        .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+        .ok_or_else(|| {
+            ApiError::invalid(S, "x-amz-copy-source", format!("{raw:?} is not BUCKET/KEY"))
+        })?;
+    let version = super::http::Query::parse(query)
+        .get("versionId")
+        .filter(|v| !v.is_empty())
+        .map(str::to_string);
+    Ok((bucket.to_string(), key.to_string(), version))
+}
+
+pub fn new_object(bucket: &str, key: &str, request: &Request) -> NewObject {
+    NewObject {
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        content_type: request.header("content-type").map(str::to_string),
+        metadata: request
+            .headers
+            .iter()
+            .filter_map(|(name, value)| {
+                name.strip_prefix("x-amz-meta-")
+                    .map(|n| (n.to_string(), value.clone()))
+            })
+            .collect(),
+    }
+}
+
+async fn copy_object(
+    ctx: &Ctx,
+    bucket: &str,
+    key: &str,
+    request: &Request,
+) -> Result<Response, ApiError> {
+    let source = copy_source(request)?;
+    let keep = match request.header("x-amz-metadata-directive") {
+        None | Some("COPY") => true,
+        Some("REPLACE") => false,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                S,
+                "x-amz-metadata-directive",
+                format!("{other:?} is not COPY or REPLACE"),
+            ))
+        }
+    };
+    if keep && source.0 == bucket && source.1 == key && source.2.is_none() {
+        return Err(ApiError::new(S, 400, "InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."));
+    }
+    let (from, copied) = ctx
+        .backend
+        .copy_object(source, new_object(bucket, key, request), keep)
+        .await
+        .map_err(errors::s3)?;
+    let mut response = Response::xml(
+        200,
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyObjectResult xmlns=\"{XMLNS}\"><LastModified>{}</LastModified><ETag>&quot;{}&quot;</ETag></CopyObjectResult>",
+            xml_time(copied.last_modified),
+            copied.etag
+        ),
+    );
+    if copied.version_id != NULL_VERSION {
+        response = response.header("x-amz-version-id", copied.version_id);
+    }
+    if from.version_id != NULL_VERSION {
+        response = response.header("x-amz-copy-source-version-id", from.version_id);
+    }
+    Ok(response)
+}
+
+/// Every `<name>` element's content as sent (non-nested elements).
+fn raw_elements<'a>(xml: &'a str, name: &str) -> Vec<&'a str> {
+    let (open, close) = (format!("<{name}>"), format!("</{name}>"));
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some(start) = rest.find(&open) {
+        let after = &rest[start + open.len()..];
+        let Some(end) = after.find(&close) else { break };
+        out.push(&after[..end]);
+        rest = &after[end + close.len()..];
+    }
+    out
+}
+
+/// Every `<name>` element's text, unescaped.
+pub fn elements(xml: &str, name: &str) -> Vec<String> {
+    raw_elements(xml, name)
+        .into_iter()
+        .map(xml_unescape)
+        .collect()
+}
+
+/// The five XML entities and numeric references.
+fn xml_unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let Some(end) = tail.find(';') else {
+            out.push_str(tail);
+            return out;
+        };
+        let entity = &tail[1..end];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => entity
+                .strip_prefix("#x")
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(c) => out.push(c),
+            None => out.push_str(&tail[..=end]),
+        }
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// DeleteObjects: each `<Object>` deleted as DeleteObject would, its
+/// result or error listed (only errors when `<Quiet>true`).
+async fn delete_objects(ctx: &Ctx, bucket: &str, request: &Request) -> Result<Response, ApiError> {
+    let body = String::from_utf8_lossy(&request.body);
+    let objects = raw_elements(&body, "Object");
+    if objects.is_empty() || objects.len() > 1000 {
+        return Err(ApiError::new(
+            S,
+            400,
+            "MalformedXML",
+            "the body must be a Delete of 1 to 1000 Object elements",
+        ));
+    }
+    let quiet = element(&body, "Quiet").as_deref() == Some("true");
+    let mut xml =
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteResult xmlns=\"{XMLNS}\">");
+    for object in objects {
+        let key = elements(object, "Key").into_iter().next();
+        let version = elements(object, "VersionId").into_iter().next();
+        let Some(key) = key else {
+            return Err(ApiError::new(
+                S,
+                400,
+                "MalformedXML",
+                "an Object has no Key",
+            ));
+        };
+        match ctx
+            .backend
+            .delete_object(bucket, &key, version.as_deref())
+            .await
+        {
+            Ok(deleted) => {
+                if quiet {
+                    continue;
+                }
+                xml.push_str(&format!("<Deleted><Key>{}</Key>", xml_escape(&key)));
+                if let Some(v) = &version {
+                    xml.push_str(&format!("<VersionId>{}</VersionId>", xml_escape(v)));
+                }
+                if deleted.delete_marker {
+                    xml.push_str("<DeleteMarker>true</DeleteMarker>");
+                    if version.is_none() {
+                        if let Some(id) = &deleted.version_id {
+                            xml.push_str(&format!(
+                                "<DeleteMarkerVersionId>{}</DeleteMarkerVersionId>",
+                                xml_escape(id)
+                            ));
+                        }
+                    }
+                }
+                xml.push_str("</Deleted>");
+            }
+            Err(e) => {
+                let error = errors::s3(e);
+                if error.status == 404 && error.code == "NoSuchBucket" {
+                    return Err(error);
+                }
+                xml.push_str(&format!(
+                    "<Error><Key>{}</Key><Code>{}</Code><Message>{}</Message></Error>",
+                    xml_escape(&key),
+                    xml_escape(&error.code),
+                    xml_escape(&error.message)
+                ));
+            }
+        }
+    }
+    xml.push_str("</DeleteResult>");
     Ok(Response::xml(200, xml))
 }
 

@@ -537,12 +537,15 @@ fn finish(
                 content_type: Some("application/zip".into()),
                 metadata: Default::default(),
             };
-            replaced = objects::record_version(tx, store.dir(), &new, staged, &mut placed, now)
-                .map_err(|e| match e {
-                    objects::ObjectError::Store(e) => e,
-                    other => BackendError::Internal(format!("storing the signed object: {other}")),
-                })?
-                .1;
+            replaced =
+                objects::record_version(tx, store.dir(), &new, staged, &mut placed, now, None)
+                    .map_err(|e| match e {
+                        objects::ObjectError::Store(e) => e,
+                        other => {
+                            BackendError::Internal(format!("storing the signed object: {other}"))
+                        }
+                    })?
+                    .1;
         }
         tx.cached_execute(
             "UPDATE signing_jobs SET status = ?2, status_reason = ?3, signed_sha384 = ?4

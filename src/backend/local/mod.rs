@@ -47,6 +47,7 @@ mod jobs;
 mod key_cache;
 mod known_outputs;
 mod layers;
+pub mod multipart;
 pub mod objects;
 mod profiles;
 mod sealing;
@@ -213,7 +214,7 @@ impl LocalBackend {
     /// Removes what writers that stopped left in the store: staged S3
     /// uploads (a server's, at its start). How many files.
     pub fn remove_stale_files(&self) -> usize {
-        objects::remove_stale_staging(self.path())
+        objects::remove_stale_staging(self.path()) + multipart::remove_stale_parts(self.path())
     }
 
     /// The store directory.

@@ -5,8 +5,8 @@
 //! which version. Every change is one transaction; a file is placed under
 //! its final name inside that transaction and removed again if it fails.
 //!
-//! Not emulated: bucket policies and ACLs (every account may use every
-//! bucket), multipart uploads, deleting buckets, object locks, storage
+//! Multipart uploads are `multipart`'s. Not emulated: bucket policies and
+//! ACLs (every account may use every bucket), object locks, storage
 //! classes, encryption.
 
 use std::collections::BTreeMap;
@@ -109,6 +109,35 @@ pub struct VersionQuery {
     pub max_keys: usize,
 }
 
+/// A bucket as ListBuckets and HeadBucket show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bucket {
+    pub name: String,
+    pub owner: String,
+    pub region: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What ListObjectsV2 asks for: current versions only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectQuery {
+    pub prefix: String,
+    pub delimiter: Option<String>,
+    /// Keys (and common prefixes) after this one only: `start-after`, or
+    /// where the previous page stopped.
+    pub after: Option<String>,
+    pub max_keys: usize,
+}
+
+/// A page of ListObjectsV2.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectListing {
+    pub objects: Vec<ObjectVersion>,
+    pub common_prefixes: Vec<String>,
+    /// Where the next page starts after (set when truncated).
+    pub next_after: Option<String>,
+}
+
 /// What S3 calls can fail with, in S3's terms.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ObjectError {
@@ -136,6 +165,18 @@ pub enum ObjectError {
         field: &'static str,
         message: String,
     },
+    #[error("the bucket {0} is not empty: delete its objects (every version) first")]
+    BucketNotEmpty(String),
+    #[error("the bucket {0} belongs to another account")]
+    NotBucketOwner(String),
+    #[error("there is no multipart upload {0}: it was completed, aborted or never made")]
+    NoSuchUpload(String),
+    #[error("{0}")]
+    InvalidPart(String),
+    #[error("part numbers must be listed in ascending order")]
+    InvalidPartOrder,
+    #[error("part {part} is {size} bytes: every part but the last must be at least 5 MiB")]
+    EntityTooSmall { part: u32, size: u64 },
     #[error(transparent)]
     Store(#[from] BackendError),
 }
@@ -197,15 +238,15 @@ fn finish(row: (Found, String, String)) -> BackendResult<Found> {
     Ok(found)
 }
 
-fn bucket_dir(store_dir: &Path, bucket: &str) -> PathBuf {
+pub(super) fn bucket_dir(store_dir: &Path, bucket: &str) -> PathBuf {
     store_dir.join("objects").join(bucket)
 }
 
-fn check_bucket_name(bucket: &str) -> ObjectResult<()> {
+pub(super) fn check_bucket_name(bucket: &str) -> ObjectResult<()> {
     names::bucket_name(bucket).map_err(|e| ObjectError::InvalidBucketName(e.0))
 }
 
-fn check_key(key: &str) -> ObjectResult<()> {
+pub(super) fn check_key(key: &str) -> ObjectResult<()> {
     names::object_key(key).map_err(|e| ObjectError::InvalidArgument {
         field: "Key",
         message: e.0,
@@ -222,7 +263,7 @@ pub fn versioning_enabled(tx: &Transaction<'_>, bucket: &str) -> BackendResult<O
     }
 }
 
-fn versioning_of(tx: &Transaction<'_>, bucket: &str) -> ObjectResult<Versioning> {
+pub(super) fn versioning_of(tx: &Transaction<'_>, bucket: &str) -> ObjectResult<Versioning> {
     let status: Option<String> = tx
         .cached_row(
             "SELECT versioning FROM s3_buckets WHERE name = ?1",
@@ -252,7 +293,7 @@ fn versions_of(tx: &Transaction<'_>, bucket: &str, key: &str) -> BackendResult<V
 }
 
 /// A version (or the current one) of an object with content.
-fn find_object(
+pub(super) fn find_object(
     tx: &Transaction<'_>,
     store_dir: &Path,
     bucket: &str,
@@ -340,9 +381,12 @@ pub(super) fn record_version(
     staged: &Path,
     placed: &mut Option<PathBuf>,
     now: DateTime<Utc>,
+    multipart_etag: Option<&str>,
 ) -> ObjectResult<(ObjectVersion, Option<PathBuf>)> {
     let versioning = versioning_of(tx, &new.bucket)?;
-    let (size, etag) = size_and_etag(staged)?;
+    let (size, whole_etag) = size_and_etag(staged)?;
+    // A multipart object's ETag is S3's MD5 of its parts' MD5s, `-N`.
+    let etag = multipart_etag.map_or(whole_etag, str::to_string);
     let version_id = match versioning {
         Versioning::Enabled => ids::object_version(),
         Versioning::Unversioned | Versioning::Suspended => NULL_VERSION.to_string(),
@@ -448,7 +492,7 @@ pub(super) fn remove_stale_staging(store_dir: &Path) -> usize {
         .sum()
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> BackendResult<()> {
+pub(super) fn write_private(path: &Path, bytes: &[u8]) -> BackendResult<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -465,7 +509,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> BackendResult<()> {
         .map_err(|e| io_error("cannot write", path, e))
 }
 
-fn remove_quietly(path: Option<&Path>) {
+pub(super) fn remove_quietly(path: Option<&Path>) {
     if let Some(path) = path {
         let _ = std::fs::remove_file(path);
     }
@@ -507,24 +551,50 @@ fn put_object(
     bytes: &[u8],
     now: DateTime<Utc>,
 ) -> ObjectResult<ObjectVersion> {
-    check_bucket_name(&new.bucket)?;
-    check_key(&new.key)?;
-    store.read_as(|tx| versioning_of(tx, &new.bucket))?;
-    let staged = staging_path(store.dir(), &new.bucket)?;
+    let staged = stage(store, new)?;
     if let Err(e) = write_private(&staged, bytes) {
         remove_quietly(Some(&staged));
         return Err(e.into());
     }
+    commit_staged(store, new, &staged, None, now)
+}
+
+/// Checks a new object's names and bucket; a staging file for its bytes.
+pub(super) fn stage(store: &Store, new: &NewObject) -> ObjectResult<PathBuf> {
+    check_bucket_name(&new.bucket)?;
+    check_key(&new.key)?;
+    store.read_as(|tx| versioning_of(tx, &new.bucket))?;
+    Ok(staging_path(store.dir(), &new.bucket)?)
+}
+
+/// Records the bytes staged at `staged` as a new version of the object;
+/// the staged file is gone afterwards, placed or removed.
+pub(super) fn commit_staged(
+    store: &Store,
+    new: &NewObject,
+    staged: &Path,
+    multipart_etag: Option<&str>,
+    now: DateTime<Utc>,
+) -> ObjectResult<ObjectVersion> {
     let mut placed = None;
-    let result =
-        store.write_as(|tx| record_version(tx, store.dir(), new, &staged, &mut placed, now));
+    let result = store.write_as(|tx| {
+        record_version(
+            tx,
+            store.dir(),
+            new,
+            staged,
+            &mut placed,
+            now,
+            multipart_etag,
+        )
+    });
     match result {
         Ok((version, replaced)) => {
             remove_quietly(replaced.as_deref());
             Ok(version)
         }
         Err(e) => {
-            remove_quietly(Some(placed.as_deref().unwrap_or(&staged)));
+            remove_quietly(Some(placed.as_deref().unwrap_or(staged)));
             Err(e)
         }
     }
@@ -680,11 +750,183 @@ fn list_versions(
     Ok(listing)
 }
 
+fn bucket_of(tx: &Transaction<'_>, name: &str) -> ObjectResult<Bucket> {
+    let row: Option<(String, String, String)> = tx
+        .cached_row(
+            "SELECT owner, region, created_at FROM s3_buckets WHERE name = ?1",
+            [name],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let (owner, region, created) =
+        row.ok_or_else(|| ObjectError::NoSuchBucket(name.to_string()))?;
+    Ok(Bucket {
+        name: name.to_string(),
+        owner,
+        region,
+        created_at: parse_time(&created)?,
+    })
+}
+
+fn list_buckets(store: &Store, owner: &str) -> ObjectResult<Vec<Bucket>> {
+    store.read_as(|tx| {
+        let mut stmt = tx.prepare_cached(
+            "SELECT name, region, created_at FROM s3_buckets WHERE owner = ?1 ORDER BY name",
+        )?;
+        let rows = stmt.query_map([owner], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (name, region, created) = row?;
+            out.push(Bucket {
+                name,
+                owner: owner.to_string(),
+                region,
+                created_at: parse_time(&created)?,
+            });
+        }
+        Ok(out)
+    })
+}
+
+/// Deletes an empty bucket of `owner`'s (no versions, no markers, no
+/// multipart upload in progress).
+fn delete_bucket(store: &Store, owner: &str, bucket: &str) -> ObjectResult<()> {
+    check_bucket_name(bucket)?;
+    store.write_as(|tx| {
+        if bucket_of(tx, bucket)?.owner != owner {
+            return Err(ObjectError::NotBucketOwner(bucket.to_string()));
+        }
+        let used: bool = tx.cached_row(
+            "SELECT EXISTS (SELECT 1 FROM s3_objects WHERE bucket = ?1)",
+            [bucket],
+            |r| r.get(0),
+        )?;
+        if used || super::multipart::has_uploads(store.dir(), bucket) {
+            return Err(ObjectError::BucketNotEmpty(bucket.to_string()));
+        }
+        tx.cached_execute("DELETE FROM s3_buckets WHERE name = ?1", [bucket])?;
+        Ok(())
+    })?;
+    let _ = std::fs::remove_dir_all(bucket_dir(store.dir(), bucket));
+    Ok(())
+}
+
+/// The current versions that are objects (not delete markers), by key.
+fn list_objects(store: &Store, bucket: &str, query: &ObjectQuery) -> ObjectResult<ObjectListing> {
+    check_bucket_name(bucket)?;
+    let after = query.after.clone().unwrap_or_default();
+    let current = store.read_as(|tx| {
+        versioning_of(tx, bucket)?;
+        // The newest row of each key (its current version), past `after`.
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM s3_objects AS o
+             WHERE bucket = ?1 AND key > ?2 AND substr(key, 1, length(?3)) = ?3
+               AND seq = (SELECT MAX(seq) FROM s3_objects WHERE bucket = o.bucket AND key = o.key)
+             ORDER BY key"
+        ))?;
+        let rows = stmt.query_map(params![bucket, after, query.prefix], from_row)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let mut version = finish(row?)?.version;
+            version.is_latest = true;
+            if !version.delete_marker {
+                out.push(version);
+            }
+        }
+        Ok::<_, ObjectError>(out)
+    })?;
+    let mut listing = ObjectListing::default();
+    let mut taken = 0usize;
+    let mut last: Option<String> = None;
+    for object in current {
+        let common = query
+            .delimiter
+            .as_deref()
+            .filter(|d| !d.is_empty())
+            .and_then(|d| {
+                let rest = &object.key[query.prefix.len()..];
+                rest.find(d)
+                    .map(|at| format!("{}{}", query.prefix, &rest[..at + d.len()]))
+            });
+        if let Some(common) = common {
+            // A common prefix the previous page ended on is done.
+            if listing.common_prefixes.last() == Some(&common) || common <= after {
+                continue;
+            }
+            if taken == query.max_keys {
+                listing.next_after = last;
+                return Ok(listing);
+            }
+            taken += 1;
+            last = Some(common.clone());
+            listing.common_prefixes.push(common);
+            continue;
+        }
+        if taken == query.max_keys {
+            listing.next_after = last;
+            return Ok(listing);
+        }
+        taken += 1;
+        last = Some(object.key.clone());
+        listing.objects.push(object);
+    }
+    Ok(listing)
+}
+
+/// Copies an object version's bytes into a new object (CopyObject).
+fn copy_object(
+    store: &Store,
+    source: (&str, &str, Option<&str>),
+    new: &NewObject,
+    keep_attributes: bool,
+    now: DateTime<Utc>,
+) -> ObjectResult<(ObjectVersion, ObjectVersion)> {
+    let (bucket, key, version) = source;
+    check_bucket_name(bucket)?;
+    let found = store.read_as(|tx| find_object(tx, store.dir(), bucket, key, version))?;
+    let mut new = new.clone();
+    if keep_attributes {
+        new.content_type = found.version.content_type.clone();
+        new.metadata = found.version.metadata.clone();
+    }
+    let staged = stage(store, &new)?;
+    if let Err(e) = copy_private(&found.file, &staged) {
+        remove_quietly(Some(&staged));
+        return Err(e.into());
+    }
+    let copied = commit_staged(store, &new, &staged, None, now)?;
+    Ok((found.version, copied))
+}
+
+/// Copies `from` into a new private file `to` (made with O_EXCL|O_NOFOLLOW).
+pub(super) fn copy_private(from: &Path, to: &Path) -> BackendResult<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    let mut target = options
+        .open(to)
+        .map_err(|e| io_error("cannot create", to, e))?;
+    let mut source = std::fs::File::open(from).map_err(|e| io_error("cannot read", from, e))?;
+    std::io::copy(&mut source, &mut target)
+        .and_then(|_| target.sync_all())
+        .map_err(|e| io_error("cannot write", to, e))
+}
+
 /// The emulated S3, as `serve` offers it. Blocking store work runs on a
 /// blocking thread.
 impl LocalBackend {
     /// `create`: make the store if missing (a bucket is the first write).
-    async fn run_objects<T, F>(&self, create: bool, f: F) -> ObjectResult<T>
+    pub(super) async fn run_objects<T, F>(&self, create: bool, f: F) -> ObjectResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Store, &str, &str) -> ObjectResult<T> + Send + 'static,
@@ -784,6 +1026,63 @@ impl LocalBackend {
         );
         self.run_objects(false, move |s, _, _| {
             delete_object(s, &bucket, &key, version.as_deref(), Utc::now())
+        })
+        .await
+    }
+
+    /// This account's buckets, by name.
+    pub async fn list_buckets(&self) -> ObjectResult<Vec<Bucket>> {
+        self.run_objects(false, |s, account, _| list_buckets(s, account))
+            .await
+    }
+
+    /// A bucket (any account's: buckets are one namespace).
+    pub async fn bucket(&self, bucket: &str) -> ObjectResult<Bucket> {
+        let bucket = bucket.to_string();
+        self.run_objects(false, move |s, _, _| {
+            check_bucket_name(&bucket)?;
+            s.read_as(|tx| bucket_of(tx, &bucket))
+        })
+        .await
+    }
+
+    /// Deletes an empty bucket this account owns.
+    pub async fn delete_bucket(&self, bucket: &str) -> ObjectResult<()> {
+        let bucket = bucket.to_string();
+        self.run_objects(false, move |s, account, _| {
+            delete_bucket(s, account, &bucket)
+        })
+        .await
+    }
+
+    /// ListObjectsV2: current objects, by key.
+    pub async fn list_objects(
+        &self,
+        bucket: &str,
+        query: ObjectQuery,
+    ) -> ObjectResult<ObjectListing> {
+        let bucket = bucket.to_string();
+        self.run_objects(false, move |s, _, _| list_objects(s, &bucket, &query))
+            .await
+    }
+
+    /// CopyObject: the source version copied and the new version.
+    /// `keep_attributes`: the source's content type and metadata (S3's
+    /// `COPY` directive), else `new`'s (`REPLACE`).
+    pub async fn copy_object(
+        &self,
+        source: (String, String, Option<String>),
+        new: NewObject,
+        keep_attributes: bool,
+    ) -> ObjectResult<(ObjectVersion, ObjectVersion)> {
+        self.run_objects(false, move |s, _, _| {
+            copy_object(
+                s,
+                (&source.0, &source.1, source.2.as_deref()),
+                &new,
+                keep_attributes,
+                Utc::now(),
+            )
         })
         .await
     }

@@ -1681,7 +1681,9 @@ async fn signing_does_not_hold_the_store_write_lock_while_copying() {
     let a = Arc::new(backend(&dir, A));
     a.put_signing_profile(profile_request("pp")).await.unwrap();
     let source = tmp.path().join("big.zip");
-    large_zip(&source, 8 << 20);
+    // Large enough that signing outlasts the other write even on a busy
+    // machine (the file is sparse).
+    large_zip(&source, 64 << 20);
     let signing = {
         let a = Arc::clone(&a);
         let (source, out) = (source.clone(), tmp.path().join("big-signed.zip"));
