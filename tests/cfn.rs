@@ -177,7 +177,8 @@ fn emulated_s3(store: &Path) -> LocalBackend {
 }
 
 /// A versioned bucket of the store's emulated S3 holding an unsigned zip
-/// (`unsigned/function.zip`) and a signed one: the bucket, the unsigned
+/// (`unsigned/function.zip`, and `function-v2.zip` for updates) and a
+/// signed one: the bucket, the unsigned
 /// zip's version and the signed zip's key.
 async fn seed_s3(store: &Path, work: &Path, signed_file: &Path) -> (String, String, String) {
     let s3 = emulated_s3(store);
@@ -200,6 +201,11 @@ async fn seed_s3(store: &Path, work: &Path, signed_file: &Path) -> (String, Stri
     let unsigned = work.join("function.zip");
     common::fixtures::write_zip(&unsigned, "index.js", b"exports.handler = async () => 1;");
     let source = put("unsigned/function.zip", std::fs::read(&unsigned).unwrap())
+        .await
+        .expect("unsigned object");
+    let next = work.join("function-v2.zip");
+    common::fixtures::write_zip(&next, "index.js", b"exports.handler = async () => 2;");
+    put("unsigned/function-v2.zip", std::fs::read(&next).unwrap())
         .await
         .expect("unsigned object");
     let signed_key = "signed/contract-layer.zip";

@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use aws_sdk_lambda::Client as Lambda;
+use aws_sdk_s3::Client as S3;
 use aws_sdk_signer::Client as Signer;
 use aws_smithy_mocks::{mock, Rule};
 use serde_json::{json, Value};
@@ -134,27 +135,167 @@ async fn a_signing_job_is_in_progress_until_signer_finishes_and_reentry_never_si
     }
 }
 
-/// The hook over the aws backend, for function code in S3 written by the
-/// signing job `JOB` (`signed/<JOB>.zip` in `dst`), under the Enforce config.
+/// A zip signed as the job `JOB` (an `LSIG` envelope, as `serve` signs),
+/// and the same zip unsigned.
+fn signed_zip() -> (Vec<u8>, Vec<u8>) {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, signed) = (dir.path().join("plain.zip"), dir.path().join("signed.zip"));
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&plain).unwrap());
+    zip.start_file("index.py", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(b"def handler(e, c): return 1\n").unwrap();
+    zip.finish().unwrap();
+    let key = crate::domain::keys::SigningKey::generate();
+    crate::domain::artifact::sign(&plain, &signed, |digest| {
+        crate::domain::envelope::Envelope::sign(
+            crate::domain::envelope::Claims {
+                content_sha384: *digest,
+                profile_version_arn: crate::backend::aws::tests::PROFILE_VERSION_ARN.into(),
+                job_arn: crate::backend::aws::tests::JOB_ARN.into(),
+                signed_at: 1_714_566_605,
+                expires_at: 2_070_000_000,
+            },
+            &key,
+        )
+    })
+    .unwrap();
+    (
+        std::fs::read(&signed).unwrap(),
+        std::fs::read(&plain).unwrap(),
+    )
+}
+
+/// S3 holding `code` at every key but the job's output key, which holds
+/// `output` written at `written` (an HTTP date): GetObject and HeadObject.
+fn objects(code: Vec<u8>, output: Vec<u8>, written: &'static str) -> [Rule; 4] {
+    let output_key = format!("signed/{JOB}.zip");
+    let is_output = move |key: Option<&str>| key == Some(output_key.as_str());
+    let ok = |bytes: Vec<u8>| {
+        aws_smithy_runtime_api::http::Response::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(200).unwrap(),
+            aws_smithy_types::body::SdkBody::from(bytes),
+        )
+    };
+    let head = |len: usize, written: &'static str| {
+        let mut r = aws_smithy_runtime_api::http::Response::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(200).unwrap(),
+            aws_smithy_types::body::SdkBody::empty(),
+        );
+        r.headers_mut().insert("content-length", len.to_string());
+        r.headers_mut().insert("last-modified", written);
+        r
+    };
+    let (code_len, output_len) = (code.len(), output.len());
+    let matches = is_output.clone();
+    let get_output = mock!(S3::get_object)
+        .match_requests(move |r| matches(r.key()))
+        .sequence()
+        .http_response(move || ok(output.clone()))
+        .repeatedly()
+        .build();
+    let get_code = mock!(S3::get_object)
+        .sequence()
+        .http_response(move || ok(code.clone()))
+        .repeatedly()
+        .build();
+    let matches = is_output;
+    let head_output = mock!(S3::head_object)
+        .match_requests(move |r| matches(r.key()))
+        .sequence()
+        .http_response(move || head(output_len, written))
+        .repeatedly()
+        .build();
+    let head_code = mock!(S3::head_object)
+        .sequence()
+        .http_response(move || head(code_len, "Wed, 01 May 2024 12:30:05 GMT"))
+        .repeatedly()
+        .build();
+    [get_output, get_code, head_output, head_code]
+}
+
+/// When the job (created 12:30:00) wrote its output, and a later write.
+const AT_SIGNING: &str = "Wed, 01 May 2024 12:30:05 GMT";
+const LATER: &str = "Thu, 02 May 2024 09:00:00 GMT";
+
+/// What the function's code object holds.
+enum Code {
+    /// The signed zip (the job's output is that zip).
+    Signed,
+    /// The signed zip with a byte of its content changed.
+    Tampered,
+    /// Unsigned bytes, also written over the job's output key afterwards.
+    UnsignedOverOutput,
+    /// A zip in a format this provider cannot read (as real Signer's),
+    /// identical to the job's untouched output.
+    OtherFormatCopy,
+    /// No such object.
+    Gone,
+}
+
+/// The hook over the aws backend for function code at `key` in `dst`
+/// (the job `JOB` wrote the signed zip to `signed/<JOB>.zip`), under the
+/// Enforce config.
 async fn hook_verdict(
     key: &str,
+    code: Code,
     profile_revoked: bool,
-    object_present: bool,
 ) -> (HookStatus, Option<HandlerErrorCode>, String) {
     let describe = mock!(Signer::describe_signing_job)
         .then_http_response(|| json(200, &describe_job("Succeeded", None)));
     let profile = mock!(Signer::get_signing_profile)
         .then_http_response(move || json(200, &get_profile(profile_revoked)));
+    let list = mock!(Signer::list_signing_jobs).then_http_response(|| {
+        json(
+            200,
+            &format!(r#"{{"jobs":[{{"jobId":"{JOB}","status":"Succeeded","createdAt":1714566600,"signedObject":{{"s3":{{"bucketName":"dst","key":"signed/{JOB}.zip"}}}}}}]}}"#),
+        )
+    });
     let [get_csc, tags] = csc_rules();
-    let head = if object_present {
-        head_exists()
-    } else {
-        head_missing()
+    let (signed, plain) = signed_zip();
+    let rules = match code {
+        Code::Signed => objects(signed.clone(), signed, AT_SIGNING),
+        Code::Tampered => {
+            let mut tampered = signed.clone();
+            // A byte of the stored file data, the envelope kept.
+            let at = tampered.windows(3).position(|w| w == b"def").unwrap_or(40);
+            tampered[at] ^= 0x20;
+            objects(tampered, signed, AT_SIGNING)
+        }
+        Code::UnsignedOverOutput => objects(plain.clone(), plain, LATER),
+        Code::OtherFormatCopy => objects(plain.clone(), plain, AT_SIGNING),
+        Code::Gone => {
+            let missing = || {
+                let mut r = aws_smithy_runtime_api::http::Response::new(
+                    aws_smithy_runtime_api::http::StatusCode::try_from(404).unwrap(),
+                    aws_smithy_types::body::SdkBody::from(
+                        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>",
+                    ),
+                );
+                r.headers_mut().insert("content-type", "application/xml");
+                r
+            };
+            [
+                mock!(S3::get_object)
+                    .sequence()
+                    .http_response(missing)
+                    .repeatedly()
+                    .build(),
+                mock!(S3::get_object)
+                    .sequence()
+                    .http_response(missing)
+                    .repeatedly()
+                    .build(),
+                head_missing(),
+                head_missing(),
+            ]
+        }
     };
+    let [a, b, c, d] = &rules;
     let engine = Engine::new(Arc::new(backend(
-        signer(&[&describe, &profile]),
+        signer(&[&describe, &profile, &list]),
         lambda(&[&get_csc, &tags]),
-        s3(&[&head]),
+        s3(&[a, b, c, d]),
     )));
     let request: HookRequest = serde_json::from_value(json!({
         "hookTypeName": hook::TYPE_NAME, "actionInvocationPoint": "CREATE_PRE_PROVISION",
@@ -178,14 +319,31 @@ async fn hook_verdict(
 }
 
 #[tokio::test]
-async fn the_hook_passes_code_signed_by_an_allowed_profile() {
-    let (status, code, message) = hook_verdict(&format!("signed/{JOB}.zip"), false, true).await;
+async fn the_hook_passes_code_signed_by_an_allowed_profile_wherever_it_is_stored() {
+    for key in [
+        format!("signed/{JOB}.zip"),
+        "builds/copied-by-ci.zip".to_string(),
+    ] {
+        let (status, code, message) = hook_verdict(&key, Code::Signed, false).await;
+        assert_eq!(
+            (status, code),
+            (HookStatus::Success, None),
+            "{key}: {message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_hook_ties_a_format_it_cannot_read_to_the_job_whose_output_has_its_bytes() {
+    let (status, code, message) =
+        hook_verdict("builds/copied-by-ci.zip", Code::OtherFormatCopy, false).await;
     assert_eq!((status, code), (HookStatus::Success, None), "{message}");
 }
 
 #[tokio::test]
 async fn the_hook_refuses_code_signed_after_its_profile_was_revoked() {
-    let (status, code, message) = hook_verdict(&format!("signed/{JOB}.zip"), true, true).await;
+    let (status, code, message) =
+        hook_verdict(&format!("signed/{JOB}.zip"), Code::Signed, true).await;
     assert_eq!(
         (status, code),
         (HookStatus::Failed, Some(HandlerErrorCode::NonCompliant))
@@ -194,8 +352,19 @@ async fn the_hook_refuses_code_signed_after_its_profile_was_revoked() {
 }
 
 #[tokio::test]
-async fn the_hook_refuses_a_signed_object_that_is_gone() {
-    let (status, code, message) = hook_verdict(&format!("signed/{JOB}.zip"), false, false).await;
+async fn the_hook_refuses_code_that_cannot_be_read() {
+    let (status, code, message) =
+        hook_verdict(&format!("signed/{JOB}.zip"), Code::Gone, false).await;
+    assert_eq!(
+        (status, code),
+        (HookStatus::Failed, Some(HandlerErrorCode::NonCompliant))
+    );
+    assert!(message.contains("Lambda cannot read the code"), "{message}");
+}
+
+#[tokio::test]
+async fn the_hook_refuses_signed_bytes_changed_after_signing_under_the_signers_key() {
+    let (status, code, message) = hook_verdict("builds/tampered.zip", Code::Tampered, false).await;
     assert_eq!(
         (status, code),
         (HookStatus::Failed, Some(HandlerErrorCode::NonCompliant))
@@ -204,8 +373,14 @@ async fn the_hook_refuses_a_signed_object_that_is_gone() {
 }
 
 #[tokio::test]
-async fn the_hook_judges_code_no_signing_job_wrote_as_unsigned() {
-    let (status, code, message) = hook_verdict("builds/function.zip", false, true).await;
+async fn the_hook_judges_bytes_no_signing_job_wrote_as_unsigned() {
+    // Even under the key Signer wrote to: the name proves nothing.
+    let (status, code, message) = hook_verdict(
+        &format!("signed/{JOB}.zip"),
+        Code::UnsignedOverOutput,
+        false,
+    )
+    .await;
     assert_eq!(
         (status, code),
         (HookStatus::Failed, Some(HandlerErrorCode::NonCompliant))
@@ -214,7 +389,6 @@ async fn the_hook_judges_code_no_signing_job_wrote_as_unsigned() {
         message.contains("source mismatch check failed"),
         "{message}"
     );
-    assert!(message.contains("not named as Signer names"), "{message}");
 }
 
 #[tokio::test]
@@ -225,11 +399,12 @@ async fn a_layer_signed_by_a_revoked_profile_is_refused_before_it_is_published()
         mock!(Signer::get_signing_profile).then_http_response(|| json(200, &get_profile(true)));
     let publish = mock!(Lambda::publish_layer_version).then_http_response(|| json(500, "{}"));
     let [get_csc, tags] = csc_rules();
-    let head = head_exists();
+    let (signed, _) = signed_zip();
+    let [a, b, c, d] = &objects(signed.clone(), signed, AT_SIGNING);
     let engine = Engine::new(Arc::new(backend(
         signer(&[&describe, &profile]),
         lambda(&[&get_csc, &tags, &publish]),
-        s3(&[&head]),
+        s3(&[a, b, c, d]),
     )));
     let desired = json!({
         "LayerName": "shared",

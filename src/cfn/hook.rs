@@ -112,6 +112,12 @@ pub async fn prepare(request: HookRequest) -> Result<Check, HookProgressEvent> {
         }
     }
     let Some(csc) = function.code_signing_config_arn.clone() else {
+        if let FunctionCode::Image(uri) = &function.code {
+            return Err(HookProgressEvent::success(
+                Some(format!("{uri} is a container image: Lambda does not apply code signing to images, so a code signing config (and RequireCodeSigningConfig) does not apply")),
+                token,
+            ));
+        }
         if require_code_signing_config(request.hook_model.as_ref()) {
             return Err(fail(
                 HandlerErrorCode::NonCompliant,
@@ -278,63 +284,9 @@ async fn target_model(data: &super::protocol::HookRequestData) -> Result<Value, 
         return Ok(model.clone());
     }
     match data.payload.as_deref() {
-        Some(url) if !url.is_empty() => fetch(url).await,
+        Some(url) if !url.is_empty() => super::payload::fetch(url).await,
         _ => Err("the request carries no targetModel (nor a payload URL)".into()),
     }
-}
-
-#[cfg(feature = "aws")]
-async fn fetch(url: &str) -> Result<Value, String> {
-    use http_body_util::{BodyExt, Empty};
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
-        .map_err(|e| format!("no TLS roots to fetch the target model: {e}"))?
-        .https_only()
-        .enable_http1()
-        .build();
-    let client: hyper_util::client::legacy::Client<_, Empty<hyper::body::Bytes>> =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build(https);
-    let uri: hyper::Uri = url.parse().map_err(|e| format!("payload URL: {e}"))?;
-    let mut last = String::new();
-    for _ in 0..3 {
-        let response =
-            match tokio::time::timeout(std::time::Duration::from_secs(10), client.get(uri.clone()))
-                .await
-            {
-                Ok(Ok(response)) => response,
-                Ok(Err(e)) => {
-                    last = e.to_string();
-                    continue;
-                }
-                Err(_) => {
-                    last = "timed out".into();
-                    continue;
-                }
-            };
-        if !response.status().is_success() {
-            last = format!("HTTP {}", response.status());
-            continue;
-        }
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| format!("reading the target model: {e}"))?
-            .to_bytes();
-        let payload: Value = serde_json::from_slice(&body)
-            .map_err(|e| format!("the target model is not JSON: {e}"))?;
-        // The payload holds the request data's fields, targetModel among them.
-        return Ok(payload.get("targetModel").cloned().unwrap_or(payload));
-    }
-    Err(format!(
-        "cannot fetch the target model from the payload URL: {last}"
-    ))
-}
-
-#[cfg(not(feature = "aws"))]
-async fn fetch(_url: &str) -> Result<Value, String> {
-    Err("this build cannot fetch a target model by URL".into())
 }
 
 #[cfg(test)]
@@ -396,5 +348,93 @@ mod tests {
         .unwrap();
         let event = handle(&target, request).await;
         assert_eq!(event.error_code, Some(HandlerErrorCode::UnsupportedTarget));
+    }
+
+    fn request(properties: Value, extra: Value) -> HookRequest {
+        let mut request = json!({
+            "hookTypeName": TYPE_NAME, "actionInvocationPoint": "CREATE_PRE_PROVISION",
+            "hookModel": {"RequireCodeSigningConfig": "true"},
+            "requestData": {"targetName": TARGET, "targetModel": {"resourceProperties": properties}}
+        });
+        if let (Some(r), Some(e)) = (request.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                r.insert(k.clone(), v.clone());
+            }
+        }
+        serde_json::from_value(request).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_image_needs_no_code_signing_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target::Local {
+            store: dir.path().to_path_buf(),
+        };
+        let image = request(
+            json!({"Code": {"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1"}}),
+            json!({}),
+        );
+        let event = handle(&target, image).await;
+        assert_eq!(event.error_code, None, "{event:?}");
+        assert!(event
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("container image")));
+        let zip = request(
+            json!({"Code": {"S3Bucket": "b", "S3Key": "k.zip"}}),
+            json!({}),
+        );
+        let event = handle(&target, zip).await;
+        assert_eq!(event.error_code, Some(HandlerErrorCode::NonCompliant));
+    }
+
+    #[tokio::test]
+    async fn a_forged_callback_context_skips_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target::Local {
+            store: dir.path().to_path_buf(),
+        };
+        let forged = request(
+            json!({"Code": {"S3Bucket": "b", "S3Key": "k.zip"}}),
+            json!({"callbackContext": {"checked": true, "allowed": true, "stage": "done"}}),
+        );
+        let event = handle(&target, forged).await;
+        assert_eq!(
+            event.error_code,
+            Some(HandlerErrorCode::NonCompliant),
+            "{event:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_payload_url_outside_s3_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target::Local {
+            store: dir.path().to_path_buf(),
+        };
+        for url in [
+            "http://169.254.169.254/latest/meta-data/",
+            "https://127.0.0.1:1/x",
+            "https://internal.example/x",
+        ] {
+            let request: HookRequest = serde_json::from_value(json!({
+                "hookTypeName": TYPE_NAME, "actionInvocationPoint": "CREATE_PRE_PROVISION",
+                "requestData": {"targetName": TARGET, "payload": url}
+            }))
+            .unwrap();
+            let event = handle(&target, request).await;
+            assert_eq!(
+                event.error_code,
+                Some(HandlerErrorCode::InvalidRequest),
+                "{url}"
+            );
+            assert!(
+                event
+                    .message
+                    .as_deref()
+                    .is_some_and(|m| m.contains("requestData.payload")),
+                "{event:?}"
+            );
+        }
     }
 }

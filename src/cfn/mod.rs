@@ -8,7 +8,8 @@
 //! - [`convert`] is the one place engine errors become HandlerErrorCodes;
 //! - [`resource`] is what every type shares, with the dispatcher;
 //! - [`types`] has one thin adapter per resource type;
-//! - [`hook`] is `LambdaSign::CodeSigning::DeploymentHook`;
+//! - [`hook`] is `LambdaSign::CodeSigning::DeploymentHook`, [`payload`]
+//!   fetches its target model from the S3 URL CloudFormation gives;
 //! - [`target`] makes the backend a request runs on, as its caller;
 //! - [`runtime`] is the Lambda runtime loop (`bootstrap` on provided.al2023);
 //! - [`invoke`] is `cfn-invoke`, Lambda's Invoke API before the handlers.
@@ -23,6 +24,7 @@ pub(crate) mod convert;
 pub(crate) mod hook;
 pub(crate) mod invoke;
 pub(crate) mod model;
+pub(crate) mod payload;
 mod permissions_tests;
 pub(crate) mod protocol;
 pub(crate) mod resource;

@@ -83,6 +83,29 @@ pub enum Bytes {
     HeldByLambda,
     /// The job made no output to check (it failed or has not finished).
     NoOutput,
+    /// The content matches the digest its envelope signs, but the signature
+    /// itself could not be checked (the signer's key or job is not readable
+    /// here): Lambda, which can, still checks it at deploy time. Why.
+    DigestMatches(String),
+}
+
+impl Bytes {
+    /// A check of the bytes that could not be made in full, said so.
+    pub fn unchecked(&self) -> Option<&str> {
+        match self {
+            Bytes::DigestMatches(why) => Some(why),
+            _ => None,
+        }
+    }
+}
+
+/// Signer's answer to GetRevocationStatus for a signature: which of its
+/// profile version and job are revoked (made for the deploy-time check in
+/// an account that cannot read the signer's records).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevocationStatus {
+    pub revoked_entities: Vec<String>,
+    pub asked_at: DateTime<Utc>,
 }
 
 /// A record looked up for the checks: found, or missing with the reason.
@@ -115,6 +138,8 @@ pub struct SignedEvidence {
     pub bytes: Bytes,
     pub job: Lookup<SigningJob>,
     pub profile: Lookup<SigningProfile>,
+    /// When set, revocation is Signer's answer, not the records'.
+    pub revocation_status: Option<RevocationStatus>,
 }
 
 impl Evidence {
@@ -129,7 +154,16 @@ impl Evidence {
             bytes,
             job,
             profile,
+            revocation_status: None,
         }))
+    }
+
+    /// Revocation as Signer's GetRevocationStatus answered it.
+    pub fn with_revocation_status(mut self, status: RevocationStatus) -> Self {
+        if let Evidence::Signed(signed) = &mut self {
+            signed.revocation_status = Some(status);
+        }
+        self
     }
 }
 
@@ -143,7 +177,11 @@ pub fn facts(evidence: &Evidence) -> Facts {
         bytes,
         job,
         profile,
+        revocation_status,
     } = signed.as_ref();
+    if let Some(status) = revocation_status {
+        return facts_by_revocation_status(claims, bytes, job.found(), status);
+    }
     let mut missing_records = Vec::new();
     let job_revocation = match job {
         Lookup::Found(job) => job.revocation.as_ref().map(|r| Revocation {
@@ -194,6 +232,40 @@ pub fn facts(evidence: &Evidence) -> Facts {
     }
 }
 
+/// Facts whose revocation is what GetRevocationStatus answered for this
+/// signature (its time, profile version and job).
+fn facts_by_revocation_status(
+    claims: &Claims,
+    bytes: &Bytes,
+    job: Option<&SigningJob>,
+    status: &RevocationStatus,
+) -> Facts {
+    let revoked = |arn: &str, what: &str| {
+        status
+            .revoked_entities
+            .iter()
+            .any(|e| e == arn)
+            .then(|| Revocation {
+                // Signer answered for this signature's own time.
+                effective_time: claims.signed_at,
+                recorded_at: status.asked_at,
+                reason: format!("Signer's GetRevocationStatus lists the {what} as revoked"),
+            })
+    };
+    Facts {
+        signature: Some(Signature {
+            integrity: integrity(bytes, job),
+            profile_version_arn: claims.profile_version_arn.clone(),
+            job_arn: claims.job_arn.clone(),
+            signed_at: claims.signed_at,
+            expires_at: claims.expires_at,
+        }),
+        profile_revocation: revoked(&claims.profile_version_arn, "signing profile version"),
+        job_revocation: revoked(&claims.job_arn, "signing job"),
+        missing_records: Vec::new(),
+    }
+}
+
 fn integrity(bytes: &Bytes, job: Option<&SigningJob>) -> Integrity {
     let invalid = |reason: String| Integrity::Invalid { reason };
     match job.map(|j| (j.status, j.status_reason.as_str())) {
@@ -206,7 +278,10 @@ fn integrity(bytes: &Bytes, job: Option<&SigningJob>) -> Integrity {
         _ => {}
     }
     match bytes {
-        Bytes::Verified | Bytes::JobOutputPresent | Bytes::HeldByLambda => Integrity::Valid,
+        Bytes::Verified
+        | Bytes::JobOutputPresent
+        | Bytes::HeldByLambda
+        | Bytes::DigestMatches(_) => Integrity::Valid,
         Bytes::Modified => invalid(
             "the content does not match the signed digest: it was modified after signing".into(),
         ),

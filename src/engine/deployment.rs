@@ -3,21 +3,20 @@
 //! signing config, through the four checks. CloudFormation's
 //! pre-deployment hook asks this before Lambda is called.
 //!
-//! Function code in S3 is attributed to the signing job that wrote it by
-//! Signer's naming of its output (`<prefix><job id>.zip`) and the job's own
-//! record of where it wrote. An object that cannot be attributed carries no
-//! signature these checks can see: it is judged unsigned (a source mismatch),
-//! and the verdict says why.
+//! Every artifact is judged by its bytes, as Lambda judges it: function code
+//! is the S3 object version the deployment names (wherever it is stored and
+//! whatever its key), a layer is the content Lambda holds for it. What the
+//! backend could not check in full (another account's signature, read
+//! without access to its signer's records) is said in the verdict's note;
+//! Lambda still checks it at deploy time.
 
 use chrono::{DateTime, Utc};
 
 use super::verification::{self, PolicyView};
 use super::{Engine, EngineError, EngineResult, ErrorKind};
-use crate::domain::arn::JobArn;
 use crate::domain::checks::{self, Enforcement, Facts, Verdict};
 use crate::domain::facts::{ArtifactRef, Evidence};
 use crate::domain::field::FieldPath;
-use crate::domain::job::{self, ObjectLocation};
 
 /// The fields a deployment names, for errors.
 pub mod field {
@@ -149,17 +148,37 @@ pub async fn check(
         }
     };
     let mut artifacts = Vec::with_capacity(1 + deployment.layers.len());
-    let (facts, note) = match &deployment.code {
-        FunctionCode::Object { bucket, key, .. } => object_facts(engine, bucket, key).await?,
+    let (facts, note, problem) = match &deployment.code {
+        FunctionCode::Object {
+            bucket,
+            key,
+            version,
+        } => {
+            let object = ArtifactRef::S3Object {
+                bucket: bucket.clone(),
+                key: key.clone(),
+                version: version.clone(),
+            };
+            match judged(engine, &object, field::CODE).await? {
+                Ok((facts, note)) => (Some(facts), note, None),
+                Err(gone) => (
+                    None,
+                    None,
+                    Some(format!("Lambda cannot read the code: {gone}")),
+                ),
+            }
+        }
         FunctionCode::Inline => (
             Some(Facts::default()),
             Some("inline code (ZipFile) carries no signature".to_string()),
+            None,
         ),
         FunctionCode::Image(uri) => (
             None,
             Some(format!(
                 "{uri} is a container image; Lambda does not apply code signing to images"
             )),
+            None,
         ),
     };
     artifacts.push(ArtifactVerdict {
@@ -179,28 +198,27 @@ pub async fn check(
         },
         verdict: facts.map(|facts| checks::evaluate(&facts, &policy, at)),
         note,
-        problem: None,
+        problem,
     });
     for arn in &deployment.layers {
         let name = format!("layer {arn}");
-        match verification::facts(engine, &ArtifactRef::LayerVersion(arn.clone())).await {
-            Ok(facts) => artifacts.push(ArtifactVerdict {
+        let layer = ArtifactRef::LayerVersion(arn.clone());
+        artifacts.push(match judged(engine, &layer, field::LAYERS).await? {
+            Ok((facts, note)) => ArtifactVerdict {
                 name,
                 verdict: Some(checks::evaluate(&facts, &policy, at)),
-                note: None,
+                note,
                 problem: None,
-            }),
-            Err(e) if e.is_not_found() => artifacts.push(ArtifactVerdict {
+            },
+            Err(gone) => ArtifactVerdict {
                 name,
                 verdict: None,
                 note: None,
                 problem: Some(format!(
-                    "the layer version does not exist or is not shared with this account ({})",
-                    e.message
+                    "the layer version does not exist or is not shared with this account ({gone})"
                 )),
-            }),
-            Err(e) => return Err(e.at(FieldPath::field(field::LAYERS))),
-        }
+            },
+        });
     }
     Ok(DeploymentVerdict {
         code_signing_config_arn: csc.clone(),
@@ -209,73 +227,26 @@ pub async fn check(
     })
 }
 
-/// Whether a zip in S3 can be tied to the signing job that wrote it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Attribution {
-    /// Written by a signing job of this account: the facts of its signature.
-    Job(Box<Facts>),
-    /// Not attributable: it carries no signature these checks can see.
-    Unattributed(String),
-}
-
-/// The facts of a zip in S3, through the signing job that wrote it.
-pub async fn attribute(engine: &Engine, bucket: &str, key: &str) -> EngineResult<Attribution> {
-    let location = format!("s3://{bucket}/{key}");
-    let Some(job_id) = job::job_id_of_signed_key(key) else {
-        return Ok(Attribution::Unattributed(format!(
-            "{location} is not named as Signer names what a signing job writes (<prefix><job id>.zip)"
-        )));
-    };
-    let identity = engine.identity();
-    let job_arn = JobArn::new_in_partition(
-        identity.partition,
-        &identity.region,
-        &identity.account_id,
-        job_id,
-    )
-    .map_err(|e| EngineError::new(ErrorKind::Internal, e.to_string()))?;
-    let (evidence, facts) = match verification::evidence_and_facts(
-        engine,
-        &ArtifactRef::SigningJob(job_arn.to_string()),
-    )
-    .await
-    {
-        Ok(found) => found,
-        Err(e) if e.is_not_found() => {
-            return Ok(Attribution::Unattributed(format!(
-                "signing job {job_id} is not known to account {}",
-                identity.account_id
-            )))
-        }
-        Err(e) => return Err(e),
-    };
-    let wrote_it = match &evidence {
-        Evidence::Signed(signed) => signed.job.found().is_some_and(|job| {
-            matches!(&job.signed_object, ObjectLocation::S3 { bucket: b, key: k, .. } if b == bucket && k == key)
-        }),
-        Evidence::Unsigned => false,
-    };
-    if !wrote_it {
-        return Ok(Attribution::Unattributed(format!(
-            "signing job {job_id} did not write {location}"
-        )));
-    }
-    Ok(Attribution::Job(Box::new(facts)))
-}
-
-/// The facts of function code in S3 (unsigned when not attributable, with
-/// the reason as a note).
-async fn object_facts(
+/// The facts of an artifact from its bytes, and a note on what could not
+/// be checked in full; `Err` with the reason when it does not exist (or
+/// cannot be read by this account).
+async fn judged(
     engine: &Engine,
-    bucket: &str,
-    key: &str,
-) -> EngineResult<(Option<Facts>, Option<String>)> {
-    match attribute(engine, bucket, key)
-        .await
-        .map_err(|e| e.at(FieldPath::field(field::CODE)))?
-    {
-        Attribution::Job(facts) => Ok((Some(*facts), None)),
-        Attribution::Unattributed(why) => Ok((Some(Facts::default()), Some(why))),
+    artifact: &ArtifactRef,
+    field: &'static str,
+) -> EngineResult<Result<(Facts, Option<String>), String>> {
+    match verification::evidence_and_facts(engine, artifact).await {
+        Ok((evidence, facts)) => {
+            let note = match &evidence {
+                Evidence::Signed(signed) => signed.bytes.unchecked().map(|why| {
+                    format!("not fully checked here: {why}; Lambda checks the signature itself at deploy time")
+                }),
+                Evidence::Unsigned => None,
+            };
+            Ok(Ok((facts, note)))
+        }
+        Err(e) if e.is_not_found() => Ok(Err(e.message)),
+        Err(e) => Err(e.at(FieldPath::field(field))),
     }
 }
 

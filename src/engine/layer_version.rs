@@ -280,10 +280,9 @@ async fn verify_content(
     .await)
 }
 
-/// Content in S3 written by a signing job of this account is checked
-/// before publishing (integrity, and each config), from the job's record.
-/// Content that cannot be tied to a job here is checked after publishing,
-/// from what Lambda records of its signature.
+/// Signed content in S3 is checked before publishing (integrity, and each
+/// config), from its bytes. Content whose signature cannot be read here is
+/// checked after publishing, from what Lambda records of its signature.
 async fn verify_object(
     engine: &Engine,
     bucket: &str,
@@ -291,12 +290,17 @@ async fn verify_object(
     cscs: &[String],
 ) -> EngineResult<()> {
     let field = FieldPath::field(SIGNED_OBJECT);
-    let facts = match super::deployment::attribute(engine, bucket, key)
+    let object = ArtifactRef::S3Object {
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        version: None,
+    };
+    let facts = match verification::evidence_and_facts(engine, &object)
         .await
         .map_err(|e| e.at(field.clone()))?
     {
-        super::deployment::Attribution::Job(facts) => facts,
-        super::deployment::Attribution::Unattributed(_) => return Ok(()),
+        (crate::domain::facts::Evidence::Unsigned, _) => return Ok(()),
+        (_, facts) => facts,
     };
     let mut report = Report::new();
     if let Some(Integrity::Invalid { reason }) = facts.signature.as_ref().map(|s| &s.integrity) {

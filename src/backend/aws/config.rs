@@ -109,7 +109,7 @@ pub fn clients(sdk: &SdkConfig, config: &AwsConfig) -> Clients {
     let e = &config.endpoints;
     let mut signer = aws_sdk_signer::config::Builder::from(sdk);
     if let Some(url) = &e.signer {
-        signer = signer.endpoint_url(url.clone());
+        signer = signer.endpoint_url(url.clone()).interceptor(NoHostPrefix);
     }
     let mut lambda = aws_sdk_lambda::config::Builder::from(sdk);
     if let Some(url) = &e.lambda {
@@ -128,5 +128,28 @@ pub fn clients(sdk: &SdkConfig, config: &AwsConfig) -> Clients {
         lambda: aws_sdk_lambda::Client::from_conf(lambda.build()),
         s3: aws_sdk_s3::Client::from_conf(s3.build()),
         sts: aws_sdk_sts::Client::from_conf(sts.build()),
+    }
+}
+
+/// Keeps an overridden endpoint's host as given: Signer's data-plane calls
+/// (GetRevocationStatus) otherwise prepend `data-` to it, which names no
+/// host of a local endpoint (`data-127.0.0.1`).
+#[derive(Debug)]
+struct NoHostPrefix;
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for NoHostPrefix {
+    fn name(&self) -> &'static str {
+        "NoHostPrefix"
+    }
+
+    fn modify_before_retry_loop(
+        &self,
+        _context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        cfg.interceptor_state()
+            .unset::<aws_smithy_runtime_api::client::endpoint::EndpointPrefix>();
+        Ok(())
     }
 }

@@ -22,6 +22,8 @@
 //!   to a Signer job on AWS; name the job by `signing_job_arn` instead.
 
 pub mod config;
+mod content;
+mod download;
 pub(crate) mod errors;
 mod functions;
 pub(crate) mod lambda;
@@ -460,17 +462,13 @@ impl Backend for AwsBackend {
                 "{}: on the aws backend a local file cannot be attributed to a signing job (Signer's signature travels with Lambda's copy, not in a form this provider can check); name the job with `signing_job_arn` (or the layer with `layer_version_arn`) instead",
                 path.display()
             ))),
-            ArtifactRef::S3Object { .. } => Err(BackendError::invalid("signed_object", format!(
-                "{artifact}: on the aws backend an S3 object cannot be attributed to a signing job; name the job with `signing_job_arn` instead"
-            ))),
+            ArtifactRef::S3Object {
+                bucket,
+                key,
+                version,
+            } => self.object_evidence(bucket, key, version.as_deref()).await,
             ArtifactRef::SigningJob(arn) => self.job_evidence(arn, true).await,
-            ArtifactRef::LayerVersion(arn) => {
-                let layer = self.lambda_get_layer(arn).await?;
-                match layer.signing_job_arn {
-                    None => Ok(Evidence::Unsigned),
-                    Some(job_arn) => self.job_evidence(&job_arn, false).await,
-                }
-            }
+            ArtifactRef::LayerVersion(arn) => self.layer_evidence(arn).await,
         }
     }
 }

@@ -136,6 +136,78 @@ pub async fn download(
     Ok(hex::encode(hasher.finalize()))
 }
 
+/// Streams an object into a new private temporary file (removed when the
+/// returned file is dropped), at most `limit` bytes.
+pub async fn download_temp(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+    limit: u64,
+) -> BackendResult<files::TempFile> {
+    let mut body = get(s3, bucket, key, version).await?;
+    let shown = format!("s3://{bucket}/{key}");
+    let io = |e: std::io::Error| BackendError::Internal(format!("keeping a copy of {shown}: {e}"));
+    let temp = tokio::task::spawn_blocking(|| files::TempFile::new_in(&std::env::temp_dir()))
+        .await
+        .map_err(|e| BackendError::Internal(e.to_string()))?
+        .map_err(io)?;
+    let mut file = tokio::fs::File::from_std(temp.as_file().try_clone().map_err(io)?);
+    let mut written = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk =
+            chunk.map_err(|e| BackendError::Internal(format!("downloading {shown}: {e}")))?;
+        written += chunk.len() as u64;
+        if written > limit {
+            return Err(BackendError::invalid(
+                "code",
+                format!("{shown} is larger than {limit} bytes, more than Lambda deploys"),
+            ));
+        }
+        file.write_all(&chunk).await.map_err(io)?;
+    }
+    file.flush().await.map_err(io)?;
+    Ok(temp)
+}
+
+/// What HeadObject says of an object's current version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    pub size: u64,
+    pub last_modified: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// An object's size and time (HeadObject), or `None` if it does not exist.
+pub async fn stat(s3: &Client, bucket: &str, key: &str) -> BackendResult<Option<Stat>> {
+    match s3.head_object().bucket(bucket).key(key).send().await {
+        Ok(out) => {
+            let size = out
+                .content_length()
+                .and_then(|n| u64::try_from(n).ok())
+                .ok_or_else(|| {
+                    BackendError::Internal(format!(
+                        "s3:HeadObject s3://{bucket}/{key} answered without `Content-Length`"
+                    ))
+                })?;
+            let last_modified = out
+                .last_modified()
+                .and_then(|t| chrono::DateTime::from_timestamp(t.secs(), 0));
+            Ok(Some(Stat {
+                size,
+                last_modified,
+            }))
+        }
+        Err(e) => match map(
+            &format!("s3:HeadObject s3://{bucket}/{key}"),
+            Conflict::State,
+            e,
+        ) {
+            BackendError::NotFound(_) => Ok(None),
+            other => Err(other),
+        },
+    }
+}
+
 /// The SHA-384 (hex) of an object, streamed without storing it.
 pub async fn digest(
     s3: &Client,

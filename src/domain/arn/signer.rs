@@ -188,6 +188,11 @@ impl JobArn {
         })
     }
 
+    /// The account that started the job (and can describe it).
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
     pub fn job_id(&self) -> &str {
         &self.job_id
     }
