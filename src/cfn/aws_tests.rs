@@ -168,7 +168,7 @@ fn signed_zip() -> (Vec<u8>, Vec<u8>) {
 
 /// S3 holding `code` at every key but the job's output key, which holds
 /// `output` written at `written` (an HTTP date): GetObject and HeadObject.
-fn objects(code: Vec<u8>, output: Vec<u8>, written: &'static str) -> [Rule; 4] {
+fn objects(code: Vec<u8>, output: Vec<u8>, written: &'static str) -> [Rule; 5] {
     let output_key = format!("signed/{JOB}.zip");
     let is_output = move |key: Option<&str>| key == Some(output_key.as_str());
     let ok = |bytes: Vec<u8>| {
@@ -211,7 +211,20 @@ fn objects(code: Vec<u8>, output: Vec<u8>, written: &'static str) -> [Rule; 4] {
         .http_response(move || head(code_len, "Wed, 01 May 2024 12:30:05 GMT"))
         .repeatedly()
         .build();
-    [get_output, get_code, head_output, head_code]
+    // An unversioned bucket: no versions to tell the job's output by.
+    let versions = mock!(S3::list_object_versions)
+        .sequence()
+        .http_response(|| {
+            aws_smithy_runtime_api::http::Response::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(200).unwrap(),
+                aws_smithy_types::body::SdkBody::from(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListVersionsResult><IsTruncated>false</IsTruncated></ListVersionsResult>",
+                ),
+            )
+        })
+        .repeatedly()
+        .build();
+    [get_output, get_code, head_output, head_code, versions]
 }
 
 /// When the job (created 12:30:00) wrote its output, and a later write.
@@ -288,14 +301,15 @@ async fn hook_verdict(
                     .build(),
                 head_missing(),
                 head_missing(),
+                head_missing(),
             ]
         }
     };
-    let [a, b, c, d] = &rules;
+    let [a, b, c, d, e] = &rules;
     let engine = Engine::new(Arc::new(backend(
         signer(&[&describe, &profile, &list]),
         lambda(&[&get_csc, &tags]),
-        s3(&[a, b, c, d]),
+        s3(&[a, b, c, d, e]),
     )));
     let request: HookRequest = serde_json::from_value(json!({
         "hookTypeName": hook::TYPE_NAME, "actionInvocationPoint": "CREATE_PRE_PROVISION",
@@ -400,11 +414,11 @@ async fn a_layer_signed_by_a_revoked_profile_is_refused_before_it_is_published()
     let publish = mock!(Lambda::publish_layer_version).then_http_response(|| json(500, "{}"));
     let [get_csc, tags] = csc_rules();
     let (signed, _) = signed_zip();
-    let [a, b, c, d] = &objects(signed.clone(), signed, AT_SIGNING);
+    let [a, b, c, d, e] = &objects(signed.clone(), signed, AT_SIGNING);
     let engine = Engine::new(Arc::new(backend(
         signer(&[&describe, &profile]),
         lambda(&[&get_csc, &tags, &publish]),
-        s3(&[a, b, c, d]),
+        s3(&[a, b, c, d, e]),
     )));
     let desired = json!({
         "LayerName": "shared",

@@ -171,8 +171,14 @@ pub async fn judge(engine: &Engine, check: Check) -> HookProgressEvent {
     let warnings = verdict.warnings();
     if verdict.allowed() {
         let checked = verdict.artifacts.len();
-        let message = if warnings.is_empty() {
+        let limits = verdict.limits();
+        let message = if warnings.is_empty() && limits.is_empty() {
             format!("{checked} artifact(s) pass all four checks against {csc}")
+        } else if warnings.is_empty() {
+            format!(
+                "{checked} artifact(s) pass the four checks against {csc} as far as this account can check them: {}",
+                limits.join("; ")
+            )
         } else {
             format!(
                 "Lambda would deploy it under {csc} (policy {}) and log: {}",

@@ -101,6 +101,16 @@ impl DeploymentVerdict {
         out
     }
 
+    /// What could not be checked in full, for artifacts that were checked
+    /// (Lambda still checks it at deploy time).
+    pub fn limits(&self) -> Vec<String> {
+        self.artifacts
+            .iter()
+            .filter(|a| a.verdict.is_some())
+            .filter_map(|a| a.note.as_ref().map(|n| format!("{}: {n}", a.name)))
+            .collect()
+    }
+
     /// One sentence per failure Lambda would only log (Warn).
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -215,7 +225,7 @@ pub async fn check(
                 verdict: None,
                 note: None,
                 problem: Some(format!(
-                    "the layer version does not exist or is not shared with this account ({gone})"
+                    "Lambda cannot use the layer version: it does not exist or is not shared with this account ({gone})"
                 )),
             },
         });
@@ -245,7 +255,8 @@ async fn judged(
             };
             Ok(Ok((facts, note)))
         }
-        Err(e) if e.is_not_found() => Ok(Err(e.message)),
+        // Lambda fails the deployment for what it cannot find or read.
+        Err(e) if e.is_not_found() || e.kind == ErrorKind::AccessDenied => Ok(Err(e.message)),
         Err(e) => Err(e.at(FieldPath::field(field))),
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod conformance;
 pub mod fixtures;
+pub mod invoke;
 pub mod moto;
 pub mod serve;
 pub mod terraform;

@@ -76,7 +76,10 @@ impl AwsBackend {
             "Content.Location",
         )?;
         match super::download::url_to_temp(location, MAX_ARTIFACT).await {
-            Ok(copy) => self.bytes_evidence(copy, &format!("layer version {arn}")).await,
+            Ok(copy) => {
+                self.bytes_evidence(copy, &format!("layer version {arn}"))
+                    .await
+            }
             // Content this process cannot reach (no route to Lambda's
             // bucket): what Lambda records of the layer's signature.
             Err(why) => {
@@ -154,7 +157,11 @@ impl AwsBackend {
                 "the signature was made by a signing job of account {job_account}, whose records this account cannot read, so it was checked against the signed digest only"
             ))
         };
-        let status = self.revocation_status(&stated).await?;
+        // An LSIG signature carries no certificate chain for the hashes
+        // Signer asks for; its signed content digest stands in as the one.
+        let status = self
+            .revocation_status(&stated, &hex::encode(claims.content_sha384))
+            .await?;
         Ok(Evidence::signed(
             stated,
             bytes,
@@ -176,13 +183,14 @@ impl AwsBackend {
                 "the signing job names no signed object to compare with".into(),
             ));
         };
-        let stat = s3::stat(&self.clients.s3, bucket, key).await?;
-        if stat.map(|s| s.size) != Some(inspection.file_len) {
+        let job_id = job.map(|j| j.job_id.as_str()).unwrap_or_default();
+        let output = self.job_output(job_id, bucket, key).await?;
+        let Some((version, _)) = output.filter(|(_, size)| *size == inspection.file_len) else {
             return Ok(Bytes::DigestMatches(format!(
                 "the signing job's own output s3://{bucket}/{key} is gone or differs, so the signature was checked against the signed digest only"
             )));
-        }
-        let digest = s3::digest(&self.clients.s3, bucket, key, None).await?;
+        };
+        let digest = s3::digest(&self.clients.s3, bucket, key, version.as_deref()).await?;
         Ok(if digest == hex::encode(inspection.file_sha384) {
             Bytes::Verified
         } else {
@@ -211,17 +219,31 @@ impl AwsBackend {
             .map_err(|e| BackendError::Internal(e.to_string()))?
             .map_err(|e| BackendError::Internal(format!("reading {shown}: {e}")))?
         };
-        let out = self
-            .clients
-            .signer
-            .list_signing_jobs()
-            .status(aws_sdk_signer::types::SigningStatus::Succeeded)
-            .max_results(JOBS_SEARCHED as i32)
-            .send()
-            .await
-            .map_err(|e| map("signer:ListSigningJobs", Conflict::State, e))?;
+        // Signer pages ListSigningJobs by at most 25.
+        let mut jobs = Vec::new();
+        let mut next: Option<String> = None;
+        while jobs.len() < JOBS_SEARCHED {
+            let out = self
+                .clients
+                .signer
+                .list_signing_jobs()
+                .status(aws_sdk_signer::types::SigningStatus::Succeeded)
+                .max_results(25)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(|e| map("signer:ListSigningJobs", Conflict::State, e))?;
+            jobs.extend(out.jobs().iter().cloned());
+            next = out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string);
+            if next.is_none() {
+                break;
+            }
+        }
         let mut compared = 0;
-        for job in out.jobs().iter().take(JOBS_SEARCHED) {
+        for job in jobs.iter().take(JOBS_SEARCHED) {
             let (Some(job_id), Some(s3_out)) =
                 (job.job_id(), job.signed_object().and_then(|o| o.s3()))
             else {
@@ -233,17 +255,14 @@ impl AwsBackend {
             if compared == OUTPUTS_COMPARED {
                 break;
             }
-            let Some(stat) = s3::stat(&self.clients.s3, bucket, key).await? else {
+            let Some((version, size)) = self.job_output(job_id, bucket, key).await? else {
                 continue;
             };
-            // What is at the job's output key now is the job's only if it
-            // was not written after the job finished (bytes put over the
-            // key Signer wrote are not Signer's).
-            if stat.size != inspection.file_len || !written_by_job(job, &stat) {
+            if size != inspection.file_len {
                 continue;
             }
             compared += 1;
-            if s3::digest(&self.clients.s3, bucket, key, None).await? == digest {
+            if s3::digest(&self.clients.s3, bucket, key, version.as_deref()).await? == digest {
                 let id = &self.identity;
                 let job_arn = crate::domain::arn::JobArn::new_in_partition(
                     id.partition,
@@ -266,8 +285,33 @@ impl AwsBackend {
         Ok(Evidence::Unsigned)
     }
 
+    /// A job's own output at its key: the first version written there
+    /// (Signer writes it once), or, in a bucket without versions, what is
+    /// there if it was written by the time the job finished; with its size.
+    /// `None`: nothing there is the job's (bytes put over the key Signer
+    /// wrote are not Signer's).
+    async fn job_output(
+        &self,
+        job_id: &str,
+        bucket: &str,
+        key: &str,
+    ) -> BackendResult<Option<(Option<String>, u64)>> {
+        if let Some((version, size)) = s3::first_version(&self.clients.s3, bucket, key).await? {
+            return Ok(Some((Some(version), size)));
+        }
+        let Some(stat) = s3::stat(&self.clients.s3, bucket, key).await? else {
+            return Ok(None);
+        };
+        let record = self.describe_job_record(job_id).await?;
+        Ok(written_by_job(&record, &stat).then_some((None, stat.size)))
+    }
+
     /// Signer's GetRevocationStatus for a signature.
-    async fn revocation_status(&self, claims: &Claims) -> BackendResult<RevocationStatus> {
+    async fn revocation_status(
+        &self,
+        claims: &Claims,
+        certificate_hash: &str,
+    ) -> BackendResult<RevocationStatus> {
         let at = aws_sdk_signer::primitives::DateTime::from_secs(claims.signed_at.timestamp());
         let out = self
             .clients
@@ -277,7 +321,7 @@ impl AwsBackend {
             .platform_id(LAMBDA_PLATFORM)
             .profile_version_arn(&claims.profile_version_arn)
             .job_arn(&claims.job_arn)
-            .set_certificate_hashes(Some(Vec::new()))
+            .certificate_hashes(certificate_hash)
             .send()
             .await
             .map_err(|e| map("signer:GetRevocationStatus", Conflict::State, e))?;
@@ -288,18 +332,9 @@ impl AwsBackend {
     }
 }
 
-/// How long after a job's creation its output may have been written.
-const SIGNING_TIME: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
-
 /// Whether an object at a job's output key can be the job's own output:
-/// written no later than the job could have written it.
-fn written_by_job(job: &aws_sdk_signer::types::SigningJob, stat: &s3::Stat) -> bool {
-    let created = job
-        .created_at()
-        .and_then(|t| chrono::DateTime::from_timestamp(t.secs(), 0));
-    match (created, stat.last_modified) {
-        (Some(created), Some(written)) => written <= created + SIGNING_TIME,
-        // Without both times nothing ties the object to the job.
-        _ => false,
-    }
+/// written no later than the job finished (HTTP dates are whole seconds).
+fn written_by_job(job: &crate::domain::job::SigningJob, stat: &s3::Stat) -> bool {
+    stat.last_modified
+        .is_some_and(|written| written <= job.signed_at + chrono::TimeDelta::seconds(1))
 }

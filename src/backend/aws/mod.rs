@@ -5,7 +5,14 @@
 //! - `signer`, `lambda`, `s3`: the calls, one file per service.
 //! - `errors`: service error codes as [`BackendError`]s.
 //!
-//! What the four checks can know on AWS (`signature_facts`), precisely:
+//! What the four checks can know on AWS (`signature_evidence`), precisely:
+//! - Function code in S3 and a layer version are judged by their bytes
+//!   (`content`): the object version named, or the content Lambda serves
+//!   for the layer. An `LSIG` envelope gives the claims and the content
+//!   digest; the signature is confirmed by the job's own output having the
+//!   same bytes where this account can read the job, and another account's
+//!   revocation comes from GetRevocationStatus. Bytes without an envelope
+//!   are tied to the job of this account whose untouched output has them.
 //! - A signing job (by ARN): DescribeSigningJob gives the profile version,
 //!   the signing and expiry times and the job's revocation record;
 //!   GetSigningProfile (with the job owner as profileOwner) gives the
@@ -13,11 +20,7 @@
 //!   applied when its profile version is the job's. Integrity is **Valid**
 //!   when the job succeeded and its signed object still exists in S3;
 //!   **Invalid** when the job failed, is still in progress, or its signed
-//!   object is gone. Signer's signature bytes cannot be checked locally.
-//! - A layer version (by ARN): GetLayerVersionByArn gives
-//!   `SigningProfileVersionArn` and `SigningJobArn`; no job means unsigned;
-//!   otherwise the job's facts as above, except that integrity is Valid
-//!   when the job succeeded (Lambda keeps its own copy of the content).
+//!   object is gone.
 //! - A local signed file: `InvalidInput`, since nothing ties a local file
 //!   to a Signer job on AWS; name the job by `signing_job_arn` instead.
 

@@ -208,6 +208,55 @@ pub async fn stat(s3: &Client, bucket: &str, key: &str) -> BackendResult<Option<
     }
 }
 
+/// The first version ever written at a key and its size (what Signer
+/// wrote at its output key, whatever was put there since), or `None` when
+/// the bucket keeps no versions or the key has none.
+pub async fn first_version(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+) -> BackendResult<Option<(String, u64)>> {
+    let mut oldest: Option<(i64, String, u64)> = None;
+    let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
+    for _ in 0..10 {
+        let out = s3
+            .list_object_versions()
+            .bucket(bucket)
+            .prefix(key)
+            .set_key_marker(key_marker.take())
+            .set_version_id_marker(version_marker.take())
+            .send()
+            .await
+            .map_err(|e| {
+                map(
+                    &format!("s3:ListObjectVersions s3://{bucket}/{key}"),
+                    Conflict::State,
+                    e,
+                )
+            })?;
+        for v in out.versions().iter().filter(|v| v.key() == Some(key)) {
+            let (Some(id), Some(at)) = (v.version_id(), v.last_modified()) else {
+                continue;
+            };
+            if id == "null" {
+                return Ok(None);
+            }
+            let size = v.size().and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
+            // S3 lists a key's versions newest first, and times are whole
+            // seconds: on a tie the one listed later is the older.
+            if oldest.as_ref().is_none_or(|(t, ..)| at.secs() <= *t) {
+                oldest = Some((at.secs(), id.to_string(), size));
+            }
+        }
+        if out.is_truncated() != Some(true) {
+            break;
+        }
+        key_marker = out.next_key_marker().map(str::to_string);
+        version_marker = out.next_version_id_marker().map(str::to_string);
+    }
+    Ok(oldest.map(|(_, id, size)| (id, size)))
+}
+
 /// The SHA-384 (hex) of an object, streamed without storing it.
 pub async fn digest(
     s3: &Client,
