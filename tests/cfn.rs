@@ -424,6 +424,34 @@ fn deployment_hook_passes_the_contract_tests() {
 }
 
 #[test]
+fn deployment_hook_passes_the_contract_tests_on_the_aws_backend_against_serve() {
+    // The same inputs, judged by the aws backend (the caller's credentials)
+    // against `serve` over the seeded store: Lambda's world, AWS's wire.
+    let work = tempfile::tempdir().unwrap();
+    let store = work.path().join("store");
+    let exports = common::fixtures::runtime().block_on(seed(&store, work.path()));
+    let serve = common::serve::Serve::start_on(&store);
+    let invoke = Invoke::start_with(&["--endpoint", &serve.url]);
+    let (counts, text) = cfn_test(
+        "deployment-hook",
+        &invoke.url,
+        &exports,
+        work.path(),
+        |_| {},
+    );
+    assert_eq!(
+        counts,
+        Counts {
+            passed: 5,
+            skipped: 2,
+            ..Counts::default()
+        },
+        "cfn test deployment-hook (aws backend on serve):\n{}",
+        tail(&text)
+    );
+}
+
+#[test]
 fn deployment_hook_refuses_other_targets_in_the_wildcard_contract_tests() {
     // The unsupported-target contract tests run only for a wildcard target
     // name: with `AWS::Lambda::Func*` (which matches only the function type)

@@ -56,10 +56,16 @@ pub async fn handle(target: &Target, payload: Value) -> Value {
             };
             (
                 format!(
-                    "{} {:?} {:?}",
+                    "{} {:?} {:?}{}",
                     hook::TYPE_NAME,
                     event.hook_status,
-                    event.error_code
+                    event.error_code,
+                    // Why it failed (a verdict or an error; never a secret).
+                    event
+                        .error_code
+                        .and(event.message.as_deref())
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default()
                 ),
                 serde_json::to_value(&event),
             )

@@ -44,7 +44,12 @@ impl Invoke {
             .args(["cfn-invoke", "--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            // LAMBDASIGN_INVOKE_LOG=1 shows the handlers' log.
+            .stderr(if std::env::var_os("LAMBDASIGN_INVOKE_LOG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .expect("start cfn-invoke");
         let mut line = String::new();

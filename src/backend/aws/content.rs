@@ -178,7 +178,10 @@ impl AwsBackend {
         job: Option<&crate::domain::job::SigningJob>,
         inspection: &Inspection,
     ) -> BackendResult<Bytes> {
-        let Some(ObjectLocation::S3 { bucket, key, .. }) = job.map(|j| &j.signed_object) else {
+        let Some(ObjectLocation::S3 { bucket, key, .. }) = job
+            .map(|j| &j.signed_object)
+            .filter(|o| matches!(o, ObjectLocation::S3 { bucket, key, .. } if !bucket.is_empty() && !key.is_empty()))
+        else {
             return Ok(Bytes::DigestMatches(
                 "the signing job names no signed object to compare with".into(),
             ));
@@ -249,7 +252,10 @@ impl AwsBackend {
             else {
                 continue;
             };
-            let (Some(bucket), Some(key)) = (s3_out.bucket_name(), s3_out.key()) else {
+            let (Some(bucket), Some(key)) = (
+                s3_out.bucket_name().filter(|b| !b.is_empty()),
+                s3_out.key().filter(|k| !k.is_empty()),
+            ) else {
                 continue;
             };
             if compared == OUTPUTS_COMPARED {
