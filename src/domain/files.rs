@@ -151,6 +151,7 @@ pub fn version(metadata: &std::fs::Metadata) -> Option<String> {
 /// A temporary file in an output's directory, named
 /// `.lambdasign-<pid>-<random>.tmp`, created with mode 0600 and locked
 /// (exclusively) while this value lives. Removed on drop unless persisted.
+#[derive(Debug)]
 pub struct TempFile {
     path: PathBuf,
     file: File,

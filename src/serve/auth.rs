@@ -22,7 +22,6 @@ use aws_sigv4::http_request::{
 use aws_sigv4::sign::v4::SigningParams;
 use aws_smithy_runtime_api::client::identity::Identity;
 
-use super::chunked;
 use super::http::Request;
 use crate::domain::names;
 
@@ -199,6 +198,92 @@ pub enum Refused {
 pub struct Caller {
     pub account: String,
     pub region: String,
+    /// For a body sent as signed `aws-chunked`: the chain its chunks must
+    /// continue (checked as the body is decoded).
+    pub chunk_signing: Option<ChunkSigning>,
+}
+
+/// The chain of chunk signatures of a signed `aws-chunked` body, seeded by
+/// the request's own signature: each chunk is signed over the previous
+/// signature and its own SHA-256 (AWS's `AWS4-HMAC-SHA256-PAYLOAD`), the
+/// trailer over the last chunk's (`AWS4-HMAC-SHA256-TRAILER`). Signatures
+/// are computed with `aws-sigv4`'s signing key and HMAC.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ChunkSigning {
+    signing_key: zeroize::Zeroizing<Vec<u8>>,
+    date_time: String,
+    scope: String,
+    previous: String,
+}
+
+impl std::fmt::Debug for ChunkSigning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChunkSigning")
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChunkSigning {
+    fn sign(&self, algorithm: &str, payload_hash: &str) -> String {
+        let string_to_sign = format!(
+            "{algorithm}\n{}\n{}\n{}\n{payload_hash}",
+            self.date_time, self.scope, self.previous
+        );
+        aws_sigv4::sign::v4::calculate_signature(&self.signing_key[..], string_to_sign.as_bytes())
+    }
+
+    /// Checks chunk `number` (from 1; the final empty chunk too).
+    pub fn next_chunk(
+        &mut self,
+        number: usize,
+        data: &[u8],
+        sent: Option<&str>,
+    ) -> Result<(), Refused> {
+        use sha2::Digest as _;
+        let hashes = format!(
+            "{}\n{}",
+            hex::encode(sha2::Sha256::digest(b"")),
+            hex::encode(sha2::Sha256::digest(data))
+        );
+        let expected = self.sign("AWS4-HMAC-SHA256-PAYLOAD", &hashes);
+        match sent {
+            Some(sent) if same(&expected, sent) => {
+                self.previous = expected;
+                Ok(())
+            }
+            _ => Err(Refused::ChunkMismatch(number)),
+        }
+    }
+
+    /// Checks the trailer's signature, when the body carries one.
+    pub fn trailer(&self, trailers: &[(String, String)]) -> Result<(), Refused> {
+        use sha2::Digest as _;
+        let Some((_, sent)) = trailers
+            .iter()
+            .find(|(name, _)| name == "x-amz-trailer-signature")
+        else {
+            return Ok(());
+        };
+        let mut signed: Vec<&(String, String)> = trailers
+            .iter()
+            .filter(|(name, _)| name != "x-amz-trailer-signature")
+            .collect();
+        signed.sort_by(|a, b| a.0.cmp(&b.0));
+        let canonical: String = signed
+            .iter()
+            .map(|(name, value)| format!("{name}:{}\n", value.trim()))
+            .collect();
+        let expected = self.sign(
+            "AWS4-HMAC-SHA256-TRAILER",
+            &hex::encode(sha2::Sha256::digest(canonical.as_bytes())),
+        );
+        if same(&expected, sent) {
+            Ok(())
+        } else {
+            Err(Refused::ChunkMismatch(0))
+        }
+    }
 }
 
 /// How far a signed time may be from ours (AWS allows 15 minutes).
@@ -381,65 +466,39 @@ pub fn verify(
     }
     if let Some(hash) = content_sha256.filter(|h| h.len() == 64 && !presigned) {
         use sha2::Digest as _;
-        if hex::encode(sha2::Sha256::digest(&request.body)) != hash.to_ascii_lowercase() {
+        let actual = match &request.spooled {
+            Some(spooled) => spooled.sha256.clone(),
+            None => hex::encode(sha2::Sha256::digest(&request.body)),
+        };
+        if actual != hash.to_ascii_lowercase() {
             return Err(Refused::ContentHash);
         }
     }
-    if content_sha256.is_some_and(|h| h.starts_with("STREAMING-AWS4-HMAC-SHA256-PAYLOAD")) {
-        verify_chunks(request, &params, signature)?;
-    }
+    let chunk_signing = content_sha256
+        .is_some_and(|h| h.starts_with("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"))
+        .then(|| ChunkSigning {
+            signing_key: zeroize::Zeroizing::new(
+                aws_sigv4::sign::v4::generate_signing_key(
+                    key.secret.as_str(),
+                    signed_at,
+                    &scope.region,
+                    &scope.service,
+                )
+                .as_ref()
+                .to_vec(),
+            ),
+            date_time: date_time.to_string(),
+            scope: format!(
+                "{}/{}/{}/aws4_request",
+                scope.date, scope.region, scope.service
+            ),
+            previous: signature.to_string(),
+        });
     Ok(Caller {
         account: key.account.clone(),
         region: scope.region,
+        chunk_signing,
     })
-}
-
-/// Verifies the chain of chunk signatures of a signed `aws-chunked` body
-/// (and its trailer's), seeded by the request's own signature.
-fn verify_chunks(
-    request: &Request,
-    params: &aws_sigv4::http_request::SigningParams<'_>,
-    seed: &str,
-) -> Result<(), Refused> {
-    let aws_sigv4::http_request::SigningParams::V4(v4) = params else {
-        return Err(Refused::Malformed("not SigV4".into()));
-    };
-    let decoded = chunked::decode(&request.body).map_err(|e| Refused::Malformed(e.to_string()))?;
-    let mut previous = seed.to_string();
-    for (number, (range, signature)) in decoded.chunks.iter().enumerate() {
-        let chunk = decoded.data.slice(range.clone());
-        let expected = aws_sigv4::sign::v4::sign_chunk(&chunk, &previous, v4)
-            .map_err(|e| Refused::Malformed(e.to_string()))?
-            .signature()
-            .to_string();
-        match signature {
-            Some(sent) if same(&expected, sent) => previous = expected,
-            _ => return Err(Refused::ChunkMismatch(number + 1)),
-        }
-    }
-    let trailer_signature = decoded
-        .trailers
-        .iter()
-        .find(|(name, _)| name == "x-amz-trailer-signature")
-        .map(|(_, value)| value.clone());
-    if let Some(sent) = trailer_signature {
-        let mut trailers = aws_smithy_runtime_api::http::Headers::new();
-        for (name, value) in decoded
-            .trailers
-            .iter()
-            .filter(|(name, _)| name != "x-amz-trailer-signature")
-        {
-            trailers.insert(name.clone(), value.clone());
-        }
-        let expected = aws_sigv4::sign::v4::sign_trailer(&trailers, &previous, v4)
-            .map_err(|e| Refused::Malformed(e.to_string()))?
-            .signature()
-            .to_string();
-        if !same(&expected, &sent) {
-            return Err(Refused::ChunkMismatch(decoded.chunks.len() + 1));
-        }
-    }
-    Ok(())
 }
 
 /// Constant-time comparison of two signatures.
@@ -542,6 +601,8 @@ mod tests {
             query: super::super::http::Query::parse(query),
             headers,
             body: bytes::Bytes::copy_from_slice(body),
+            spooled: None,
+            chunk_signing: None,
         }
     }
 
@@ -562,7 +623,8 @@ mod tests {
                 verify(&request, &keys, s3, now),
                 Ok(Caller {
                     account: "111111111111".into(),
-                    region: "us-east-1".into()
+                    region: "us-east-1".into(),
+                    chunk_signing: None,
                 }),
                 "{service}"
             );
@@ -663,6 +725,8 @@ mod tests {
             query: super::super::http::Query::default(),
             headers,
             body: body.into(),
+            spooled: None,
+            chunk_signing: None,
         }
     }
 
@@ -674,26 +738,34 @@ mod tests {
         .expect("keys");
         let now = SystemTime::now();
         let request = signed_chunks(&[b"first chunk ", b"second"], now);
-        assert!(verify(&request, &keys, true, now).is_ok());
+        let decode = |request: &Request| {
+            let caller = verify(request, &keys, true, now)?;
+            let mut out = Vec::new();
+            super::super::chunked::decode(
+                &mut std::io::BufReader::new(&request.body[..]),
+                &mut out,
+                caller.chunk_signing,
+            )
+            .map_err(|e| match e {
+                super::super::chunked::BodyError::Signature(refused) => refused,
+                other => Refused::Malformed(other.to_string()),
+            })?;
+            Ok::<_, Refused>(out)
+        };
+        assert_eq!(decode(&request).expect("verified"), b"first chunk second");
         // One byte of the second chunk changed, its size kept.
         let mut tampered = request.clone();
         let mut body = tampered.body.to_vec();
         let at = body.windows(6).position(|w| w == b"second").expect("chunk");
         body[at] = b'S';
         tampered.body = body.into();
-        assert_eq!(
-            verify(&tampered, &keys, true, now),
-            Err(Refused::ChunkMismatch(2))
-        );
+        assert_eq!(decode(&tampered), Err(Refused::ChunkMismatch(2)));
         // A chunk signature left out.
         let mut unsigned = request.clone();
         let text = String::from_utf8_lossy(&unsigned.body).into_owned();
         let first_line_end = text.find("\r\n").expect("line");
         let stripped = format!("C{}", &text[first_line_end..]);
         unsigned.body = stripped.into_bytes().into();
-        assert_eq!(
-            verify(&unsigned, &keys, true, now),
-            Err(Refused::ChunkMismatch(1))
-        );
+        assert_eq!(decode(&unsigned), Err(Refused::ChunkMismatch(1)));
     }
 }

@@ -1,15 +1,35 @@
 //! Object bodies as S3 clients send them: raw, or `aws-chunked` (the AWS
 //! SDK for Rust streams uploads that way, signed chunks with upper-case
 //! hex sizes over http; botocore over https, unsigned with lower-case),
-//! with a checksum in a header or a trailer. Checksums are verified here,
-//! so a body decoded wrongly is refused rather than stored; chunk
-//! signatures, where `serve` checks signatures, in `auth`.
+//! with a checksum in a header or a trailer.
+//!
+//! A body arrives spooled to a file (`Spooled`); here it is streamed into a
+//! new file of the object's bytes, in bounded memory: chunk framing is
+//! parsed as it is read, each signed chunk's signature checked in turn
+//! (`auth::ChunkSigning`), and the CRC32 and Content-MD5 checksums it
+//! carries verified at the end, so a body decoded wrongly or forged is
+//! refused rather than stored.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
 
 use base64::Engine as _;
-use bytes::Bytes;
 use md5::Digest as _;
 
+use super::auth::{ChunkSigning, Refused};
 use super::http::Request;
+use crate::domain::files::TempFile;
+
+/// The largest chunk whose bytes are held at once (to check its
+/// signature); unsigned chunks of any size stream through.
+const MAX_SIGNED_CHUNK: usize = 16 * 1024 * 1024;
+/// Trailer lines, `name: value` with lower-case names.
+pub type Trailers = Vec<(String, String)>;
+
+/// The longest chunk-header or trailer line.
+const MAX_LINE: usize = 4096;
+/// The most trailer lines.
+const MAX_TRAILERS: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BodyError {
@@ -22,6 +42,10 @@ pub enum BodyError {
         algorithm: &'static str,
         header: String,
     },
+    #[error(transparent)]
+    Signature(#[from] Refused),
+    #[error("cannot keep the body: {0}")]
+    Io(String),
 }
 
 /// Whether the body is `aws-chunked`.
@@ -34,99 +58,48 @@ pub fn is_aws_chunked(request: &Request) -> bool {
         .is_some_and(|v| v.starts_with("STREAMING-"))
 }
 
-/// A decoded body and the trailers that followed its last chunk.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decoded {
-    pub data: Bytes,
-    pub trailers: Vec<(String, String)>,
-    /// Each chunk (the final empty one too) as a range of `data`, with
-    /// its `chunk-signature` if it had one.
-    pub chunks: Vec<(std::ops::Range<usize>, Option<String>)>,
-}
-
-fn line_at(body: &[u8], at: usize) -> Result<(&[u8], usize), BodyError> {
-    let rest = &body[at..];
-    let end = rest
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .ok_or_else(|| BodyError::Malformed(format!("no CRLF after byte {at}")))?;
-    Ok((&rest[..end], at + end + 2))
-}
-
-/// Strips the framing: `SIZE[;chunk-signature=SIG]\r\nDATA\r\n` ...,
-/// a zero-size chunk, then `name:value` trailer lines and an empty line.
-pub fn decode(body: &[u8]) -> Result<Decoded, BodyError> {
-    let mut data = Vec::with_capacity(body.len());
-    let mut chunks = Vec::new();
-    let mut at = 0;
-    loop {
-        let (line, next) = line_at(body, at)?;
-        let line = std::str::from_utf8(line)
-            .map_err(|_| BodyError::Malformed("a chunk header is not text".into()))?;
-        let mut fields = line.split(';');
-        let size_text = fields.next().unwrap_or_default().trim();
-        let signature = fields
-            .find_map(|f| f.trim().strip_prefix("chunk-signature="))
-            .map(str::to_string);
-        let size = usize::from_str_radix(size_text, 16)
-            .map_err(|_| BodyError::Malformed(format!("bad chunk size {size_text:?}")))?;
-        at = next;
-        if size == 0 {
-            chunks.push((data.len()..data.len(), signature));
-            break;
+/// The object bytes of a request, streamed into a new private file in
+/// `dir`: decoded when `aws-chunked` (every signed chunk checked when
+/// `signing` is given), with every checksum it carries verified.
+pub fn object_file(request: &Request, dir: &Path) -> Result<(TempFile, u64), BodyError> {
+    let io = |e: std::io::Error| BodyError::Io(e.to_string());
+    let mut out = TempFile::new_in(dir).map_err(io)?;
+    let mut sink = Checksums::new(out.as_file_mut());
+    let trailers = match &request.spooled {
+        Some(spooled) => {
+            let raw = std::fs::File::open(spooled.file.path()).map_err(io)?;
+            let mut reader = BufReader::with_capacity(256 * 1024, raw);
+            if is_aws_chunked(request) {
+                decode(&mut reader, &mut sink, request.chunk_signing.clone())?
+            } else {
+                std::io::copy(&mut reader, &mut sink).map_err(io)?;
+                Vec::new()
+            }
         }
-        // A declared size is the client's: no sum of it may overflow.
-        let end = at
-            .checked_add(size)
-            .filter(|end| end.checked_add(2).is_some_and(|after| after <= body.len()))
-            .ok_or_else(|| BodyError::Malformed(format!("a chunk of {size} bytes is cut short")))?;
-        chunks.push((data.len()..data.len() + size, signature));
-        data.extend_from_slice(&body[at..end]);
-        if &body[end..end + 2] != b"\r\n" {
-            return Err(BodyError::Malformed(format!(
-                "no CRLF after the chunk ending at byte {end}"
-            )));
+        None if is_aws_chunked(request) => decode(
+            &mut BufReader::new(&request.body[..]),
+            &mut sink,
+            request.chunk_signing.clone(),
+        )?,
+        None => {
+            sink.write_all(&request.body).map_err(io)?;
+            Vec::new()
         }
-        at = end + 2;
-    }
-    let mut trailers = Vec::new();
-    while at < body.len() {
-        let (line, next) = line_at(body, at)?;
-        at = next;
-        if line.is_empty() {
-            break;
-        }
-        let line = String::from_utf8_lossy(line);
-        if let Some((name, value)) = line.split_once(':') {
-            trailers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
-        }
-    }
-    Ok(Decoded {
-        data: Bytes::from(data),
-        trailers,
-        chunks,
-    })
-}
-
-/// The object bytes of a request: decoded when `aws-chunked`, with every
-/// checksum it carries (Content-MD5, `x-amz-checksum-crc32` in a header
-/// or trailer) verified.
-pub fn object_body(request: &Request) -> Result<Bytes, BodyError> {
-    let (data, trailers) = if is_aws_chunked(request) {
-        let decoded = decode(&request.body)?;
+    };
+    let (len, crc, md5) = sink.finish();
+    if is_aws_chunked(request) {
         if let Some(declared) = request
             .header("x-amz-decoded-content-length")
             .and_then(|v| v.trim().parse::<u64>().ok())
         {
-            let found = decoded.data.len() as u64;
-            if found != declared {
-                return Err(BodyError::Length { declared, found });
+            if len != declared {
+                return Err(BodyError::Length {
+                    declared,
+                    found: len,
+                });
             }
         }
-        (decoded.data, decoded.trailers)
-    } else {
-        (request.body.clone(), Vec::new())
-    };
+    }
     let checksum = |name: &str| {
         trailers
             .iter()
@@ -135,9 +108,7 @@ pub fn object_body(request: &Request) -> Result<Bytes, BodyError> {
             .or_else(|| request.header(name).map(str::to_string))
     };
     if let Some(expected) = checksum("x-amz-checksum-crc32") {
-        let actual =
-            base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(&data).to_be_bytes());
-        if actual != expected.trim() {
+        if base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes()) != expected.trim() {
             return Err(BodyError::Checksum {
                 algorithm: "CRC32",
                 header: "x-amz-checksum-crc32".into(),
@@ -145,15 +116,155 @@ pub fn object_body(request: &Request) -> Result<Bytes, BodyError> {
         }
     }
     if let Some(expected) = request.header("content-md5") {
-        let actual = base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(&data));
-        if actual != expected.trim() {
+        if base64::engine::general_purpose::STANDARD.encode(md5) != expected.trim() {
             return Err(BodyError::Checksum {
                 algorithm: "MD5",
                 header: "Content-MD5".into(),
             });
         }
     }
-    Ok(data)
+    out.as_file_mut().flush().map_err(io)?;
+    Ok((out, len))
+}
+
+/// A writer that counts and checksums what passes through.
+struct Checksums<W> {
+    inner: W,
+    len: u64,
+    crc: crc32fast::Hasher,
+    md5: md5::Md5,
+}
+
+impl<W: Write> Checksums<W> {
+    fn new(inner: W) -> Self {
+        Checksums {
+            inner,
+            len: 0,
+            crc: crc32fast::Hasher::new(),
+            md5: md5::Md5::new(),
+        }
+    }
+
+    fn finish(self) -> (u64, u32, Vec<u8>) {
+        (self.len, self.crc.finalize(), self.md5.finalize().to_vec())
+    }
+}
+
+impl<W: Write> Write for Checksums<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.len += n as u64;
+        self.crc.update(&buf[..n]);
+        self.md5.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// One CRLF-terminated line (without it), at most [`MAX_LINE`] bytes.
+fn line(reader: &mut impl BufRead, what: &str) -> Result<String, BodyError> {
+    let mut bytes = Vec::new();
+    let read = reader
+        .by_ref()
+        .take(MAX_LINE as u64 + 2)
+        .read_until(b'\n', &mut bytes)
+        .map_err(|e| BodyError::Io(e.to_string()))?;
+    if read == 0 {
+        return Err(BodyError::Malformed(format!("the body ends before {what}")));
+    }
+    if !bytes.ends_with(b"\r\n") {
+        return Err(BodyError::Malformed(format!(
+            "{what} is not a line ending in CRLF within {MAX_LINE} bytes"
+        )));
+    }
+    bytes.truncate(bytes.len() - 2);
+    String::from_utf8(bytes).map_err(|_| BodyError::Malformed(format!("{what} is not text")))
+}
+
+/// Strips the framing, streaming: `SIZE[;chunk-signature=SIG]\r\nDATA\r\n`
+/// ..., a zero-size chunk, then `name:value` trailer lines and an empty
+/// line. Returns the trailers. With `signing`, every chunk's signature (and
+/// the trailer's) must continue the request's signature chain.
+pub fn decode(
+    reader: &mut impl BufRead,
+    out: &mut impl Write,
+    mut signing: Option<ChunkSigning>,
+) -> Result<Trailers, BodyError> {
+    let io = |e: std::io::Error| BodyError::Io(e.to_string());
+    let mut number = 0usize;
+    loop {
+        number += 1;
+        let header = line(reader, &format!("the header of chunk {number}"))?;
+        let mut fields = header.split(';');
+        let size_text = fields.next().unwrap_or_default().trim();
+        let signature = fields
+            .find_map(|f| f.trim().strip_prefix("chunk-signature="))
+            .map(str::to_string);
+        let size = u64::from_str_radix(size_text, 16)
+            .map_err(|_| BodyError::Malformed(format!("bad chunk size {size_text:?}")))?;
+        match &mut signing {
+            Some(chain) => {
+                let size = usize::try_from(size)
+                    .ok()
+                    .filter(|s| *s <= MAX_SIGNED_CHUNK)
+                    .ok_or_else(|| {
+                        BodyError::Malformed(format!(
+                            "a signed chunk of {size} bytes is larger than {MAX_SIGNED_CHUNK}"
+                        ))
+                    })?;
+                let mut data = vec![0u8; size];
+                reader.read_exact(&mut data).map_err(|_| {
+                    BodyError::Malformed(format!("chunk {number} of {size} bytes is cut short"))
+                })?;
+                chain.next_chunk(number, &data, signature.as_deref())?;
+                out.write_all(&data).map_err(io)?;
+            }
+            None => {
+                let copied = std::io::copy(&mut reader.by_ref().take(size), out).map_err(io)?;
+                if copied != size {
+                    return Err(BodyError::Malformed(format!(
+                        "chunk {number} of {size} bytes is cut short"
+                    )));
+                }
+            }
+        }
+        if size == 0 {
+            break;
+        }
+        let mut crlf = [0u8; 2];
+        if reader.read_exact(&mut crlf).is_err() || &crlf != b"\r\n" {
+            return Err(BodyError::Malformed(format!(
+                "no CRLF after chunk {number}"
+            )));
+        }
+    }
+    let mut trailers = Vec::new();
+    loop {
+        let text = match line(reader, "a trailer") {
+            Ok(text) => text,
+            // A body may end right after its last chunk.
+            Err(BodyError::Malformed(_)) if trailers.is_empty() => break,
+            Err(e) => return Err(e),
+        };
+        if text.is_empty() {
+            break;
+        }
+        if trailers.len() == MAX_TRAILERS {
+            return Err(BodyError::Malformed(format!(
+                "more than {MAX_TRAILERS} trailers"
+            )));
+        }
+        if let Some((name, value)) = text.split_once(':') {
+            trailers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+        }
+    }
+    if let Some(chain) = &signing {
+        chain.trailer(&trailers)?;
+    }
+    Ok(trailers)
 }
 
 #[cfg(test)]
@@ -162,18 +273,32 @@ mod tests {
 
     fn request(headers: &[(&str, &str)], body: &[u8]) -> Request {
         let mut r = Request::for_test("PUT", "/b/k", headers);
-        r.body = Bytes::copy_from_slice(body);
+        r.body = bytes::Bytes::copy_from_slice(body);
         r
+    }
+
+    fn stored(r: &Request) -> Result<Vec<u8>, BodyError> {
+        let dir = tempfile::tempdir().unwrap();
+        let (file, len) = object_file(r, dir.path())?;
+        let bytes = std::fs::read(file.path()).unwrap();
+        assert_eq!(bytes.len() as u64, len);
+        Ok(bytes)
+    }
+
+    fn decoded(body: &[u8]) -> Result<(Vec<u8>, Trailers), BodyError> {
+        let mut out = Vec::new();
+        let trailers = decode(&mut BufReader::new(body), &mut out, None)?;
+        Ok((out, trailers))
     }
 
     #[test]
     fn botocore_unsigned_chunks_with_a_trailer() {
         // As botocore's AwsChunkedWrapper frames "hello\n" (lower-case hex).
         let body = b"4\r\nhell\r\n2\r\no\n\r\n0\r\nx-amz-checksum-crc32:NjowIA==\r\n\r\n";
-        let decoded = decode(body).expect("decode");
-        assert_eq!(&decoded.data[..], b"hello\n");
+        let (data, trailers) = decoded(body).expect("decode");
+        assert_eq!(&data[..], b"hello\n");
         assert_eq!(
-            decoded.trailers,
+            trailers,
             vec![("x-amz-checksum-crc32".into(), "NjowIA==".into())]
         );
         let r = request(
@@ -183,35 +308,7 @@ mod tests {
             ],
             body,
         );
-        assert_eq!(&object_body(&r).expect("body")[..], b"hello\n");
-    }
-
-    #[test]
-    fn rust_signed_chunks_with_upper_case_sizes() {
-        let data: Vec<u8> = (0..300u32).map(|i| (i % 251) as u8).collect();
-        let crc =
-            base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(&data).to_be_bytes());
-        let sig = "a".repeat(64);
-        let mut body = Vec::new();
-        for chunk in data.chunks(200) {
-            body.extend_from_slice(
-                format!("{:X};chunk-signature={sig}\r\n", chunk.len()).as_bytes(),
-            );
-            body.extend_from_slice(chunk);
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(format!("0;chunk-signature={sig}\r\nx-amz-checksum-crc32:{crc}\r\nx-amz-trailer-signature:{sig}\r\n\r\n").as_bytes());
-        let r = request(
-            &[
-                (
-                    "x-amz-content-sha256",
-                    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
-                ),
-                ("x-amz-decoded-content-length", "300"),
-            ],
-            &body,
-        );
-        assert_eq!(&object_body(&r).expect("body")[..], &data[..]);
+        assert_eq!(stored(&r).expect("body"), b"hello\n");
     }
 
     #[test]
@@ -224,27 +321,24 @@ mod tests {
             ],
             body,
         );
-        assert!(matches!(object_body(&short), Err(BodyError::Length { .. })));
+        assert!(matches!(stored(&short), Err(BodyError::Length { .. })));
         let wrong = request(&[("x-amz-checksum-crc32", "AAAAAA==")], b"hello");
-        assert!(matches!(
-            object_body(&wrong),
-            Err(BodyError::Checksum { .. })
-        ));
+        assert!(matches!(stored(&wrong), Err(BodyError::Checksum { .. })));
         let md5 = request(&[("content-md5", "XUFAKrxLKna5cZ2REBfFkg==")], b"hello");
-        assert_eq!(&object_body(&md5).expect("md5 of hello")[..], b"hello");
+        assert_eq!(stored(&md5).expect("md5 of hello"), b"hello");
         for bad in [
             &b"zz\r\n"[..],
             b"4\r\nhe",
             b"4\r\nhellXX0\r\n\r\n",
             b"no crlf",
-            // Sizes whose sums with the offset (18) overflow: no panic.
+            // Sizes that overflow any sum: no panic, no allocation.
             b"ffffffffffffffec\r\nxx",
-            b"ffffffffffffffed\r\nxx",
             b"ffffffffffffffff\r\nxx",
+            b"10000000000000000\r\nxx",
         ] {
-            assert!(decode(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+            assert!(decoded(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
         }
         let raw = request(&[], b"plain body");
-        assert_eq!(&object_body(&raw).expect("raw")[..], b"plain body");
+        assert_eq!(stored(&raw).expect("raw"), b"plain body");
     }
 }

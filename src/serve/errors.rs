@@ -454,11 +454,15 @@ pub fn s3(e: ObjectError) -> ApiError {
 
 /// A body S3 cannot store.
 pub fn s3_body(e: BodyError) -> ApiError {
-    let code = match e {
-        BodyError::Malformed(_) | BodyError::Length { .. } => "IncompleteBody",
-        BodyError::Checksum { .. } => "BadDigest",
+    let (status, code) = match &e {
+        BodyError::Malformed(_) | BodyError::Length { .. } => (400, "IncompleteBody"),
+        BodyError::Checksum { .. } => (400, "BadDigest"),
+        BodyError::Signature(refused) => {
+            return ApiError::unauthenticated(Service::S3, refused);
+        }
+        BodyError::Io(_) => (500, "InternalError"),
     };
-    ApiError::new(Service::S3, 400, code, e.to_string())
+    ApiError::new(Service::S3, status, code, e.to_string())
 }
 
 #[cfg(test)]

@@ -73,7 +73,17 @@ fn form_decode(text: &str) -> String {
     decode(&text.replace('+', "%20"))
 }
 
-/// A request, its body read whole.
+/// A body kept on disk as it arrived (an object upload), with its
+/// SHA-256 (what a signature's `x-amz-content-sha256` names).
+#[derive(Debug)]
+pub struct Spooled {
+    pub file: crate::domain::files::TempFile,
+    pub len: u64,
+    pub sha256: String,
+}
+
+/// A request: its body read whole (`body`), or, for object uploads,
+/// spooled to a file (`spooled`).
 #[derive(Debug, Clone)]
 pub struct Request {
     pub method: String,
@@ -85,6 +95,9 @@ pub struct Request {
     /// Lower-case names.
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
+    pub spooled: Option<std::sync::Arc<Spooled>>,
+    /// Set once the signature is verified, for a signed `aws-chunked` body.
+    pub chunk_signing: Option<super::auth::ChunkSigning>,
 }
 
 impl Request {
@@ -143,6 +156,8 @@ impl Request {
                 .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
                 .collect(),
             body: Bytes::new(),
+            spooled: None,
+            chunk_signing: None,
         }
     }
 }
@@ -153,6 +168,10 @@ pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
+    /// Instead of `body`: bytes of a file opened while the request was
+    /// answered (so a file replaced meanwhile is still whole), streamed:
+    /// the file, offset, length.
+    pub file: Option<(std::sync::Arc<std::fs::File>, u64, u64)>,
 }
 
 impl Response {
@@ -161,6 +180,7 @@ impl Response {
             status,
             headers: Vec::new(),
             body: Bytes::new(),
+            file: None,
         }
     }
 
@@ -172,6 +192,12 @@ impl Response {
     pub fn body(mut self, content_type: &str, body: impl Into<Bytes>) -> Response {
         self.body = body.into();
         self.header("content-type", content_type)
+    }
+
+    /// A body streamed from `len` bytes of an open file, from `offset`.
+    pub fn file_body(mut self, file: std::fs::File, offset: u64, len: u64) -> Response {
+        self.file = Some((std::sync::Arc::new(file), offset, len));
+        self.header("content-length", len.to_string())
     }
 
     /// A JSON body (Signer, Lambda).

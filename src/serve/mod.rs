@@ -20,6 +20,7 @@
 pub(crate) mod auth;
 mod chunked;
 mod errors;
+mod file_body;
 mod http;
 mod lambda;
 mod log;
@@ -59,8 +60,11 @@ use http::{Query, Request, Response};
 use operations::OPERATIONS;
 use routes::Service;
 
-/// The largest request body read (a 250 MB object, or a base64 zip).
-const MAX_BODY: usize = 340 * 1024 * 1024;
+/// The largest request body held in memory: Lambda's direct upload (a
+/// 50 MB zip, base64 in JSON) fits; object uploads stream to disk instead.
+const MAX_BODY: usize = 70 * 1024 * 1024;
+/// S3's largest single PUT (larger objects go in parts).
+const MAX_OBJECT: u64 = 5 * 1024 * 1024 * 1024;
 /// How long in-flight requests may take to finish at shutdown.
 const DRAIN: Duration = Duration::from_secs(30);
 /// How long a client may take to send a request's headers (also the idle
@@ -308,7 +312,7 @@ fn request_id() -> String {
     names::random_suffix(20).to_ascii_uppercase()
 }
 
-async fn handle(state: &State, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+async fn handle(state: &State, request: hyper::Request<Incoming>) -> hyper::Response<ResponseBody> {
     let started = Instant::now();
     let id = request_id();
     let (parts, body) = request.into_parts();
@@ -331,9 +335,12 @@ async fn handle(state: &State, request: hyper::Request<Incoming>) -> hyper::Resp
         query: Query::parse(parts.uri.query().unwrap_or_default()),
         headers,
         body: Bytes::new(),
+        spooled: None,
+        chunk_signing: None,
     };
     let service = routes::service_of(&request);
-    let read = tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY).collect()).await;
+    let read =
+        tokio::time::timeout(BODY_TIMEOUT, read_body(state, service, &mut request, body)).await;
     let (response, operation) = match read {
         Err(_) => (
             ApiError::new(
@@ -348,24 +355,8 @@ async fn handle(state: &State, request: hyper::Request<Incoming>) -> hyper::Resp
             .into_response(&id),
             "-".to_string(),
         ),
-        Ok(Ok(collected)) => {
-            request.body = collected.to_bytes();
-            dispatch(state, service, request, &id).await
-        }
-        Ok(Err(e)) => (
-            ApiError::new(
-                service,
-                413,
-                if service == Service::S3 {
-                    "EntityTooLarge"
-                } else {
-                    "RequestTooLargeException"
-                },
-                format!("the request body could not be read whole (at most {MAX_BODY} bytes): {e}"),
-            )
-            .into_response(&id),
-            "-".to_string(),
-        ),
+        Ok(Ok(())) => dispatch(state, service, request, &id).await,
+        Ok(Err(error)) => (error.into_response(&id), "-".to_string()),
     };
     tracing::info!(
         service = service.signing_name(),
@@ -374,22 +365,136 @@ async fn handle(state: &State, request: hyper::Request<Incoming>) -> hyper::Resp
         ms = started.elapsed().as_millis() as u64,
         "{method} {raw_path}"
     );
-    into_hyper(response, method == "HEAD")
+    into_hyper(response, method == "HEAD").await
 }
 
-fn into_hyper(response: Response, head: bool) -> hyper::Response<Full<Bytes>> {
-    let body = if head { Bytes::new() } else { response.body };
+/// Reads the body: an object upload (an S3 PUT of a key) streamed to a
+/// file in the store, at most [`MAX_OBJECT`] bytes, hashing as it goes;
+/// anything else into memory, at most [`MAX_BODY`] bytes.
+async fn read_body(
+    state: &State,
+    service: Service,
+    request: &mut Request,
+    body: Incoming,
+) -> Result<(), ApiError> {
+    let upload = service == Service::S3
+        && request.method == "PUT"
+        && (request.path_segments().len() >= 2 || s3::virtual_host_bucket(request).is_some());
+    if !upload {
+        let collected = Limited::new(body, MAX_BODY).collect().await.map_err(|e| {
+            ApiError::new(
+                service,
+                413,
+                if service == Service::S3 {
+                    "EntityTooLarge"
+                } else {
+                    "RequestTooLargeException"
+                },
+                format!("the request body is larger than {MAX_BODY} bytes: {e}"),
+            )
+        })?;
+        request.body = collected.to_bytes();
+        return Ok(());
+    }
+    let failed = |e: std::io::Error| {
+        ApiError::new(
+            service,
+            500,
+            "InternalError",
+            format!("cannot keep the upload: {e}"),
+        )
+    };
+    let dir = lambda::uploads_dir(state.root.path());
+    let file = tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&dir)?;
+        crate::domain::files::TempFile::new_in(&dir)
+    })
+    .await
+    .map_err(|e| failed(std::io::Error::other(e)))?
+    .map_err(failed)?;
+    let mut writer = tokio::fs::File::from_std(file.as_file().try_clone().map_err(failed)?);
+    let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+    let mut len = 0u64;
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            ApiError::new(
+                service,
+                400,
+                "IncompleteBody",
+                format!("the body was cut short: {e}"),
+            )
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        len += data.len() as u64;
+        if len > MAX_OBJECT {
+            return Err(ApiError::new(
+                service,
+                400,
+                "EntityTooLarge",
+                format!("Your proposed upload exceeds the maximum allowed size: a single PUT is at most {MAX_OBJECT} bytes; use a multipart upload"),
+            ));
+        }
+        sha2::Digest::update(&mut hasher, &data);
+        tokio::io::AsyncWriteExt::write_all(&mut writer, &data)
+            .await
+            .map_err(failed)?;
+    }
+    tokio::io::AsyncWriteExt::flush(&mut writer)
+        .await
+        .map_err(failed)?;
+    request.spooled = Some(Arc::new(http::Spooled {
+        file,
+        len,
+        sha256: hex::encode(sha2::Digest::finalize(hasher)),
+    }));
+    Ok(())
+}
+
+/// A response body: bytes in memory, or a file streamed.
+type ResponseBody = http_body_util::Either<Full<Bytes>, file_body::FileBody>;
+
+async fn into_hyper(response: Response, head: bool) -> hyper::Response<ResponseBody> {
+    let body = match (&response.file, head) {
+        (Some((file, offset, len)), false) => match positioned(file, *offset).await {
+            Ok(file) => http_body_util::Either::Right(file_body::FileBody::new(file, *len)),
+            Err(e) => return fallback(format!("cannot read the content: {e}")),
+        },
+        (_, true) => http_body_util::Either::Left(Full::new(Bytes::new())),
+        (None, false) => http_body_util::Either::Left(Full::new(response.body)),
+    };
     let mut builder = hyper::Response::builder().status(response.status);
     for (name, value) in &response.headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
-    builder.body(Full::new(body)).unwrap_or_else(|e| {
-        let mut fallback = hyper::Response::new(Full::new(Bytes::from(format!(
-            "cannot build the response: {e}"
-        ))));
-        *fallback.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
-        fallback
-    })
+    builder
+        .body(body)
+        .unwrap_or_else(|e| fallback(format!("cannot build the response: {e}")))
+}
+
+/// A file opened to be served, and its length.
+pub(crate) async fn open(path: &std::path::Path) -> std::io::Result<(std::fs::File, u64)> {
+    let file = tokio::fs::File::open(path).await?;
+    let len = file.metadata().await?.len();
+    Ok((file.into_std().await, len))
+}
+
+/// The response's own handle on the file, at `offset`.
+async fn positioned(file: &std::fs::File, offset: u64) -> std::io::Result<tokio::fs::File> {
+    use tokio::io::AsyncSeekExt;
+    let mut file = tokio::fs::File::from_std(file.try_clone()?);
+    file.seek(std::io::SeekFrom::Start(offset)).await?;
+    Ok(file)
+}
+
+fn fallback(message: String) -> hyper::Response<ResponseBody> {
+    let mut response = hyper::Response::new(http_body_util::Either::Left(Full::new(Bytes::from(
+        message,
+    ))));
+    *response.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+    response
 }
 
 /// Routes a request to its operation and runs it; the response and the
@@ -416,10 +521,13 @@ async fn dispatch(
                 service == Service::S3,
                 std::time::SystemTime::now(),
             ) {
-                Ok(caller) => (
-                    caller.account,
-                    auth::region_of(Some(&caller.region), &state.region),
-                ),
+                Ok(caller) => {
+                    request.chunk_signing = caller.chunk_signing;
+                    (
+                        caller.account,
+                        auth::region_of(Some(&caller.region), &state.region),
+                    )
+                }
                 Err(refused) => {
                     tracing::info!(reason = %refused, "request refused: not signed by a known key");
                     return (
@@ -555,8 +663,10 @@ async fn content(state: &State, request: &Request, id: &str) -> Response {
     let Some(file) = file else {
         return not_found("no such function code or layer content".into());
     };
-    match tokio::fs::read(&file).await {
-        Ok(bytes) => Response::new(200).body("application/zip", bytes),
+    match open(&file).await {
+        Ok((opened, len)) => Response::new(200)
+            .header("content-type", "application/zip")
+            .file_body(opened, 0, len),
         Err(e) => not_found(format!("cannot read {}: {e}", file.display())),
     }
 }

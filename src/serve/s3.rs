@@ -119,11 +119,32 @@ pub async fn handle(ctx: &Ctx, m: &Matched, request: &Request) -> Result<Respons
         }
         "GetObject" | "HeadObject" => {
             let head = m.op.name == "HeadObject";
-            let stored = match ctx.backend.get_object(bucket, key, version).await {
-                Ok(stored) => stored,
-                // A HEAD answer has no body: the status and headers speak.
-                Err(e) if head => return Ok(bodiless(errors::s3(e))),
-                Err(e) => return Err(errors::s3(e)),
+            // A version replaced between the lookup and the open (its file
+            // removed) is looked up again: the answer is whole, never a 500.
+            let mut tries = 0;
+            let (stored, opened) = loop {
+                tries += 1;
+                let stored = match ctx.backend.get_object(bucket, key, version).await {
+                    Ok(stored) => stored,
+                    // A HEAD answer has no body: the status and headers speak.
+                    Err(e) if head => return Ok(bodiless(errors::s3(e))),
+                    Err(e) => return Err(errors::s3(e)),
+                };
+                if head {
+                    break (stored, None);
+                }
+                match super::open(&stored.file).await {
+                    Ok((file, _)) => break (stored, Some(file)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound && tries < 3 => continue,
+                    Err(e) => {
+                        return Err(ApiError::new(
+                            S,
+                            500,
+                            "InternalError",
+                            format!("cannot read the object: {e}"),
+                        ))
+                    }
+                }
             };
             let size = stored.version.size;
             let range = match request.header("range") {
@@ -135,12 +156,14 @@ pub async fn handle(ctx: &Ctx, m: &Matched, request: &Request) -> Result<Respons
                 response.status = 206;
                 response = response.header("content-range", format!("bytes {start}-{end}/{size}"));
             }
+            let (offset, length) = range.map_or((0, size), |(start, end)| (start, end - start + 1));
             if head {
-                let length = range.map_or(size, |(start, end)| end - start + 1);
                 return Ok(response.header("content-length", length.to_string()));
             }
-            response.body = read_range(&stored.file, range).await?.into();
-            Ok(response)
+            match opened {
+                Some(file) => Ok(response.file_body(file, offset, length)),
+                None => Ok(response.header("content-length", length.to_string())),
+            }
         }
         "ListObjectVersions" => list_versions(ctx, bucket, request).await,
         "DeleteObject" => {
@@ -205,16 +228,19 @@ async fn put_object(
     key: &str,
     request: &Request,
 ) -> Result<Response, ApiError> {
-    let bytes = chunked::object_body(request).map_err(errors::s3_body)?;
+    let (file, len) = object_file(ctx, request).await?;
     tracing::debug!(
         aws_chunked = chunked::is_aws_chunked(request),
-        sent = request.body.len(),
-        stored = bytes.len(),
+        sent = request
+            .spooled
+            .as_ref()
+            .map_or(request.body.len() as u64, |s| s.len),
+        stored = len,
         "object body"
     );
     let version = ctx
         .backend
-        .put_object(new_object(bucket, key, request), bytes)
+        .put_object_file(new_object(bucket, key, request), file)
         .await
         .map_err(errors::s3)?;
     let mut response = Response::new(200).header("etag", format!("\"{}\"", version.etag));
@@ -333,6 +359,20 @@ async fn list_versions(ctx: &Ctx, bucket: &str, request: &Request) -> Result<Res
     Ok(Response::xml(200, xml))
 }
 
+/// The object bytes of an upload, streamed into a file of the store's
+/// (decoded, chunk signatures and checksums checked), off the async threads.
+pub async fn object_file(
+    ctx: &Ctx,
+    request: &Request,
+) -> Result<(crate::domain::files::TempFile, u64), ApiError> {
+    let dir = super::lambda::uploads_dir(ctx.backend.path());
+    let request = request.clone();
+    tokio::task::spawn_blocking(move || chunked::object_file(&request, &dir))
+        .await
+        .map_err(|e| ApiError::new(S, 500, "InternalError", format!("upload task failed: {e}")))?
+        .map_err(errors::s3_body)
+}
+
 /// An error as a HEAD answers it: status and headers, no body.
 fn bodiless(error: ApiError) -> Response {
     let mut response = Response::new(error.status);
@@ -379,37 +419,6 @@ fn byte_range(text: &str, size: u64) -> Result<(u64, u64), ApiError> {
         return Err(invalid());
     }
     Ok((start, end))
-}
-
-/// An object's bytes, or an inclusive range of them.
-async fn read_range(
-    file: &std::path::Path,
-    range: Option<(u64, u64)>,
-) -> Result<Vec<u8>, ApiError> {
-    use tokio::io::{AsyncReadExt, AsyncSeekExt};
-    let failed = |e: std::io::Error| {
-        ApiError::new(
-            S,
-            500,
-            "InternalError",
-            format!("cannot read the object: {e}"),
-        )
-    };
-    let Some((start, end)) = range else {
-        return tokio::fs::read(file).await.map_err(failed);
-    };
-    let mut handle = tokio::fs::File::open(file).await.map_err(failed)?;
-    handle
-        .seek(std::io::SeekFrom::Start(start))
-        .await
-        .map_err(failed)?;
-    let mut bytes = Vec::with_capacity(usize::try_from(end - start + 1).unwrap_or(0));
-    handle
-        .take(end - start + 1)
-        .read_to_end(&mut bytes)
-        .await
-        .map_err(failed)?;
-    Ok(bytes)
 }
 
 async fn list_buckets(ctx: &Ctx) -> Result<Response, ApiError> {

@@ -3,7 +3,6 @@
 //! AbortMultipartUpload, as `aws s3 cp` and `sync` use them for files of
 //! 8 MiB or more (and for S3-to-S3 copies of such objects).
 
-use super::chunked;
 use super::errors::{self, ApiError};
 use super::http::{xml_escape, Request, Response};
 use super::routes::Service;
@@ -40,9 +39,9 @@ pub async fn handle(
         }
         "UploadPart" => {
             let number = part_number(request)?;
-            let bytes = chunked::object_body(request).map_err(errors::s3_body)?;
+            let (file, _) = super::s3::object_file(ctx, request).await?;
             let etag = b
-                .upload_part(bucket, key, upload_id, number, bytes)
+                .upload_part(bucket, key, upload_id, number, file)
                 .await
                 .map_err(errors::s3)?;
             Ok(Response::new(200).header("etag", format!("\"{etag}\"")))

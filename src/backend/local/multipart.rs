@@ -18,7 +18,7 @@ use super::ids;
 use super::objects::{self, NewObject, ObjectError, ObjectResult, ObjectVersion};
 use super::store::{self, io_error, Store};
 use super::LocalBackend;
-use crate::domain::files;
+use crate::domain::files::{self, TempFile};
 
 /// S3's smallest part, but for the last.
 const MIN_PART: u64 = 5 * 1024 * 1024;
@@ -217,15 +217,13 @@ fn upload_part(
     key: &str,
     upload_id: &str,
     number: u32,
-    bytes: &[u8],
+    file: TempFile,
 ) -> ObjectResult<String> {
     check_number(number)?;
     let (dir, _) = open(store.dir(), bucket, key, upload_id)?;
     let staged = files::temp_path_in(&dir);
-    if let Err(e) = objects::write_private(&staged, bytes) {
-        objects::remove_quietly(Some(&staged));
-        return Err(e.into());
-    }
+    file.persist(&staged)
+        .map_err(|e| ObjectError::Store(io_error("cannot place a part at", &staged, e)))?;
     place_part(&dir, number, &staged).inspect_err(|_| objects::remove_quietly(Some(&staged)))
 }
 
@@ -397,18 +395,19 @@ impl LocalBackend {
         .await
     }
 
-    /// UploadPart: the part's ETag (hex MD5).
+    /// UploadPart: the part's ETag (hex MD5); its bytes are in `file` (a
+    /// streamed upload), moved into the upload.
     pub async fn upload_part(
         &self,
         bucket: &str,
         key: &str,
         upload_id: &str,
         number: u32,
-        bytes: bytes::Bytes,
+        file: TempFile,
     ) -> ObjectResult<String> {
         let (bucket, key, upload_id) = (bucket.to_string(), key.to_string(), upload_id.to_string());
         self.run_objects(false, move |s, _, _| {
-            upload_part(s, &bucket, &key, &upload_id, number, &bytes)
+            upload_part(s, &bucket, &key, &upload_id, number, file)
         })
         .await
     }

@@ -993,6 +993,23 @@ impl LocalBackend {
         .await
     }
 
+    /// Stores a new version whose bytes are already in `file` (a streamed
+    /// upload), moved into the store.
+    pub async fn put_object_file(
+        &self,
+        new: NewObject,
+        file: files::TempFile,
+    ) -> ObjectResult<ObjectVersion> {
+        self.run_objects(false, move |s, _, _| {
+            let staged = stage(s, &new)?;
+            file.persist(&staged).map_err(|e| {
+                ObjectError::Store(io_error("cannot place the upload at", &staged, e))
+            })?;
+            commit_staged(s, &new, &staged, None, Utc::now())
+        })
+        .await
+    }
+
     /// An object version (the current one unless `version` is given) and
     /// its file.
     pub async fn get_object(
