@@ -47,6 +47,19 @@ impl Serve {
         Serve::spawn(store, &[])
     }
 
+    /// Starts `serve` over the store at `store`, with more arguments.
+    pub fn start_on_with(store: &Path, args: &[&str]) -> Serve {
+        Serve::spawn(store, args)
+    }
+
+    /// Kills the server with SIGKILL, as a crash would, and waits for it.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     fn spawn(store: &Path, args: &[&str]) -> Serve {
         let listen = if args.contains(&"--listen") {
             Vec::new()
