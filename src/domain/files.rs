@@ -234,6 +234,20 @@ fn temp_name(pid: u32) -> String {
 /// A fresh path for a temporary file of this process in `dir` (named as
 /// [`TempFile`]'s are, so that [`remove_stale_temp_files`] knows it), for
 /// a writer that creates the file itself (with `create_new`).
+/// Creates a new file at `path` for writing, mode 0600, never following a
+/// symlink planted there and never opening one that exists
+/// (`O_EXCL | O_NOFOLLOW`).
+pub fn create_new_private(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    options.open(path)
+}
+
 pub fn temp_path_in(dir: &Path) -> PathBuf {
     dir.join(temp_name(std::process::id()))
 }

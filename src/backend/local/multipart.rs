@@ -257,14 +257,7 @@ fn upload_part_copy(
     let copied = (|| -> std::io::Result<()> {
         let mut from = std::fs::File::open(&found.file)?;
         from.seek(std::io::SeekFrom::Start(start))?;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-        }
-        let mut to = options.open(&staged)?;
+        let mut to = files::create_new_private(&staged)?;
         let length = if found.version.size == 0 {
             0
         } else {
@@ -341,14 +334,7 @@ fn complete(
     };
     let staged = objects::stage(store, &new)?;
     let joined = (|| -> std::io::Result<String> {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-        }
-        let mut out = options.open(&staged)?;
+        let mut out = files::create_new_private(&staged)?;
         let mut digests = Md5::new();
         for part in &chosen {
             std::io::copy(&mut std::fs::File::open(&part.file)?, &mut out)?;

@@ -494,16 +494,8 @@ pub(super) fn remove_stale_staging(store_dir: &Path) -> usize {
 
 pub(super) fn write_private(path: &Path, bytes: &[u8]) -> BackendResult<()> {
     use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-    }
-    let mut file = options
-        .open(path)
-        .map_err(|e| io_error("cannot create", path, e))?;
+    let mut file =
+        files::create_new_private(path).map_err(|e| io_error("cannot create", path, e))?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
         .map_err(|e| io_error("cannot write", path, e))
@@ -906,16 +898,7 @@ fn copy_object(
 
 /// Copies `from` into a new private file `to` (made with O_EXCL|O_NOFOLLOW).
 pub(super) fn copy_private(from: &Path, to: &Path) -> BackendResult<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-    }
-    let mut target = options
-        .open(to)
-        .map_err(|e| io_error("cannot create", to, e))?;
+    let mut target = files::create_new_private(to).map_err(|e| io_error("cannot create", to, e))?;
     let mut source = std::fs::File::open(from).map_err(|e| io_error("cannot read", from, e))?;
     std::io::copy(&mut source, &mut target)
         .and_then(|_| target.sync_all())
