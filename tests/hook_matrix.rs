@@ -8,14 +8,18 @@
 //! granted, tampered, unsigned; each under Warn and under Enforce. The hook
 //! then judges the same cells through `cfn-invoke`, on the aws backend
 //! (the caller's credentials, against `serve`) and on the local backend
-//! (`serve`'s own store), and must agree with Lambda on every one: allowed
-//! exactly when Lambda allows, and a warning exactly where Lambda would
-//! deploy under Warn what it refuses under Enforce.
+//! (`serve`'s own store), and so does the `lambdasign_verification`
+//! resource, planned by the real `terraform` on the aws backend against
+//! `serve` (the code by `s3_object`, each layer by `layer_version_arn`).
+//! Each must agree with Lambda on every cell: allowed exactly when Lambda
+//! allows, and a warning exactly where Lambda would deploy under Warn what
+//! it refuses under Enforce.
 
 mod common;
 
 use common::invoke::Invoke;
 use common::serve::{venv, Serve};
+use common::terraform::Workspace;
 use serde_json::{json, Value};
 
 const FN_ACCOUNT: &str = "222222222222";
@@ -89,11 +93,12 @@ fn the_hook_gives_lambdas_verdict_on_every_cell_on_both_backends() {
     let local = Invoke::start(&serve.store);
 
     let mut table = vec![format!(
-        "| {:<72} | {:<7} | {:<34} | {:<8} | {:<8} |",
-        "cell", "policy", "Lambda (serve)", "hook aws", "hook local"
+        "| {:<72} | {:<7} | {:<34} | {:<8} | {:<8} | {:<12} |",
+        "cell", "policy", "Lambda (serve)", "hook aws", "hook local", "verification"
     )];
+    let verifications = verification_verdicts(&serve, &cells);
     let mut disagreements = Vec::new();
-    for cell in &cells {
+    for (index, cell) in cells.iter().enumerate() {
         let lambda = cell["lambda"].as_str().unwrap_or_default();
         let policy = cell["policy"].as_str().unwrap_or_default();
         let name = cell["name"].as_str().unwrap_or_default();
@@ -112,13 +117,18 @@ fn the_hook_gives_lambdas_verdict_on_every_cell_on_both_backends() {
         let request = hook_request(cell);
         let on_aws = verdict(&aws.invoke(&request));
         let on_local = verdict(&local.invoke(&request));
+        let verified = &verifications[index];
         table.push(format!(
-            "| {name:<72} | {policy:<7} | {lambda:<34} | {on_aws:<8} | {on_local:<8} |"
+            "| {name:<72} | {policy:<7} | {lambda:<34} | {on_aws:<8} | {on_local:<8} | {verified:<12} |"
         ));
-        for (backend, got) in [("aws", &on_aws), ("local", &on_local)] {
+        for (backend, got) in [
+            ("hook on the aws", &on_aws),
+            ("hook on the local", &on_local),
+            ("verification resource on the aws", verified),
+        ] {
             if got != expected {
                 disagreements.push(format!(
-                    "{name} ({policy}): Lambda says {lambda}, so the hook should say {expected}; on the {backend} backend it says {got}"
+                    "{name} ({policy}): Lambda says {lambda}, so it should say {expected}; the {backend} backend says {got}"
                 ));
             }
         }
@@ -130,4 +140,60 @@ fn the_hook_gives_lambdas_verdict_on_every_cell_on_both_backends() {
         disagreements.join("\n"),
         table.join("\n")
     );
+}
+
+/// What `terraform plan` says of one `lambdasign_verification` per cell,
+/// on the aws backend against `serve` as the function's account: `refused`
+/// (an error diagnostic on it), `warned` (a warning) or `allowed`.
+fn verification_verdicts(serve: &Serve, cells: &[Value]) -> Vec<String> {
+    let mut ws = Workspace::new();
+    for (key, value) in Serve::env(FN_ACCOUNT) {
+        ws.set_env(key, value);
+    }
+    let mut body = String::new();
+    for (index, cell) in cells.iter().enumerate() {
+        let code = &cell["code"];
+        let version = code["S3ObjectVersion"]
+            .as_str()
+            .map(|v| format!("    s3_object_version = \"{v}\"\n"))
+            .unwrap_or_default();
+        body.push_str(&format!(
+            "resource \"lambdasign_verification\" \"cell{index}\" {{\n  code_signing_config_arn = \"{}\"\n  artifact {{\n    name = \"code\"\n    s3_object = \"s3://{}/{}\"\n{version}  }}\n",
+            cell["csc"].as_str().unwrap_or_default(),
+            code["S3Bucket"].as_str().unwrap_or_default(),
+            code["S3Key"].as_str().unwrap_or_default(),
+        ));
+        for (n, layer) in cell["layers"].as_array().into_iter().flatten().enumerate() {
+            body.push_str(&format!(
+                "  artifact {{\n    name = \"layer{n}\"\n    layer_version_arn = \"{}\"\n  }}\n",
+                layer.as_str().unwrap_or_default()
+            ));
+        }
+        body.push_str("}\n");
+    }
+    ws.main_tf_with_provider(&serve.provider_block(None), &body);
+    ws.ok(&["init", "-no-color"]);
+    let plan = ws.run(&["plan", "-json", "-no-color", "-parallelism=20"]);
+    let mut verdicts = vec!["allowed".to_string(); cells.len()];
+    for line in String::from_utf8_lossy(&plan.stdout).lines() {
+        let Ok(message) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let diagnostic = &message["diagnostic"];
+        let Some(address) = diagnostic["address"].as_str() else {
+            continue;
+        };
+        let Some(index) = address
+            .strip_prefix("lambdasign_verification.cell")
+            .and_then(|i| i.parse::<usize>().ok())
+        else {
+            continue;
+        };
+        match diagnostic["severity"].as_str() {
+            Some("error") => verdicts[index] = "refused".into(),
+            Some("warning") if verdicts[index] == "allowed" => verdicts[index] = "warned".into(),
+            _ => {}
+        }
+    }
+    verdicts
 }

@@ -30,6 +30,8 @@ pub mod field {
     pub const SIGNED_FILE: &str = "signed_file";
     pub const SIGNING_JOB_ARN: &str = "signing_job_arn";
     pub const LAYER_VERSION_ARN: &str = "layer_version_arn";
+    pub const S3_OBJECT: &str = "s3_object";
+    pub const S3_OBJECT_VERSION: &str = "s3_object_version";
     pub const AT: &str = "at";
     pub const ALLOWED: &str = "allowed";
     pub const CHECKS: &str = "checks";
@@ -41,7 +43,7 @@ pub mod field {
 use field::*;
 
 /// The ways an artifact can be named, one per artifact.
-pub const ARTIFACT_SOURCES: &[&str] = &[SIGNED_FILE, SIGNING_JOB_ARN, LAYER_VERSION_ARN];
+pub const ARTIFACT_SOURCES: &[&str] = &[SIGNED_FILE, SIGNING_JOB_ARN, LAYER_VERSION_ARN, S3_OBJECT];
 
 /// What a verification's fields must be, checked at validate.
 pub const RULES: &[FieldRule] = &[
@@ -52,6 +54,9 @@ pub const RULES: &[FieldRule] = &[
     ),
     FieldRule::text(&[ARTIFACT, SIGNING_JOB_ARN], job_arn_rule),
     FieldRule::text(&[ARTIFACT, LAYER_VERSION_ARN], layer_version_arn_rule),
+    FieldRule::text(&[ARTIFACT, S3_OBJECT], |text| {
+        s3_object(text, None).map(|_| ())
+    }),
 ];
 /// One policy source: a config or an inline policy.
 pub const SHAPE: &[Shape] = &[Shape::ExactlyOne(&[CODE_SIGNING_CONFIG_ARN, POLICY])];
@@ -71,6 +76,22 @@ fn layer_version_arn_rule(text: &str) -> Result<(), names::Invalid> {
         names::Invalid(format!(
             "{text:?} is not a layer version ARN (arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION): {e}"
         ))
+    })
+}
+
+/// Function code in S3, as `s3://BUCKET/KEY` (and a version): the object
+/// Lambda would deploy, judged by its bytes.
+pub fn s3_object(text: &str, version: Option<String>) -> Result<ArtifactRef, names::Invalid> {
+    let (bucket, key) = text
+        .strip_prefix("s3://")
+        .and_then(|rest| rest.split_once('/'))
+        .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+        .ok_or_else(|| names::Invalid(format!("{text:?} is not s3://BUCKET/KEY")))?;
+    names::bucket_name(bucket)?;
+    Ok(ArtifactRef::S3Object {
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        version: version.filter(|v| !v.is_empty()),
     })
 }
 

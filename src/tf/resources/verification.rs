@@ -71,11 +71,13 @@ fn schema(description: &str) -> Schema {
             Attribute::optional(UNTRUSTED_ARTIFACT_ON_DEPLOYMENT, Type::String)
                 .describe("`Warn` (default) or `Enforce`."),
         );
-    let artifact = Block::new("One function code package or layer to check. Set exactly one of `signed_file`, `signing_job_arn`, `layer_version_arn`.")
+    let artifact = Block::new("One function code package or layer to check. Set exactly one of `signed_file`, `signing_job_arn`, `layer_version_arn`, `s3_object`.")
         .attribute(Attribute::required(NAME, Type::String).describe("A name for the artifact, used in diagnostics."))
         .attribute(Attribute::optional(SIGNED_FILE, Type::String).describe("A signed zip on disk (local backend)."))
         .attribute(Attribute::optional(SIGNING_JOB_ARN, Type::String).describe("A signing job's ARN (its signed output is checked)."))
         .attribute(Attribute::optional(LAYER_VERSION_ARN, Type::String).describe("A layer version, as attached to the function."))
+        .attribute(Attribute::optional(S3_OBJECT, Type::String).describe("Function code in S3 as a function's `Code` names it, `s3://BUCKET/KEY`: judged by its bytes, wherever it is stored."))
+        .attribute(Attribute::optional(S3_OBJECT_VERSION, Type::String).describe("With `s3_object`: the object version (default: the current one)."))
         .attribute(Attribute::computed(ALLOWED, Type::Bool).describe("Whether Lambda would accept this artifact."))
         .attribute(Attribute::computed(CHECKS, Type::list(check_type())).describe("The four checks in Lambda's order: `check`, `status` (`passed`, `failed`, `not_applicable`), `blocking`, `reason`."));
     Schema::new(description)
@@ -128,7 +130,7 @@ fn validate(config: &Value, diags: &mut Diagnostics) {
             diags.error_at(
                 AttributePath::attr(ARTIFACT).index(index).then(at),
                 "Exactly one artifact source",
-                format!("Artifact {name:?} (artifact[{index}]): set exactly one of signed_file, signing_job_arn, layer_version_arn."),
+                format!("Artifact {name:?} (artifact[{index}]): set exactly one of signed_file, signing_job_arn, layer_version_arn, s3_object."),
             );
         }
     }
@@ -175,12 +177,19 @@ fn spec_of(value: &Value, diags: &mut Diagnostics) -> VerificationSpec {
                 source(SIGNED_FILE),
                 source(SIGNING_JOB_ARN),
                 source(LAYER_VERSION_ARN),
+                source(S3_OBJECT),
             ) {
-                (Planned::Known(Some(f)), _, _) => {
+                (Planned::Known(Some(f)), ..) => {
                     Planned::Known(ArtifactRef::SignedFile(PathBuf::from(f)))
                 }
-                (_, Planned::Known(Some(j)), _) => Planned::Known(ArtifactRef::SigningJob(j)),
-                (_, _, Planned::Known(Some(l))) => Planned::Known(ArtifactRef::LayerVersion(l)),
+                (_, Planned::Known(Some(j)), ..) => Planned::Known(ArtifactRef::SigningJob(j)),
+                (_, _, Planned::Known(Some(l)), _) => Planned::Known(ArtifactRef::LayerVersion(l)),
+                (.., Planned::Known(Some(o))) => match source(S3_OBJECT_VERSION) {
+                    Planned::Known(version) => {
+                        engine::s3_object(&o, version).map_or(Planned::Unknown, Planned::Known)
+                    }
+                    Planned::Unknown => Planned::Unknown,
+                },
                 _ => Planned::Unknown,
             };
             ArtifactSpec {
