@@ -612,6 +612,37 @@ fn operating_on_what_is_gone_is_not_found() {
 }
 
 #[test]
+fn cfn_invoke_on_a_fresh_store_answers_not_found_for_what_was_never_made() {
+    // cfn-invoke owns its store (as serve does): a DELETE or READ before
+    // anything was made is NotFound, never "the store does not exist".
+    let work = tempfile::tempdir().unwrap();
+    let store = work.path().join("fresh-store");
+    let invoke = Invoke::start(&store);
+    for (type_name, model) in [
+        (
+            "LambdaSign::Signer::SigningProfile",
+            json!({"Arn": "arn:aws:signer:us-east-1:123456789012:/signing-profiles/never_made"}),
+        ),
+        (
+            "LambdaSign::Lambda::CodeSigningConfig",
+            json!({"Arn": "arn:aws:lambda:us-east-1:123456789012:code-signing-config:csc-0123456789abcdef0"}),
+        ),
+    ] {
+        for action in ["DELETE", "READ"] {
+            let event = invoke.invoke(&request(type_name, action, model.clone()));
+            assert_eq!(
+                event["errorCode"], "NotFound",
+                "{type_name} {action}: {event}"
+            );
+        }
+    }
+    assert!(
+        store.join("store.sqlite3").exists() || store.is_dir(),
+        "the store was made at start"
+    );
+}
+
+#[test]
 fn a_revoked_profile_is_gone_once_deleted() {
     let work = tempfile::tempdir().unwrap();
     let target = Target::Local {
