@@ -127,6 +127,20 @@ pub enum BackendError {
     /// The service asked to slow down, and the retries ran out.
     #[error("throttled: {0}")]
     Throttled(String),
+    /// The service failed (a 5xx answer, retries spent): worth another try
+    /// later.
+    #[error("the service failed: {0}")]
+    Unavailable(String),
+    /// No answer came (the connection failed or timed out).
+    #[error("no answer from the service: {0}")]
+    Network(String),
+    /// An account limit or quota is reached.
+    #[error("limit exceeded: {0}")]
+    LimitExceeded(String),
+    /// The credentials were refused: unknown, expired, or signing with the
+    /// wrong secret.
+    #[error("the credentials were refused: {0}")]
+    Credentials(String),
     /// Anything else: I/O, the store, the network, the service.
     #[error("{0}")]
     Internal(String),

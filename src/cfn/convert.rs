@@ -19,6 +19,12 @@ pub fn error_code(kind: ErrorKind) -> HandlerErrorCode {
         ErrorKind::Rejected => HandlerErrorCode::InvalidRequest,
         ErrorKind::JobFailed => HandlerErrorCode::GeneralServiceException,
         ErrorKind::Throttled => HandlerErrorCode::Throttling,
+        // CloudFormation retries these: a failing service, a lost
+        // connection; a limit and refused credentials are the caller's.
+        ErrorKind::ServiceUnavailable => HandlerErrorCode::ServiceInternalError,
+        ErrorKind::Network => HandlerErrorCode::NetworkFailure,
+        ErrorKind::LimitExceeded => HandlerErrorCode::ServiceLimitExceeded,
+        ErrorKind::InvalidCredentials => HandlerErrorCode::InvalidCredentials,
         ErrorKind::NotStabilized => HandlerErrorCode::NotStabilized,
         ErrorKind::Internal => HandlerErrorCode::InternalFailure,
     }
@@ -97,6 +103,10 @@ mod tests {
             (ErrorKind::Rejected, "InvalidRequest"),
             (ErrorKind::JobFailed, "GeneralServiceException"),
             (ErrorKind::Throttled, "Throttling"),
+            (ErrorKind::ServiceUnavailable, "ServiceInternalError"),
+            (ErrorKind::Network, "NetworkFailure"),
+            (ErrorKind::LimitExceeded, "ServiceLimitExceeded"),
+            (ErrorKind::InvalidCredentials, "InvalidCredentials"),
             (ErrorKind::NotStabilized, "NotStabilized"),
             (ErrorKind::Internal, "InternalFailure"),
         ];

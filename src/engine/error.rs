@@ -29,6 +29,14 @@ pub enum ErrorKind {
     Rejected,
     /// The service asked to slow down.
     Throttled,
+    /// The service failed (5xx); another try later may succeed.
+    ServiceUnavailable,
+    /// No answer from the service (network, timeout).
+    Network,
+    /// An account limit or quota is reached.
+    LimitExceeded,
+    /// The credentials were refused (unknown, expired, wrong secret).
+    InvalidCredentials,
     /// An operation did not finish in time; it may still finish.
     NotStabilized,
     /// Anything else: I/O, the store, the network, the service.
@@ -118,6 +126,10 @@ impl From<BackendError> for EngineError {
             BackendError::JobFailed(_) => ErrorKind::JobFailed,
             BackendError::Rejected(_) => ErrorKind::Rejected,
             BackendError::Throttled(_) => ErrorKind::Throttled,
+            BackendError::Unavailable(_) => ErrorKind::ServiceUnavailable,
+            BackendError::Network(_) => ErrorKind::Network,
+            BackendError::LimitExceeded(_) => ErrorKind::LimitExceeded,
+            BackendError::Credentials(_) => ErrorKind::InvalidCredentials,
             BackendError::NoStore(_) => ErrorKind::Internal,
             BackendError::Internal(_) => ErrorKind::Internal,
         };

@@ -272,9 +272,17 @@ pub fn signer(e: BackendError) -> ApiError {
         e @ BackendError::Throttled(_) => {
             ApiError::new(s, 429, "TooManyRequestsException", e.to_string())
         }
+        e @ BackendError::LimitExceeded(_) => {
+            ApiError::new(s, 402, "ServiceLimitExceededException", e.to_string())
+        }
+        e @ BackendError::Credentials(_) => {
+            ApiError::new(s, 403, "UnrecognizedClientException", e.to_string())
+        }
         e @ (BackendError::JobFailed(_)
         | BackendError::Rejected(_)
         | BackendError::NoStore(_)
+        | BackendError::Unavailable(_)
+        | BackendError::Network(_)
         | BackendError::Internal(_)) => {
             ApiError::new(s, 500, "InternalServiceErrorException", e.to_string())
         }
@@ -339,9 +347,17 @@ pub fn lambda(e: BackendError, function_operation: bool) -> ApiError {
             ApiError::new(s, 429, "TooManyRequestsException", e.to_string())
         }
         BackendError::Rejected(r) => rejection(r.kind, r.message),
-        e @ (BackendError::JobFailed(_) | BackendError::NoStore(_) | BackendError::Internal(_)) => {
-            ApiError::new(s, 500, "ServiceException", e.to_string())
+        e @ BackendError::LimitExceeded(_) => {
+            ApiError::new(s, 400, "CodeStorageExceededException", e.to_string())
         }
+        e @ BackendError::Credentials(_) => {
+            ApiError::new(s, 403, "UnrecognizedClientException", e.to_string())
+        }
+        e @ (BackendError::JobFailed(_)
+        | BackendError::NoStore(_)
+        | BackendError::Unavailable(_)
+        | BackendError::Network(_)
+        | BackendError::Internal(_)) => ApiError::new(s, 500, "ServiceException", e.to_string()),
     }
 }
 
@@ -369,9 +385,13 @@ pub fn lambda_engine(e: EngineError) -> ApiError {
         ErrorKind::AccessDenied => (403, "AccessDeniedException"),
         ErrorKind::Throttled => (429, "TooManyRequestsException"),
         ErrorKind::Rejected => (400, "CodeVerificationFailedException"),
-        ErrorKind::JobFailed | ErrorKind::NotStabilized | ErrorKind::Internal => {
-            (500, "ServiceException")
-        }
+        ErrorKind::LimitExceeded => (400, "CodeStorageExceededException"),
+        ErrorKind::InvalidCredentials => (403, "UnrecognizedClientException"),
+        ErrorKind::JobFailed
+        | ErrorKind::NotStabilized
+        | ErrorKind::ServiceUnavailable
+        | ErrorKind::Network
+        | ErrorKind::Internal => (500, "ServiceException"),
     };
     ApiError::new(s, status, code, message)
 }

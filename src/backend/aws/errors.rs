@@ -45,10 +45,28 @@ where
                     service.raw()
                 ));
             }
-            from_code(doing, conflict, &code, &message)
+            match from_code(doing, conflict, &code, &message) {
+                // An unknown code with a 5xx status: the service failed.
+                BackendError::Internal(text)
+                    if status_of(service.raw()).is_some_and(|s| s >= 500) =>
+                {
+                    BackendError::Unavailable(text)
+                }
+                mapped => mapped,
+            }
+        }
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            BackendError::Network(format!("{doing}: {}", DisplayErrorContext(&error)))
         }
         _ => BackendError::Internal(format!("{doing}: {}", DisplayErrorContext(&error))),
     }
+}
+
+/// The HTTP status of a raw answer, where the SDK's type carries one.
+fn status_of<R: std::fmt::Debug + 'static>(raw: &R) -> Option<u16> {
+    (raw as &dyn std::any::Any)
+        .downcast_ref::<aws_smithy_runtime_api::http::Response>()
+        .map(|r| r.status().as_u16())
 }
 
 /// The mapping by error code (exposed for tests).
@@ -107,21 +125,37 @@ pub fn from_code(doing: &str, conflict: Conflict, code: &str, message: &str) -> 
         | "Throttling"
         | "SlowDown"
         | "RequestLimitExceeded" => BackendError::Throttled(text),
-        "AccessDeniedException"
-        | "AccessDenied"
-        | "Forbidden"
-        | "UnauthorizedException"
-        | "UnrecognizedClientException"
+        "AccessDeniedException" | "AccessDenied" | "Forbidden" | "UnauthorizedException" => {
+            BackendError::AccessDenied(text)
+        }
+        "UnrecognizedClientException"
         | "InvalidClientTokenId"
         | "ExpiredToken"
-        | "ExpiredTokenException" => BackendError::AccessDenied(text),
+        | "ExpiredTokenException"
+        | "InvalidSignatureException"
+        | "SignatureDoesNotMatch"
+        | "InvalidAccessKeyId"
+        | "IncompleteSignature"
+        | "MissingAuthenticationTokenException"
+        | "MissingAuthenticationToken" => BackendError::Credentials(text),
+        "LimitExceededException"
+        | "ServiceQuotaExceededException"
+        | "CodeStorageExceededException"
+        | "TooManyBuckets" => BackendError::LimitExceeded(text),
+        "ServiceException"
+        | "ServiceUnavailableException"
+        | "ServiceUnavailable"
+        | "InternalFailure"
+        | "InternalError"
+        | "InternalServerError"
+        | "InternalServiceError"
+        | "InternalServiceErrorException" => BackendError::Unavailable(text),
         "ValidationException"
         | "InvalidParameterValueException"
         | "InvalidRequestContentException"
         | "BadRequestException"
         | "InvalidRequest"
-        | "InvalidArgument"
-        | "CodeStorageExceededException" => BackendError::InvalidInput(FieldError {
+        | "InvalidArgument" => BackendError::InvalidInput(FieldError {
             field: FieldPath::root(),
             message: text,
         }),
@@ -132,6 +166,44 @@ pub fn from_code(doing: &str, conflict: Conflict, code: &str, message: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failures_of_the_service_limits_and_credentials_are_told_apart() {
+        let map = |code| from_code("x", Conflict::State, code, "m");
+        for code in [
+            "ServiceException",
+            "InternalFailure",
+            "ServiceUnavailable",
+            "InternalError",
+        ] {
+            assert!(matches!(map(code), BackendError::Unavailable(_)), "{code}");
+        }
+        for code in [
+            "LimitExceededException",
+            "ServiceQuotaExceededException",
+            "CodeStorageExceededException",
+        ] {
+            assert!(
+                matches!(map(code), BackendError::LimitExceeded(_)),
+                "{code}"
+            );
+        }
+        for code in [
+            "ExpiredToken",
+            "ExpiredTokenException",
+            "UnrecognizedClientException",
+            "InvalidClientTokenId",
+            "SignatureDoesNotMatch",
+            "InvalidAccessKeyId",
+        ] {
+            assert!(matches!(map(code), BackendError::Credentials(_)), "{code}");
+        }
+        assert!(matches!(
+            map("AccessDeniedException"),
+            BackendError::AccessDenied(_)
+        ));
+        assert!(matches!(map("SomethingNew"), BackendError::Internal(_)));
+    }
 
     #[test]
     fn codes_map_to_what_resources_act_on() {
