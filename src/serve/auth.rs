@@ -22,6 +22,7 @@ use aws_sigv4::http_request::{
 use aws_sigv4::sign::v4::SigningParams;
 use aws_smithy_runtime_api::client::identity::Identity;
 
+use super::chunk_signing::{same, ChunkSigning};
 use super::http::Request;
 use crate::domain::names;
 
@@ -60,6 +61,18 @@ pub fn parse_credential(credential: &str) -> Option<CredentialScope> {
             service: service.to_string(),
         }),
         _ => None,
+    }
+}
+
+/// The SigV4 credential scope of a request: its `Authorization` header's,
+/// or a presigned URL's `X-Amz-Credential`.
+pub fn scope(request: &Request) -> Option<CredentialScope> {
+    match request.header("authorization") {
+        Some(header) => from_authorization(header),
+        None => request
+            .query
+            .get("X-Amz-Credential")
+            .and_then(parse_credential),
     }
 }
 
@@ -201,89 +214,6 @@ pub struct Caller {
     /// For a body sent as signed `aws-chunked`: the chain its chunks must
     /// continue (checked as the body is decoded).
     pub chunk_signing: Option<ChunkSigning>,
-}
-
-/// The chain of chunk signatures of a signed `aws-chunked` body, seeded by
-/// the request's own signature: each chunk is signed over the previous
-/// signature and its own SHA-256 (AWS's `AWS4-HMAC-SHA256-PAYLOAD`), the
-/// trailer over the last chunk's (`AWS4-HMAC-SHA256-TRAILER`). Signatures
-/// are computed with `aws-sigv4`'s signing key and HMAC.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ChunkSigning {
-    signing_key: zeroize::Zeroizing<Vec<u8>>,
-    date_time: String,
-    scope: String,
-    previous: String,
-}
-
-impl std::fmt::Debug for ChunkSigning {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChunkSigning")
-            .field("scope", &self.scope)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ChunkSigning {
-    fn sign(&self, algorithm: &str, payload_hash: &str) -> String {
-        let string_to_sign = format!(
-            "{algorithm}\n{}\n{}\n{}\n{payload_hash}",
-            self.date_time, self.scope, self.previous
-        );
-        aws_sigv4::sign::v4::calculate_signature(&self.signing_key[..], string_to_sign.as_bytes())
-    }
-
-    /// Checks chunk `number` (from 1; the final empty chunk too).
-    pub fn next_chunk(
-        &mut self,
-        number: usize,
-        data: &[u8],
-        sent: Option<&str>,
-    ) -> Result<(), Refused> {
-        use sha2::Digest as _;
-        let hashes = format!(
-            "{}\n{}",
-            hex::encode(sha2::Sha256::digest(b"")),
-            hex::encode(sha2::Sha256::digest(data))
-        );
-        let expected = self.sign("AWS4-HMAC-SHA256-PAYLOAD", &hashes);
-        match sent {
-            Some(sent) if same(&expected, sent) => {
-                self.previous = expected;
-                Ok(())
-            }
-            _ => Err(Refused::ChunkMismatch(number)),
-        }
-    }
-
-    /// Checks the trailer's signature, when the body carries one.
-    pub fn trailer(&self, trailers: &[(String, String)]) -> Result<(), Refused> {
-        use sha2::Digest as _;
-        let Some((_, sent)) = trailers
-            .iter()
-            .find(|(name, _)| name == "x-amz-trailer-signature")
-        else {
-            return Ok(());
-        };
-        let mut signed: Vec<&(String, String)> = trailers
-            .iter()
-            .filter(|(name, _)| name != "x-amz-trailer-signature")
-            .collect();
-        signed.sort_by(|a, b| a.0.cmp(&b.0));
-        let canonical: String = signed
-            .iter()
-            .map(|(name, value)| format!("{name}:{}\n", value.trim()))
-            .collect();
-        let expected = self.sign(
-            "AWS4-HMAC-SHA256-TRAILER",
-            &hex::encode(sha2::Sha256::digest(canonical.as_bytes())),
-        );
-        if same(&expected, sent) {
-            Ok(())
-        } else {
-            Err(Refused::ChunkMismatch(0))
-        }
-    }
 }
 
 /// How far a signed time may be from ours (AWS allows 15 minutes).
@@ -476,38 +406,28 @@ pub fn verify(
     }
     let chunk_signing = content_sha256
         .is_some_and(|h| h.starts_with("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"))
-        .then(|| ChunkSigning {
-            signing_key: zeroize::Zeroizing::new(
+        .then(|| {
+            ChunkSigning::new(
                 aws_sigv4::sign::v4::generate_signing_key(
                     key.secret.as_str(),
                     signed_at,
                     &scope.region,
                     &scope.service,
                 )
-                .as_ref()
-                .to_vec(),
-            ),
-            date_time: date_time.to_string(),
-            scope: format!(
-                "{}/{}/{}/aws4_request",
-                scope.date, scope.region, scope.service
-            ),
-            previous: signature.to_string(),
+                .as_ref(),
+                date_time,
+                &format!(
+                    "{}/{}/{}/aws4_request",
+                    scope.date, scope.region, scope.service
+                ),
+                signature,
+            )
         });
     Ok(Caller {
         account: key.account.clone(),
         region: scope.region,
         chunk_signing,
     })
-}
-
-/// Constant-time comparison of two signatures.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! A body arrives spooled to a file (`Spooled`); here it is streamed into a
 //! new file of the object's bytes, in bounded memory: chunk framing is
 //! parsed as it is read, each signed chunk's signature checked in turn
-//! (`auth::ChunkSigning`), and the CRC32 and Content-MD5 checksums it
+//! (`chunk_signing`), and the CRC32 and Content-MD5 checksums it
 //! carries verified at the end, so a body decoded wrongly or forged is
 //! refused rather than stored.
 
@@ -16,7 +16,8 @@ use std::path::Path;
 use base64::Engine as _;
 use md5::Digest as _;
 
-use super::auth::{ChunkSigning, Refused};
+use super::auth::Refused;
+use super::chunk_signing::ChunkSigning;
 use super::http::Request;
 use crate::domain::files::TempFile;
 
@@ -219,7 +220,9 @@ pub fn decode(
                 reader.read_exact(&mut data).map_err(|_| {
                     BodyError::Malformed(format!("chunk {number} of {size} bytes is cut short"))
                 })?;
-                chain.next_chunk(number, &data, signature.as_deref())?;
+                chain
+                    .next_chunk(number, &data, signature.as_deref())
+                    .map_err(|m| Refused::ChunkMismatch(m.0))?;
                 out.write_all(&data).map_err(io)?;
             }
             None => {
@@ -262,7 +265,9 @@ pub fn decode(
         }
     }
     if let Some(chain) = &signing {
-        chain.trailer(&trailers)?;
+        chain
+            .trailer(&trailers)
+            .map_err(|m| Refused::ChunkMismatch(m.0))?;
     }
     Ok(trailers)
 }

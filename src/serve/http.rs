@@ -4,8 +4,6 @@
 
 use bytes::Bytes;
 
-use super::auth::{self, CredentialScope};
-
 /// Percent-decodes one URI component (`+` stays `+`).
 pub fn decode(text: &str) -> String {
     percent_encoding::percent_decode_str(text)
@@ -97,7 +95,7 @@ pub struct Request {
     pub body: Bytes,
     pub spooled: Option<std::sync::Arc<Spooled>>,
     /// Set once the signature is verified, for a signed `aws-chunked` body.
-    pub chunk_signing: Option<super::auth::ChunkSigning>,
+    pub chunk_signing: Option<super::chunk_signing::ChunkSigning>,
 }
 
 impl Request {
@@ -106,18 +104,6 @@ impl Request {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
-    }
-
-    /// The SigV4 credential scope: the `Authorization` header's, or a
-    /// presigned URL's `X-Amz-Credential`.
-    pub fn credential_scope(&self) -> Option<CredentialScope> {
-        match self.header("authorization") {
-            Some(header) => auth::from_authorization(header),
-            None => self
-                .query
-                .get("X-Amz-Credential")
-                .and_then(auth::parse_credential),
-        }
     }
 
     /// The raw path split into segments (`/` alone is none; `/bucket/`

@@ -18,6 +18,7 @@
 //! transactions, each complete or not at all.
 
 pub(crate) mod auth;
+mod chunk_signing;
 mod chunked;
 mod errors;
 mod file_body;
@@ -538,7 +539,7 @@ async fn dispatch(
             }
         }
         None => {
-            let scope = request.credential_scope();
+            let scope = auth::scope(&request);
             (
                 auth::account_of(scope.as_ref()),
                 auth::region_of(scope.as_ref().map(|s| s.region.as_str()), &state.region),
@@ -596,6 +597,9 @@ async fn dispatch(
     let result = match service {
         Service::Signer => signer::handle(&ctx, &matched, &request).await,
         Service::Lambda => lambda::handle(&ctx, &matched, &request).await,
+        Service::S3 if s3_multipart::OPERATIONS.contains(&matched.op.name) => {
+            s3_multipart::handle(&ctx, &matched, &request).await
+        }
         Service::S3 => s3::handle(&ctx, &matched, &request).await,
         Service::Sts => sts::handle(&ctx, &request),
     };

@@ -93,9 +93,8 @@ impl Matched {
 /// The service a request is for: the credential scope of its SigV4
 /// signature (header or presigned query), else by path.
 pub fn service_of(request: &Request) -> Service {
-    if let Some(service) = request
-        .credential_scope()
-        .and_then(|scope| Service::from_signing_name(&scope.service))
+    if let Some(service) =
+        super::auth::scope(request).and_then(|scope| Service::from_signing_name(&scope.service))
     {
         return service;
     }

@@ -109,14 +109,6 @@ pub async fn handle(ctx: &Ctx, m: &Matched, request: &Request) -> Result<Respons
         }
         "CopyObject" => copy_object(ctx, bucket, key, request).await,
         "DeleteObjects" => delete_objects(ctx, bucket, request).await,
-        "CreateMultipartUpload"
-        | "UploadPart"
-        | "UploadPartCopy"
-        | "ListParts"
-        | "CompleteMultipartUpload"
-        | "AbortMultipartUpload" => {
-            super::s3_multipart::handle(ctx, m.op.name, bucket, key, request).await
-        }
         "GetObject" | "HeadObject" => {
             let head = m.op.name == "HeadObject";
             // A version replaced between the lookup and the open (its file

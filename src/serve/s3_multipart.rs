@@ -5,7 +5,7 @@
 
 use super::errors::{self, ApiError};
 use super::http::{xml_escape, Request, Response};
-use super::routes::Service;
+use super::routes::{Matched, Service};
 use super::s3::{copy_source, elements, new_object};
 use super::Ctx;
 use crate::backend::local::objects::NULL_VERSION;
@@ -13,13 +13,18 @@ use crate::backend::local::objects::NULL_VERSION;
 const S: Service = Service::S3;
 const XMLNS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
-pub async fn handle(
-    ctx: &Ctx,
-    operation: &str,
-    bucket: &str,
-    key: &str,
-    request: &Request,
-) -> Result<Response, ApiError> {
+/// The operations this module answers.
+pub const OPERATIONS: &[&str] = &[
+    "CreateMultipartUpload",
+    "UploadPart",
+    "UploadPartCopy",
+    "ListParts",
+    "CompleteMultipartUpload",
+    "AbortMultipartUpload",
+];
+
+pub async fn handle(ctx: &Ctx, m: &Matched, request: &Request) -> Result<Response, ApiError> {
+    let (operation, bucket, key) = (m.op.name, m.label("Bucket"), m.label("Key"));
     let upload_id = request.query.get("uploadId").unwrap_or_default();
     let b = &ctx.backend;
     match operation {

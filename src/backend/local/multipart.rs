@@ -117,7 +117,7 @@ fn parts(dir: &Path) -> ObjectResult<Vec<Part>> {
 }
 
 /// Whether a bucket has uploads in progress (it cannot be deleted then).
-pub(super) fn has_uploads(store_dir: &Path, bucket: &str) -> bool {
+fn has_uploads(store_dir: &Path, bucket: &str) -> bool {
     let Ok(entries) = std::fs::read_dir(uploads_root(store_dir)) else {
         return false;
     };
@@ -373,6 +373,16 @@ fn abort(store: &Store, bucket: &str, key: &str, upload_id: &str) -> ObjectResul
 
 /// Multipart uploads, as `serve` offers them.
 impl LocalBackend {
+    /// Deletes an empty bucket this account owns (here because a bucket
+    /// with uploads in progress is not empty).
+    pub async fn delete_bucket(&self, bucket: &str) -> ObjectResult<()> {
+        let bucket = bucket.to_string();
+        self.run_objects(false, move |s, account, _| {
+            objects::delete_bucket(s, account, &bucket, has_uploads)
+        })
+        .await
+    }
+
     /// CreateMultipartUpload: the new upload's id.
     pub async fn create_multipart_upload(&self, new: NewObject) -> ObjectResult<String> {
         self.run_objects(false, move |s, account, _| {

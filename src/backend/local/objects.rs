@@ -786,9 +786,14 @@ fn list_buckets(store: &Store, owner: &str) -> ObjectResult<Vec<Bucket>> {
     })
 }
 
-/// Deletes an empty bucket of `owner`'s (no versions, no markers, no
-/// multipart upload in progress).
-fn delete_bucket(store: &Store, owner: &str, bucket: &str) -> ObjectResult<()> {
+/// Deletes an empty bucket of `owner`'s: no versions, no markers, and (as
+/// `uploads_in` tells) no multipart upload in progress.
+pub(super) fn delete_bucket(
+    store: &Store,
+    owner: &str,
+    bucket: &str,
+    uploads_in: impl Fn(&Path, &str) -> bool,
+) -> ObjectResult<()> {
     check_bucket_name(bucket)?;
     store.write_as(|tx| {
         if bucket_of(tx, bucket)?.owner != owner {
@@ -799,7 +804,7 @@ fn delete_bucket(store: &Store, owner: &str, bucket: &str) -> ObjectResult<()> {
             [bucket],
             |r| r.get(0),
         )?;
-        if used || super::multipart::has_uploads(store.dir(), bucket) {
+        if used || uploads_in(store.dir(), bucket) {
             return Err(ObjectError::BucketNotEmpty(bucket.to_string()));
         }
         tx.cached_execute("DELETE FROM s3_buckets WHERE name = ?1", [bucket])?;
@@ -1042,15 +1047,6 @@ impl LocalBackend {
         self.run_objects(false, move |s, _, _| {
             check_bucket_name(&bucket)?;
             s.read_as(|tx| bucket_of(tx, &bucket))
-        })
-        .await
-    }
-
-    /// Deletes an empty bucket this account owns.
-    pub async fn delete_bucket(&self, bucket: &str) -> ObjectResult<()> {
-        let bucket = bucket.to_string();
-        self.run_objects(false, move |s, account, _| {
-            delete_bucket(s, account, &bucket)
         })
         .await
     }
