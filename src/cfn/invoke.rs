@@ -132,6 +132,7 @@ pub fn run(listen: SocketAddr, backend: BackendArgs) -> ExitCode {
     // Like `serve`, cfn-invoke owns its store: made now if missing, so a
     // request for something never made is NotFound, not "no store". (The
     // provider, by contrast, refuses a store that moved.)
+    #[allow(irrefutable_let_patterns)] // Without the aws feature, Local is the only target.
     if let Target::Local { store } = &target {
         let made = crate::backend::local::LocalBackend::open(&crate::backend::local::LocalConfig {
             path: store.clone(),

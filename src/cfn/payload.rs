@@ -7,6 +7,7 @@
 use serde_json::Value;
 
 /// The largest target model read.
+#[cfg(feature = "aws")]
 pub const MAX_PAYLOAD: usize = 5 * 1024 * 1024;
 /// How long fetching may take in all (three tries).
 #[cfg(feature = "aws")]
@@ -33,6 +34,7 @@ pub fn is_s3_host(host: &str) -> bool {
 
 /// Whether an address is one a fetched URL may reach: not loopback,
 /// private, link-local, unspecified, multicast or otherwise reserved.
+#[cfg(any(feature = "aws", test))]
 pub fn is_public(ip: std::net::IpAddr) -> bool {
     use std::net::IpAddr;
     match ip {
