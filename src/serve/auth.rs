@@ -397,7 +397,7 @@ pub fn verify(
     if let Some(hash) = content_sha256.filter(|h| h.len() == 64 && !presigned) {
         use sha2::Digest as _;
         let actual = match &request.spooled {
-            Some(spooled) => spooled.sha256.clone(),
+            Some(spooled) => spooled.sha256.clone().unwrap_or_default(),
             None => hex::encode(sha2::Sha256::digest(&request.body)),
         };
         if actual != hash.to_ascii_lowercase() {

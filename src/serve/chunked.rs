@@ -59,10 +59,19 @@ pub fn is_aws_chunked(request: &Request) -> bool {
         .is_some_and(|v| v.starts_with("STREAMING-"))
 }
 
+/// An upload's object bytes, in a file of their own.
+#[derive(Debug)]
+pub struct ObjectBody {
+    pub file: TempFile,
+    pub len: u64,
+    /// Hex MD5 of the bytes (the object's ETag), computed on the way in.
+    pub md5: String,
+}
+
 /// The object bytes of a request, streamed into a new private file in
 /// `dir`: decoded when `aws-chunked` (every signed chunk checked when
 /// `signing` is given), with every checksum it carries verified.
-pub fn object_file(request: &Request, dir: &Path) -> Result<(TempFile, u64), BodyError> {
+pub fn object_file(request: &Request, dir: &Path) -> Result<ObjectBody, BodyError> {
     let io = |e: std::io::Error| BodyError::Io(e.to_string());
     let mut out = TempFile::new_in(dir).map_err(io)?;
     let mut sink = Checksums::new(out.as_file_mut());
@@ -117,7 +126,7 @@ pub fn object_file(request: &Request, dir: &Path) -> Result<(TempFile, u64), Bod
         }
     }
     if let Some(expected) = request.header("content-md5") {
-        if base64::engine::general_purpose::STANDARD.encode(md5) != expected.trim() {
+        if base64::engine::general_purpose::STANDARD.encode(&md5) != expected.trim() {
             return Err(BodyError::Checksum {
                 algorithm: "MD5",
                 header: "Content-MD5".into(),
@@ -125,7 +134,11 @@ pub fn object_file(request: &Request, dir: &Path) -> Result<(TempFile, u64), Bod
         }
     }
     out.as_file_mut().flush().map_err(io)?;
-    Ok((out, len))
+    Ok(ObjectBody {
+        file: out,
+        len,
+        md5: hex::encode(md5),
+    })
 }
 
 /// A writer that counts and checksums what passes through.
@@ -284,9 +297,10 @@ mod tests {
 
     fn stored(r: &Request) -> Result<Vec<u8>, BodyError> {
         let dir = tempfile::tempdir().unwrap();
-        let (file, len) = object_file(r, dir.path())?;
-        let bytes = std::fs::read(file.path()).unwrap();
-        assert_eq!(bytes.len() as u64, len);
+        let body = object_file(r, dir.path())?;
+        let bytes = std::fs::read(body.file.path()).unwrap();
+        assert_eq!(bytes.len() as u64, body.len);
+        assert_eq!(body.md5, hex::encode(md5::Md5::digest(&bytes)));
         Ok(bytes)
     }
 

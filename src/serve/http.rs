@@ -72,12 +72,13 @@ fn form_decode(text: &str) -> String {
 }
 
 /// A body kept on disk as it arrived (an object upload), with its
-/// SHA-256 (what a signature's `x-amz-content-sha256` names).
+/// SHA-256 (what a signature's `x-amz-content-sha256` names) when
+/// signatures are checked.
 #[derive(Debug)]
 pub struct Spooled {
     pub file: crate::domain::files::TempFile,
     pub len: u64,
-    pub sha256: String,
+    pub sha256: Option<String>,
 }
 
 /// A request: its body read whole (`body`), or, for object uploads,

@@ -370,7 +370,8 @@ async fn handle(state: &State, request: hyper::Request<Incoming>) -> hyper::Resp
 }
 
 /// Reads the body: an object upload (an S3 PUT of a key) streamed to a
-/// file in the store, at most [`MAX_OBJECT`] bytes, hashing as it goes;
+/// file in the store, at most [`MAX_OBJECT`] bytes (hashed as it comes
+/// when signatures are checked);
 /// anything else into memory, at most [`MAX_BODY`] bytes.
 async fn read_body(
     state: &State,
@@ -414,7 +415,11 @@ async fn read_body(
     .map_err(|e| failed(std::io::Error::other(e)))?
     .map_err(failed)?;
     let mut writer = tokio::fs::File::from_std(file.as_file().try_clone().map_err(failed)?);
-    let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+    // Only a signature check needs the body's SHA-256.
+    let mut hasher = state
+        .keys
+        .is_some()
+        .then(<sha2::Sha256 as sha2::Digest>::new);
     let mut len = 0u64;
     let mut body = body;
     while let Some(frame) = body.frame().await {
@@ -438,7 +443,9 @@ async fn read_body(
                 format!("Your proposed upload exceeds the maximum allowed size: a single PUT is at most {MAX_OBJECT} bytes; use a multipart upload"),
             ));
         }
-        sha2::Digest::update(&mut hasher, &data);
+        if let Some(hasher) = &mut hasher {
+            sha2::Digest::update(hasher, &data);
+        }
         tokio::io::AsyncWriteExt::write_all(&mut writer, &data)
             .await
             .map_err(failed)?;
@@ -449,7 +456,7 @@ async fn read_body(
     request.spooled = Some(Arc::new(http::Spooled {
         file,
         len,
-        sha256: hex::encode(sha2::Digest::finalize(hasher)),
+        sha256: hasher.map(|h| hex::encode(sha2::Digest::finalize(h))),
     }));
     Ok(())
 }

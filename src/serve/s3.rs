@@ -220,19 +220,19 @@ async fn put_object(
     key: &str,
     request: &Request,
 ) -> Result<Response, ApiError> {
-    let (file, len) = object_file(ctx, request).await?;
+    let body = object_file(ctx, request).await?;
     tracing::debug!(
         aws_chunked = chunked::is_aws_chunked(request),
         sent = request
             .spooled
             .as_ref()
             .map_or(request.body.len() as u64, |s| s.len),
-        stored = len,
+        stored = body.len,
         "object body"
     );
     let version = ctx
         .backend
-        .put_object_file(new_object(bucket, key, request), file)
+        .put_object_file(new_object(bucket, key, request), body.file, body.md5)
         .await
         .map_err(errors::s3)?;
     let mut response = Response::new(200).header("etag", format!("\"{}\"", version.etag));
@@ -353,10 +353,7 @@ async fn list_versions(ctx: &Ctx, bucket: &str, request: &Request) -> Result<Res
 
 /// The object bytes of an upload, streamed into a file of the store's
 /// (decoded, chunk signatures and checksums checked), off the async threads.
-pub async fn object_file(
-    ctx: &Ctx,
-    request: &Request,
-) -> Result<(crate::domain::files::TempFile, u64), ApiError> {
+pub async fn object_file(ctx: &Ctx, request: &Request) -> Result<chunked::ObjectBody, ApiError> {
     let dir = super::lambda::uploads_dir(ctx.backend.path());
     let request = request.clone();
     tokio::task::spawn_blocking(move || chunked::object_file(&request, &dir))
@@ -506,9 +503,8 @@ async fn list_objects(
             xml_escape(value)
         }
     };
-    let root = "ListBucketResult";
     let mut xml = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{root} xmlns=\"{XMLNS}\"><Name>{}</Name><Prefix>{}</Prefix><MaxKeys>{max_keys}</MaxKeys><IsTruncated>{}</IsTruncated>",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"{XMLNS}\"><Name>{}</Name><Prefix>{}</Prefix><MaxKeys>{max_keys}</MaxKeys><IsTruncated>{}</IsTruncated>",
         xml_escape(bucket),
         text(&query.prefix),
         listing.next_after.is_some()
@@ -563,7 +559,7 @@ async fn list_objects(
             text(prefix)
         ));
     }
-    xml.push_str(&format!("</{root}>"));
+    xml.push_str("</ListBucketResult>");
     Ok(Response::xml(200, xml))
 }
 

@@ -44,9 +44,9 @@ pub async fn handle(ctx: &Ctx, m: &Matched, request: &Request) -> Result<Respons
         }
         "UploadPart" => {
             let number = part_number(request)?;
-            let (file, _) = super::s3::object_file(ctx, request).await?;
+            let body = super::s3::object_file(ctx, request).await?;
             let etag = b
-                .upload_part(bucket, key, upload_id, number, file)
+                .upload_part(bucket, key, upload_id, number, body.file, body.md5)
                 .await
                 .map_err(errors::s3)?;
             Ok(Response::new(200).header("etag", format!("\"{etag}\"")))

@@ -56,20 +56,7 @@ impl AwsBackend {
     /// The evidence of a layer version, from the content Lambda serves for
     /// it (GetLayerVersionByArn's `Content.Location`).
     pub(super) async fn layer_evidence(&self, arn: &str) -> BackendResult<Evidence> {
-        let out = self
-            .clients
-            .lambda
-            .get_layer_version_by_arn()
-            .arn(arn)
-            .send()
-            .await
-            .map_err(|e| {
-                map(
-                    &format!("lambda:GetLayerVersionByArn {arn}"),
-                    Conflict::State,
-                    e,
-                )
-            })?;
+        let out = self.get_layer_by_arn(arn).await?;
         let location = super::errors::required(
             out.content().and_then(|c| c.location()),
             "lambda:GetLayerVersionByArn",
@@ -99,7 +86,7 @@ impl AwsBackend {
             .map_err(|e| BackendError::Internal(e.to_string()))?
             .map_err(|e| BackendError::invalid("code", format!("{shown}: {e}")))?;
         match &inspection.envelope {
-            Some(_) => self.envelope_evidence(&inspection, shown).await,
+            Some(envelope) => self.envelope_evidence(envelope, &inspection, shown).await,
             None => {
                 self.evidence_by_job_output(copy.path(), &inspection, shown)
                     .await
@@ -109,12 +96,10 @@ impl AwsBackend {
 
     async fn envelope_evidence(
         &self,
+        envelope: &crate::domain::envelope::Envelope,
         inspection: &Inspection,
         shown: &str,
     ) -> BackendResult<Evidence> {
-        let Some(envelope) = &inspection.envelope else {
-            return Ok(Evidence::Unsigned);
-        };
         let claims = &envelope.claims;
         let invalid_time =
             |e: String| BackendError::invalid("code", format!("{shown}: signature envelope: {e}"));

@@ -606,20 +606,7 @@ impl AwsBackend {
     /// GetLayerVersionByArn. Lambda does not return the content's SHA-384,
     /// so `content_sha384` is empty (the resource keeps the one it recorded).
     pub(super) async fn lambda_get_layer(&self, arn: &str) -> BackendResult<LayerVersion> {
-        let out = self
-            .clients
-            .lambda
-            .get_layer_version_by_arn()
-            .arn(arn)
-            .send()
-            .await
-            .map_err(|e| {
-                map(
-                    &format!("lambda:GetLayerVersionByArn {arn}"),
-                    Conflict::State,
-                    e,
-                )
-            })?;
+        let out = self.get_layer_by_arn(arn).await?;
         layer_of(
             LayerFields {
                 layer_arn: out.layer_arn(),
@@ -635,6 +622,29 @@ impl AwsBackend {
             String::new(),
             "lambda:GetLayerVersionByArn",
         )
+    }
+
+    /// GetLayerVersionByArn, as Lambda answers it (its `Content.Location`
+    /// too, which `content` reads).
+    pub(super) async fn get_layer_by_arn(
+        &self,
+        arn: &str,
+    ) -> BackendResult<
+        aws_sdk_lambda::operation::get_layer_version_by_arn::GetLayerVersionByArnOutput,
+    > {
+        self.clients
+            .lambda
+            .get_layer_version_by_arn()
+            .arn(arn)
+            .send()
+            .await
+            .map_err(|e| {
+                map(
+                    &format!("lambda:GetLayerVersionByArn {arn}"),
+                    Conflict::State,
+                    e,
+                )
+            })
     }
 
     pub(super) async fn lambda_delete_layer(&self, name: &str, version: i64) -> BackendResult<()> {

@@ -146,9 +146,7 @@ fn create(
     new: &NewObject,
     now: DateTime<Utc>,
 ) -> ObjectResult<String> {
-    objects::check_bucket_name(&new.bucket)?;
-    objects::check_key(&new.key)?;
-    store.read_as(|tx| objects::versioning_of(tx, &new.bucket))?;
+    objects::check_new(store, new)?;
     let upload_id = ids::uuid_v4();
     let root = uploads_root(store.dir());
     store::create_private_dir(&root)?;
@@ -182,10 +180,14 @@ fn check_number(number: u32) -> ObjectResult<()> {
     }
 }
 
-/// Places a part whose bytes are in `staged` under its number, replacing
-/// an earlier upload of that number; its ETag.
-fn place_part(dir: &Path, number: u32, staged: &Path) -> ObjectResult<String> {
-    let etag = md5_of(staged)?;
+/// Places a part whose bytes are in `staged` (their hex MD5 `md5`, if
+/// known) under its number, replacing an earlier upload of that number;
+/// its ETag.
+fn place_part(dir: &Path, number: u32, staged: &Path, md5: Option<String>) -> ObjectResult<String> {
+    let etag = match md5 {
+        Some(md5) => md5,
+        None => objects::size_and_etag(staged)?.1,
+    };
     let target = dir.join(format!("{number:05}.{etag}.part"));
     for old in parts(dir)?.into_iter().filter(|p| p.number == number) {
         objects::remove_quietly(Some(&old.file));
@@ -195,22 +197,6 @@ fn place_part(dir: &Path, number: u32, staged: &Path) -> ObjectResult<String> {
     Ok(etag)
 }
 
-fn md5_of(path: &Path) -> ObjectResult<String> {
-    let mut file = std::fs::File::open(path)
-        .map_err(|e| ObjectError::Store(io_error("cannot read", path, e)))?;
-    let mut hasher = Md5::new();
-    let mut buffer = vec![0u8; 256 * 1024];
-    loop {
-        let n = file
-            .read(&mut buffer)
-            .map_err(|e| ObjectError::Store(io_error("cannot read", path, e)))?;
-        if n == 0 {
-            return Ok(hex::encode(hasher.finalize()));
-        }
-        hasher.update(&buffer[..n]);
-    }
-}
-
 fn upload_part(
     store: &Store,
     bucket: &str,
@@ -218,13 +204,15 @@ fn upload_part(
     upload_id: &str,
     number: u32,
     file: TempFile,
+    md5: String,
 ) -> ObjectResult<String> {
     check_number(number)?;
     let (dir, _) = open(store.dir(), bucket, key, upload_id)?;
     let staged = files::temp_path_in(&dir);
     file.persist(&staged)
         .map_err(|e| ObjectError::Store(io_error("cannot place a part at", &staged, e)))?;
-    place_part(&dir, number, &staged).inspect_err(|_| objects::remove_quietly(Some(&staged)))
+    place_part(&dir, number, &staged, Some(md5))
+        .inspect_err(|_| objects::remove_quietly(Some(&staged)))
 }
 
 /// UploadPartCopy: a byte range (inclusive; `None`: all) of an object
@@ -274,7 +262,7 @@ fn upload_part_copy(
             e,
         )));
     }
-    let etag = place_part(&dir, number, &staged)
+    let etag = place_part(&dir, number, &staged, None)
         .inspect_err(|_| objects::remove_quietly(Some(&staged)))?;
     Ok((etag, found.version))
 }
@@ -400,10 +388,11 @@ impl LocalBackend {
         upload_id: &str,
         number: u32,
         file: TempFile,
+        md5: String,
     ) -> ObjectResult<String> {
         let (bucket, key, upload_id) = (bucket.to_string(), key.to_string(), upload_id.to_string());
         self.run_objects(false, move |s, _, _| {
-            upload_part(s, &bucket, &key, &upload_id, number, file)
+            upload_part(s, &bucket, &key, &upload_id, number, file, md5)
         })
         .await
     }

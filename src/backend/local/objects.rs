@@ -381,12 +381,20 @@ pub(super) fn record_version(
     staged: &Path,
     placed: &mut Option<PathBuf>,
     now: DateTime<Utc>,
-    multipart_etag: Option<&str>,
+    known_etag: Option<&str>,
 ) -> ObjectResult<(ObjectVersion, Option<PathBuf>)> {
     let versioning = versioning_of(tx, &new.bucket)?;
-    let (size, whole_etag) = size_and_etag(staged)?;
-    // A multipart object's ETag is S3's MD5 of its parts' MD5s, `-N`.
-    let etag = multipart_etag.map_or(whole_etag, str::to_string);
+    // An ETag already known (a streamed upload's MD5, a multipart object's
+    // `MD5-N`) is not computed again.
+    let (size, etag) = match known_etag {
+        Some(etag) => (
+            std::fs::metadata(staged)
+                .map_err(|e| ObjectError::Store(io_error("cannot read", staged, e)))?
+                .len(),
+            etag.to_string(),
+        ),
+        None => size_and_etag(staged)?,
+    };
     let version_id = match versioning {
         Versioning::Enabled => ids::object_version(),
         Versioning::Unversioned | Versioning::Suspended => NULL_VERSION.to_string(),
@@ -450,7 +458,8 @@ fn remove_null_version(
         .map(|f| bucket_dir(store_dir, bucket).join(f)))
 }
 
-fn size_and_etag(path: &Path) -> ObjectResult<(u64, String)> {
+/// The size and hex MD5 of a file (S3's ETag of a single-part object).
+pub(super) fn size_and_etag(path: &Path) -> ObjectResult<(u64, String)> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)
         .map_err(|e| ObjectError::Store(io_error("cannot read", path, e)))?;
@@ -551,11 +560,17 @@ fn put_object(
     commit_staged(store, new, &staged, None, now)
 }
 
-/// Checks a new object's names and bucket; a staging file for its bytes.
-pub(super) fn stage(store: &Store, new: &NewObject) -> ObjectResult<PathBuf> {
+/// Checks a new object's names, and that its bucket exists.
+pub(super) fn check_new(store: &Store, new: &NewObject) -> ObjectResult<()> {
     check_bucket_name(&new.bucket)?;
     check_key(&new.key)?;
     store.read_as(|tx| versioning_of(tx, &new.bucket))?;
+    Ok(())
+}
+
+/// Checks a new object; a staging file for its bytes.
+pub(super) fn stage(store: &Store, new: &NewObject) -> ObjectResult<PathBuf> {
+    check_new(store, new)?;
     Ok(staging_path(store.dir(), &new.bucket)?)
 }
 
@@ -565,21 +580,12 @@ pub(super) fn commit_staged(
     store: &Store,
     new: &NewObject,
     staged: &Path,
-    multipart_etag: Option<&str>,
+    known_etag: Option<&str>,
     now: DateTime<Utc>,
 ) -> ObjectResult<ObjectVersion> {
     let mut placed = None;
-    let result = store.write_as(|tx| {
-        record_version(
-            tx,
-            store.dir(),
-            new,
-            staged,
-            &mut placed,
-            now,
-            multipart_etag,
-        )
-    });
+    let result = store
+        .write_as(|tx| record_version(tx, store.dir(), new, staged, &mut placed, now, known_etag));
     match result {
         Ok((version, replaced)) => {
             remove_quietly(replaced.as_deref());
@@ -982,18 +988,19 @@ impl LocalBackend {
     }
 
     /// Stores a new version whose bytes are already in `file` (a streamed
-    /// upload), moved into the store.
+    /// upload, whose hex MD5 is `md5`), moved into the store.
     pub async fn put_object_file(
         &self,
         new: NewObject,
         file: files::TempFile,
+        md5: String,
     ) -> ObjectResult<ObjectVersion> {
         self.run_objects(false, move |s, _, _| {
             let staged = stage(s, &new)?;
             file.persist(&staged).map_err(|e| {
                 ObjectError::Store(io_error("cannot place the upload at", &staged, e))
             })?;
-            commit_staged(s, &new, &staged, None, Utc::now())
+            commit_staged(s, &new, &staged, Some(&md5), Utc::now())
         })
         .await
     }
