@@ -6,6 +6,8 @@
 # CloudFormation packages (cfn validate, submit layout, GLIBC check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each step's header says how long the run has taken so far.
+step() { echo "==> [$(( SECONDS / 60 ))m$(( SECONDS % 60 ))s] $*"; }
 
 if ! command -v terraform >/dev/null 2>&1 && [ ! -x /usr/local/bin/terraform ] && [ -z "${TERRAFORM:-}" ]; then
   echo "error: the end-to-end tests need Terraform 1.11 (expected at /usr/local/bin/terraform, on PATH, or in \$TERRAFORM)" >&2
@@ -14,7 +16,7 @@ fi
 
 # The aws backend's tests start a real moto server from this venv; they fail
 # (never pass silently) without LAMBDASIGN_MOTO_PYTHON.
-echo "==> moto venv (target/moto-venv)"
+step "moto venv (target/moto-venv)"
 venv=target/moto-venv
 if ! "$venv/bin/python" -c 'import sys, moto, moto.server; sys.exit(0 if moto.__version__.startswith("5.") else 1)' >/dev/null 2>&1; then
   python3 -m venv "$venv"
@@ -24,7 +26,7 @@ export LAMBDASIGN_MOTO_PYTHON="$PWD/$venv/bin/python"
 
 # serve's tests drive it with the real AWS CLI and boto3 from this venv; they
 # fail (never pass silently) without LAMBDASIGN_AWS_VENV.
-echo "==> AWS CLI and boto3 venv (target/aws-venv)"
+step "AWS CLI and boto3 venv (target/aws-venv)"
 venv=target/aws-venv
 aws_pins="awscli==1.46.3 boto3==1.44.8 botocore==1.44.8 s3transfer==0.19.3"
 if ! "$venv/bin/python" -c 'import boto3, awscli, sys; sys.exit(0 if (boto3.__version__, awscli.__version__) == ("1.44.8", "1.46.3") else 1)' >/dev/null 2>&1; then
@@ -37,29 +39,30 @@ export LAMBDASIGN_AWS_VENV="$PWD/$venv"
 # The CloudFormation tests run AWS's contract tests (cloudformation-cli's
 # `cfn test`), cfn-lint and jsonschema from this venv; they fail (never pass
 # silently) without LAMBDASIGN_CFN_PYTHON.
-echo "==> CloudFormation tooling venv (target/cfn-venv)"
+step "CloudFormation tooling venv (target/cfn-venv)"
 LAMBDASIGN_CFN_PYTHON="$(scripts/cfn-venv.sh)"
 export LAMBDASIGN_CFN_PYTHON
 for tool in objdump objcopy; do
   command -v "$tool" >/dev/null || { echo "error: $tool (binutils) is needed to check the CloudFormation handler binary" >&2; exit 2; }
 done
 
-echo "==> cargo fmt --check"
+step "cargo fmt --check"
 cargo fmt --all -- --check
-echo "==> docs stand alone (scripts/check-docs.sh)"
+step "docs stand alone (scripts/check-docs.sh)"
 bash scripts/check-docs.sh
-echo "==> cargo clippy (all targets, warnings are errors)"
+step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --locked --all-targets -- -D warnings
 # Code behind a feature is dead or alive per build: the bootstrap's build
 # (no openssl) and the fuzz build (no aws) are linted too.
 cargo clippy --locked --no-default-features --features aws --lib -- -D warnings
 cargo clippy --locked --no-default-features --lib -- -D warnings
-echo "==> cargo test"
+step "cargo test"
 cargo test --locked --lib --bins --tests
-echo "==> benches compile"
-cargo bench --locked --no-run
-echo "==> CloudFormation packages (cfn validate, submit layout, GLIBC <= 2.34, glibc only) from a debug build"
+step "benches compile (dev profile: whether they build, not how fast they run)"
+cargo bench --locked --no-run --profile dev
+step "CloudFormation packages (cfn validate, submit layout, GLIBC <= 2.34, glibc only) from a debug build"
 # The bootstrap's build: without the default "openssl" feature (no libcrypto.so.3 on Lambda).
 cargo build --locked --no-default-features --features aws --bin terraform-provider-lambdasign
 objcopy --strip-debug target/debug/terraform-provider-lambdasign target/cfn-bootstrap-debug
 scripts/cfn-package.sh --binary target/cfn-bootstrap-debug --out target/cfn-package-test
+step "done"

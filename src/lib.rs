@@ -21,6 +21,7 @@ pub mod cfn;
 pub(crate) mod cli;
 pub mod domain;
 pub mod engine;
+pub(crate) mod http_server;
 pub(crate) mod runtime;
 pub(crate) mod serve;
 pub mod tf;

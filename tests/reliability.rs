@@ -855,6 +855,13 @@ fn serve_closes_stalled_clients_and_backs_off_when_out_of_descriptors() {
         .to_string();
     let pid = child.id();
 
+    // A client whose upload goes quiet is answered as S3 answers it.
+    let mut quiet = std::net::TcpStream::connect(&address).expect("connect");
+    quiet
+        .write_all(format!("PUT /bucket/key HTTP/1.1\r\nHost: {address}\r\nContent-Length: 100\r\n\r\n0123456789").as_bytes())
+        .expect("send");
+    let quiet_since = Instant::now();
+
     // A client that sends half a request line and stalls is closed.
     let mut stalled = std::net::TcpStream::connect(&address).expect("connect");
     stalled.write_all(b"GET / HT").expect("send");
@@ -868,6 +875,21 @@ fn serve_closes_stalled_clients_and_backs_off_when_out_of_descriptors() {
     assert!(
         closed_after < Duration::from_secs(20),
         "a stalled client is disconnected (after {closed_after:?})"
+    );
+    let mut answer = Vec::new();
+    quiet
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let _ = quiet.read_to_end(&mut answer);
+    let quiet_after = quiet_since.elapsed();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 400") && answer.contains("<Code>RequestTimeout</Code>"),
+        "an upload that goes quiet gets S3's RequestTimeout (after {quiet_after:?}):\n{answer}"
+    );
+    assert!(
+        quiet_after < Duration::from_secs(40),
+        "an upload that goes quiet is ended (after {quiet_after:?})"
     );
 
     // Exhaust its descriptors, then measure its CPU for two seconds.
@@ -900,7 +922,7 @@ fn serve_closes_stalled_clients_and_backs_off_when_out_of_descriptors() {
         "{refusals} accept-failure lines in ~2.5s"
     );
     eprintln!(
-        "stalled client closed after {closed_after:?}; out of descriptors: {ticks} CPU ticks in {seconds:.1}s, {refusals} log lines"
+        "stalled client closed after {closed_after:?}; quiet upload answered after {quiet_after:?}; out of descriptors: {ticks} CPU ticks in {seconds:.1}s, {refusals} log lines"
     );
     drop(clients);
     std::thread::sleep(Duration::from_millis(1500));

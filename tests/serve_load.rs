@@ -303,32 +303,49 @@ fn load_forgery_cross_account_and_kill9_lose_nothing() {
     runtime.block_on(async {
         let a = clients(&url, A).await;
         let b = clients(&url, B).await;
-        for (key, body) in &objects {
-            match a.s3.get_object().bucket("load-a").key(key).send().await {
-                Ok(out) => {
-                    let got = out
-                        .body
-                        .collect()
-                        .await
-                        .map(|d| d.into_bytes().to_vec())
-                        .unwrap_or_default();
-                    if &got != body {
-                        lost.push(format!("{key} changed"));
+        // Each object and profile is read back; 16 at a time, as the
+        // clients wrote them (one by one, this took minutes in CI).
+        let mut reads = tokio::task::JoinSet::new();
+        let objects = Arc::new(objects.clone());
+        let profiles = Arc::new(profiles.clone());
+        const READERS: usize = 16;
+        for reader in 0..READERS {
+            let (a, b) = (a.clone(), b.clone());
+            let (objects, profiles) = (objects.clone(), profiles.clone());
+            reads.spawn(async move {
+                let mut lost = Vec::new();
+                for (key, body) in objects.iter().skip(reader).step_by(READERS) {
+                    match a.s3.get_object().bucket("load-a").key(key).send().await {
+                        Ok(out) => {
+                            let got = out
+                                .body
+                                .collect()
+                                .await
+                                .map(|d| d.into_bytes().to_vec())
+                                .unwrap_or_default();
+                            if &got != body {
+                                lost.push(format!("{key} changed"));
+                            }
+                        }
+                        Err(e) => lost.push(format!("{key}: {e:?}")),
                     }
                 }
-                Err(e) => lost.push(format!("{key}: {e:?}")),
-            }
+                for (_, name) in profiles.iter().skip(reader).step_by(READERS) {
+                    if let Err(e) = b
+                        .signer
+                        .get_signing_profile()
+                        .profile_name(name)
+                        .send()
+                        .await
+                    {
+                        lost.push(format!("profile {name}: {e:?}"));
+                    }
+                }
+                lost
+            });
         }
-        for (_, name) in &profiles {
-            if let Err(e) = b
-                .signer
-                .get_signing_profile()
-                .profile_name(name)
-                .send()
-                .await
-            {
-                lost.push(format!("profile {name}: {e:?}"));
-            }
+        while let Some(found) = reads.join_next().await {
+            lost.extend(found.expect("reader task"));
         }
         let anchor = a
             .signer

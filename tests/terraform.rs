@@ -358,3 +358,270 @@ resource "lambdasign_layer_grant" "partner" {
     ws.ok(&["apply", "-auto-approve", "-no-color"]);
     assert_eq!(ws.plan_exit_code(), 0, "the next plan is empty");
 }
+
+/// `scripts/release.sh` writes the registry's release layout (zip, SHA256SUMS
+/// and its signature, manifest with protocol 6.0), the registry protocol as
+/// static files, and a mirror. Terraform installs the provider from each as
+/// it installs any provider: a filesystem mirror, the registry (over HTTPS,
+/// signature checked) with `terraform init` and `terraform providers mirror`,
+/// and a network mirror (over HTTPS); and applies an example with it.
+#[test]
+fn the_release_installs_as_terraform_installs_providers() {
+    use std::process::Command;
+    let ws = Workspace::new();
+    let dist = ws.scratch("dist");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let gnupg = ws.scratch("gnupg");
+    std::fs::create_dir_all(&gnupg).expect("gnupg home");
+    let gpg = |args: &[&str]| {
+        let output = Command::new("gpg")
+            .env("GNUPGHOME", &gnupg)
+            .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
+            .args(args)
+            .output()
+            .expect("run gpg");
+        assert!(
+            output.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    gpg(&[
+        "--quick-gen-key",
+        "lambdasign release test <release@example.invalid>",
+        "rsa2048",
+        "sign",
+        "1d",
+    ]);
+    let status = Command::new("bash")
+        .arg(format!("{root}/scripts/release.sh"))
+        .args([
+            "--binary",
+            common::BINARY,
+            "--gpg-key",
+            "release@example.invalid",
+            "--out",
+        ])
+        .arg(&dist)
+        .env("GNUPGHOME", &gnupg)
+        .status()
+        .expect("run scripts/release.sh");
+    assert!(status.success(), "scripts/release.sh failed");
+
+    let version = env!("CARGO_PKG_VERSION");
+    let archive = format!("terraform-provider-lambdasign_{version}_linux_amd64.zip");
+    let manifest = format!("terraform-provider-lambdasign_{version}_manifest.json");
+    let sums = std::fs::read_to_string(dist.join(format!(
+        "terraform-provider-lambdasign_{version}_SHA256SUMS"
+    )))
+    .expect("SHA256SUMS");
+    let check = Command::new("sha256sum")
+        .arg("--check")
+        .current_dir(&dist)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(sums.as_bytes())?;
+            child.wait()
+        })
+        .expect("sha256sum --check");
+    assert!(check.success(), "SHA256SUMS does not match:\n{sums}");
+    assert!(
+        sums.contains(&archive) && sums.contains(&manifest),
+        "{sums}"
+    );
+    let zip_sha = sums
+        .lines()
+        .find(|l| l.ends_with(&archive))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("the zip's line")
+        .to_string();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dist.join(&manifest)).expect("manifest"))
+            .expect("manifest JSON");
+    assert_eq!(manifest["metadata"]["protocol_versions"][0], "6.0");
+
+    // The hashes the mirror announces are the ones Terraform computes.
+    let announced: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dist.join(format!(
+            "mirror/local.test/lambdasign/lambdasign/{version}.json"
+        )))
+        .expect("the mirror's version document"),
+    )
+    .expect("JSON");
+    let hashes = &announced["archives"]["linux_amd64"]["hashes"];
+    assert_eq!(hashes[1], format!("zh:{zip_sha}"), "{announced}");
+    let h1 = hashes[0].as_str().expect("h1").to_string();
+    let lock_hash = |ws: &Workspace, zh: bool| {
+        let lock = std::fs::read_to_string(ws.path(".terraform.lock.hcl")).expect("lock file");
+        assert!(
+            lock.contains(&format!("\"{h1}\"")),
+            "the lock file records the contents' hash {h1}:\n{lock}"
+        );
+        // Only the registry's signed SHA256SUMS hands over the zip's own hash.
+        assert_eq!(
+            lock.contains(&format!("\"zh:{zip_sha}\"")),
+            zh,
+            "the lock file and zh:{zip_sha}:\n{lock}"
+        );
+    };
+    let fresh = |ws: &Workspace| {
+        let _ = std::fs::remove_dir_all(ws.path(".terraform"));
+        let _ = std::fs::remove_file(ws.path(".terraform.lock.hcl"));
+    };
+    let example = format!("{root}/examples/basic");
+    for entry in std::fs::read_dir(&example).expect("examples/basic") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), ws.path(&entry.file_name().to_string_lossy()))
+            .expect("copy the example");
+    }
+
+    // 1. A filesystem mirror (the packed layout).
+    ws.set_cli_config(&format!(
+        "provider_installation {{\n  filesystem_mirror {{\n    path    = {:?}\n    include = [\"local.test/*/*\"]\n  }}\n}}\n",
+        dist.join("mirror").display().to_string()
+    ));
+    ws.ok(&["init", "-no-color"]);
+    lock_hash(&ws, false);
+    ws.ok(&["apply", "-auto-approve", "-no-color"]);
+    assert_eq!(ws.plan_exit_code(), 0, "a second plan must be empty");
+
+    // Everything below is `dist` over HTTPS.
+    let https = HttpsDir::start(&dist, &ws.scratch("tls"));
+    let over_https = |ws: &Workspace, args: &[&str]| {
+        let output = ws
+            .command(args)
+            .env("SSL_CERT_FILE", &https.cert)
+            .output()
+            .expect("terraform");
+        assert!(
+            output.status.success(),
+            "terraform {args:?}:\n{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+
+    // 2. The registry protocol: `terraform init`, then `terraform providers
+    //    mirror`, which always installs from the origin registry.
+    fresh(&ws);
+    ws.set_cli_config(&format!(
+        "host \"local.test\" {{\n  services = {{\n    \"providers.v1\" = \"https://localhost:{}/registry/v1/providers/\"\n  }}\n}}\nprovider_installation {{\n  direct {{}}\n}}\n",
+        https.port
+    ));
+    over_https(&ws, &["init", "-no-color"]);
+    lock_hash(&ws, true);
+    assert_eq!(ws.plan_exit_code(), 0, "the same provider, the same state");
+    let copied = ws.scratch("copied-mirror");
+    over_https(
+        &ws,
+        &[
+            "providers",
+            "mirror",
+            "-platform=linux_amd64",
+            &copied.display().to_string(),
+        ],
+    );
+    let copied_zip = copied
+        .join("local.test/lambdasign/lambdasign")
+        .join(&archive);
+    let copied_sha = Command::new("sha256sum")
+        .arg(&copied_zip)
+        .output()
+        .expect("sha256sum");
+    assert!(
+        String::from_utf8_lossy(&copied_sha.stdout).starts_with(&zip_sha),
+        "terraform providers mirror copied {} unchanged",
+        copied_zip.display()
+    );
+
+    // 3. A network mirror.
+    fresh(&ws);
+    ws.set_cli_config(&format!(
+        "provider_installation {{\n  network_mirror {{\n    url     = \"https://localhost:{}/mirror/\"\n    include = [\"local.test/*/*\"]\n  }}\n}}\n",
+        https.port
+    ));
+    over_https(&ws, &["init", "-no-color"]);
+    // Terraform checks the zip against the mirror's hashes, and records
+    // the one it computes itself.
+    lock_hash(&ws, false);
+    assert_eq!(ws.plan_exit_code(), 0, "the same provider, the same state");
+}
+
+/// A directory served over HTTPS on localhost (Python's http.server), with a
+/// fresh self-signed certificate (openssl).
+struct HttpsDir {
+    child: std::process::Child,
+    port: u16,
+    cert: std::path::PathBuf,
+}
+
+impl HttpsDir {
+    fn start(dir: &std::path::Path, tls: &std::path::Path) -> HttpsDir {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        std::fs::create_dir_all(tls).expect("tls dir");
+        let (cert, key) = (tls.join("cert.pem"), tls.join("key.pem"));
+        let made = Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=DNS:localhost",
+                "-keyout",
+            ])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl req");
+        assert!(made.success(), "openssl could not make a certificate");
+        let script = r#"
+import functools, http.server, ssl, sys
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(sys.argv[2], sys.argv[3])
+server.socket = context.wrap_socket(server.socket, server_side=True)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"#;
+        let mut child = Command::new("python3")
+            .args(["-c", script])
+            .arg(dir)
+            .arg(&cert)
+            .arg(&key)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 https server");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the server's port");
+        let port = line.trim().parse().expect("a port number");
+        HttpsDir { child, port, cert }
+    }
+}
+
+impl Drop for HttpsDir {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

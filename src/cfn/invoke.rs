@@ -66,10 +66,19 @@ async fn not_found() -> Response {
 pub async fn serve(listen: SocketAddr, target: Target) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     println!("cfn-invoke listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(target))
-        .with_graceful_shutdown(shutdown())
-        .await
+    crate::http_server::serve(listener, router(target), BOUNDS, shutdown()).await;
+    Ok(())
 }
+
+/// How cfn-invoke bounds its clients (see `crate::http_server`): a handler
+/// event is small, and a handler answers within CloudFormation's timeout.
+const BOUNDS: crate::http_server::Bounds = crate::http_server::Bounds {
+    header_timeout: std::time::Duration::from_secs(10),
+    body_idle_timeout: std::time::Duration::from_secs(20),
+    request_deadline: std::time::Duration::from_secs(300),
+    max_connections: 64,
+    drain: std::time::Duration::from_secs(30),
+};
 
 async fn shutdown() {
     let interrupt = tokio::signal::ctrl_c();

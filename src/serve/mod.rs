@@ -9,9 +9,13 @@
 //!   the engine (Lambda's deploy-time checks are `engine::function`), encode
 //!   the answer.
 //! - `errors`: every failure in its service's error shape, once.
-//! - `auth`: SigV4 parsed, not verified; a 12-digit access key id is the
-//!   account (else `123456789012`).
-//! - `chunked`: `aws-chunked` bodies and their checksums.
+//! - `auth`, `chunk_signing`: with `--credentials`, every request's SigV4
+//!   signature verified (`aws-sigv4`) and the signing key's account acted
+//!   as; without, a 12-digit access key id names the account, on loopback
+//!   only.
+//! - `chunked`, `file_body`, `s3_multipart`: object bodies streamed to and
+//!   from files, `aws-chunked` decoding, uploads in parts.
+//! - The HTTP server itself, its timeouts and limits: `crate::http_server`.
 //!
 //! An operation of the models that is not emulated answers 501
 //! `NotImplemented`, naming it. Each request is one or more store
@@ -34,22 +38,14 @@ mod signer;
 mod sts;
 mod wire;
 
-use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
 
 use crate::backend::local::{LocalBackend, LocalConfig};
 use crate::backend::Backend;
@@ -66,19 +62,17 @@ use routes::Service;
 const MAX_BODY: usize = 70 * 1024 * 1024;
 /// S3's largest single PUT (larger objects go in parts).
 const MAX_OBJECT: u64 = 5 * 1024 * 1024 * 1024;
-/// How long in-flight requests may take to finish at shutdown.
-const DRAIN: Duration = Duration::from_secs(30);
-/// How long a client may take to send a request's headers (also the idle
-/// time of a kept-alive connection): a stalled client does not hold a
-/// connection.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a request body may take to arrive whole.
-const BODY_TIMEOUT: Duration = Duration::from_secs(600);
-/// Connections served at once; the next waits in the listen backlog.
-const MAX_CONNECTIONS: usize = 512;
-/// The longest pause between accepts after the system refused one (no
-/// descriptors left, say).
-const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
+/// How serve bounds its clients (see `crate::http_server`).
+const BOUNDS: crate::http_server::Bounds = crate::http_server::Bounds {
+    // A stalled client does not hold a connection.
+    header_timeout: Duration::from_secs(10),
+    // S3 closes an upload that goes quiet for about 20 s (RequestTimeout).
+    body_idle_timeout: Duration::from_secs(20),
+    // Long enough for a 5 GiB PUT at 10 MB/s.
+    request_deadline: Duration::from_secs(900),
+    max_connections: 512,
+    drain: Duration::from_secs(30),
+};
 
 /// Where to listen and which store to serve.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,114 +200,20 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         region: config.region,
         presigner: Arc::new(presigner),
     });
-    let (stop, stopped) = watch::channel(false);
-    let mut connections = JoinSet::new();
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    let mut refused = AcceptBackoff::default();
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            () = &mut shutdown => break,
-            Ok(slot) = Arc::clone(&slots).acquire_owned() => {
-                let accepted = tokio::select! {
-                    () = &mut shutdown => break,
-                    accepted = listener.accept() => accepted,
-                };
-                let (stream, peer) = match accepted {
-                    Ok(accepted) => accepted,
-                    Err(e) => {
-                        // EMFILE, ENFILE, ENOMEM...: pause, or the loop spins.
-                        tokio::time::sleep(refused.next(&e)).await;
-                        continue;
-                    }
-                };
-                refused = AcceptBackoff::default();
-                let state = Arc::clone(&state);
-                let stopped = stopped.clone();
-                connections.spawn(async move {
-                    connection(state, stream, peer, stopped).await;
-                    drop(slot);
-                });
-            }
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
-    tracing::info!("shutting down: finishing in-flight requests");
-    let _ = stop.send(true);
-    let drained = tokio::time::timeout(DRAIN, async {
-        while connections.join_next().await.is_some() {}
-    })
-    .await;
-    if drained.is_err() {
-        tracing::warn!(
-            "requests still running after {}s; stopping anyway",
-            DRAIN.as_secs()
-        );
-        connections.abort_all();
-    }
+    let app = axum::Router::new().fallback(handle).with_state(state);
+    crate::http_server::serve(listener, app, BOUNDS, shutdown).await;
     Ok(())
-}
-
-/// The pause after a refused accept: doubling to [`MAX_ACCEPT_BACKOFF`],
-/// with at most one log line a second.
-#[derive(Default)]
-struct AcceptBackoff {
-    delay: Duration,
-    logged: Option<Instant>,
-    since_logged: u64,
-}
-
-impl AcceptBackoff {
-    fn next(&mut self, error: &std::io::Error) -> Duration {
-        self.delay = (self.delay * 2)
-            .max(Duration::from_millis(10))
-            .min(MAX_ACCEPT_BACKOFF);
-        self.since_logged += 1;
-        if self
-            .logged
-            .is_none_or(|at| at.elapsed() >= Duration::from_secs(1))
-        {
-            tracing::warn!(%error, refused = self.since_logged, pause_ms = self.delay.as_millis() as u64, "accept failed; pausing before the next");
-            self.logged = Some(Instant::now());
-            self.since_logged = 0;
-        }
-        self.delay
-    }
-}
-
-async fn connection(
-    state: Arc<State>,
-    stream: tokio::net::TcpStream,
-    peer: SocketAddr,
-    mut stopped: watch::Receiver<bool>,
-) {
-    let service = service_fn(move |request| {
-        let state = Arc::clone(&state);
-        async move { Ok::<_, Infallible>(handle(&state, request).await) }
-    });
-    let conn = http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT)
-        .serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(conn);
-    tokio::select! {
-        result = conn.as_mut() => {
-            if let Err(e) = result {
-                tracing::debug!(%peer, error = %e, "connection ended");
-            }
-        }
-        _ = stopped.changed() => {
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
-        }
-    }
 }
 
 fn request_id() -> String {
     names::random_suffix(20).to_ascii_uppercase()
 }
 
-async fn handle(state: &State, request: hyper::Request<Incoming>) -> hyper::Response<ResponseBody> {
+async fn handle(
+    axum::extract::State(state): axum::extract::State<Arc<State>>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    let state = state.as_ref();
     let started = Instant::now();
     let id = request_id();
     let (parts, body) = request.into_parts();
@@ -340,24 +240,9 @@ async fn handle(state: &State, request: hyper::Request<Incoming>) -> hyper::Resp
         chunk_signing: None,
     };
     let service = routes::service_of(&request);
-    let read =
-        tokio::time::timeout(BODY_TIMEOUT, read_body(state, service, &mut request, body)).await;
-    let (response, operation) = match read {
-        Err(_) => (
-            ApiError::new(
-                service,
-                408,
-                "RequestTimeout",
-                format!(
-                    "the request body did not arrive within {}s",
-                    BODY_TIMEOUT.as_secs()
-                ),
-            )
-            .into_response(&id),
-            "-".to_string(),
-        ),
-        Ok(Ok(())) => dispatch(state, service, request, &id).await,
-        Ok(Err(error)) => (error.into_response(&id), "-".to_string()),
+    let (response, operation) = match read_body(state, service, &mut request, body).await {
+        Ok(()) => dispatch(state, service, request, &id).await,
+        Err(error) => (error.into_response(&id), "-".to_string()),
     };
     tracing::info!(
         service = service.signing_name(),
@@ -366,7 +251,9 @@ async fn handle(state: &State, request: hyper::Request<Incoming>) -> hyper::Resp
         ms = started.elapsed().as_millis() as u64,
         "{method} {raw_path}"
     );
-    into_hyper(response, method == "HEAD").await
+    into_hyper(response, method == "HEAD")
+        .await
+        .map(axum::body::Body::new)
 }
 
 /// Reads the body: an object upload (an S3 PUT of a key) streamed to a
@@ -377,24 +264,16 @@ async fn read_body(
     state: &State,
     service: Service,
     request: &mut Request,
-    body: Incoming,
+    body: axum::body::Body,
 ) -> Result<(), ApiError> {
     let upload = service == Service::S3
         && request.method == "PUT"
         && (request.path_segments().len() >= 2 || s3::virtual_host_bucket(request).is_some());
     if !upload {
-        let collected = Limited::new(body, MAX_BODY).collect().await.map_err(|e| {
-            ApiError::new(
-                service,
-                413,
-                if service == Service::S3 {
-                    "EntityTooLarge"
-                } else {
-                    "RequestTooLargeException"
-                },
-                format!("the request body is larger than {MAX_BODY} bytes: {e}"),
-            )
-        })?;
+        let collected = Limited::new(body, MAX_BODY)
+            .collect()
+            .await
+            .map_err(|e| body_failed(service, e.as_ref()))?;
         request.body = collected.to_bytes();
         return Ok(());
     }
@@ -423,14 +302,7 @@ async fn read_body(
     let mut len = 0u64;
     let mut body = body;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| {
-            ApiError::new(
-                service,
-                400,
-                "IncompleteBody",
-                format!("the body was cut short: {e}"),
-            )
-        })?;
+        let frame = frame.map_err(|e| body_failed(service, &e))?;
         let Ok(data) = frame.into_data() else {
             continue;
         };
@@ -459,6 +331,40 @@ async fn read_body(
         sha256: hasher.map(|h| hex::encode(sha2::Digest::finalize(h))),
     }));
     Ok(())
+}
+
+/// Why a request body could not be read, as the service says it.
+fn body_failed(service: Service, error: &(dyn std::error::Error + 'static)) -> ApiError {
+    if error.is::<http_body_util::LengthLimitError>() {
+        let code = match service {
+            Service::S3 => "EntityTooLarge",
+            _ => "RequestTooLargeException",
+        };
+        return ApiError::new(
+            service,
+            413,
+            code,
+            format!("the request body is larger than {MAX_BODY} bytes"),
+        );
+    }
+    if crate::http_server::body_timed_out(error) {
+        let (status, code) = match service {
+            Service::S3 => (400, "RequestTimeout"),
+            _ => (408, "RequestTimeoutException"),
+        };
+        return ApiError::new(
+            service,
+            status,
+            code,
+            "Your socket connection to the server was not read from or written to within the timeout period.",
+        );
+    }
+    ApiError::new(
+        service,
+        400,
+        "IncompleteBody",
+        format!("the body was cut short: {error}"),
+    )
 }
 
 /// A response body: bytes in memory, or a file streamed.

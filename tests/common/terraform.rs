@@ -158,6 +158,18 @@ impl Workspace {
         code
     }
 
+    /// A directory beside the module (outside what Terraform reads).
+    #[allow(dead_code)]
+    pub fn scratch(&self, name: &str) -> PathBuf {
+        self.root.path().join(name)
+    }
+
+    /// Replaces the CLI configuration (how providers are installed).
+    #[allow(dead_code)]
+    pub fn set_cli_config(&self, text: &str) {
+        std::fs::write(self.root.path().join("cli.tfrc"), text).expect("cli config");
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir().join(name)
     }
