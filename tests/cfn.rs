@@ -810,6 +810,81 @@ fn the_rollout_templates_lint_clean_against_our_schemas() {
     assert_eq!(code, Some(0), "execution roles:\n{text}");
 }
 
+/// The StackSets rollout from an empty organisation: on the first run
+/// (`SigningProfileVersionArn` still "") no account's stack hands an empty
+/// parameter to a property, and every stack has something to create; once
+/// the ARN is known, every account gets its config. No template carries a
+/// cfn-lint exemption.
+#[test]
+fn the_first_rollout_hands_no_empty_parameter_to_any_property() {
+    let policy = repo().join("examples/cloudformation/policy.yaml");
+    let signing = "111111111111";
+    let member = "333333333333";
+    let version_arn =
+        "arn:aws:signer:us-east-1:111111111111:/signing-profiles/release_signing/Ab3De6Gh9J";
+    let stack = |account: &str, version: &str| -> (Option<i32>, String) {
+        let account = format!("--account={account}");
+        let version = format!("--param=SigningProfileVersionArn={version}");
+        tool(
+            "check_first_rollout.py",
+            &[
+                policy.as_os_str(),
+                account.as_ref(),
+                format!("--param=SigningAccountId={signing}").as_ref(),
+                "--param=DeveloperAccountId=222222222222".as_ref(),
+                version.as_ref(),
+            ],
+        )
+    };
+    // First rollout: the member gets only the marker, the signing account
+    // everything (its config trusts its own profile).
+    let (code, text) = stack(member, "");
+    assert_eq!((code, text.trim()), (Some(0), "RolloutMarker"), "{text}");
+    let (code, text) = stack(signing, "");
+    assert_eq!(code, Some(0), "{text}");
+    for made in ["ReleaseProfile", "EnforceReleaseSigning", "DeveloperEnforcementPolicy"] {
+        assert!(text.lines().any(|l| l == made), "{made} in:\n{text}");
+    }
+    // Second rollout, with the signing account's output.
+    let (code, text) = stack(member, version_arn);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.lines().any(|l| l == "EnforceReleaseSigning"), "{text}");
+
+    // The check finds what the first rollout used to fail on.
+    let work = tempfile::tempdir().unwrap();
+    let unguarded = work.path().join("policy.yaml");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    let config = text
+        .find("  EnforceReleaseSigning:")
+        .expect("the config resource");
+    let guarded = text[config..].replacen("    Condition: KnowsTheProfile\n", "", 1);
+    std::fs::write(&unguarded, format!("{}{guarded}", &text[..config])).unwrap();
+    let (code, text) = tool(
+        "check_first_rollout.py",
+        &[
+            unguarded.as_os_str(),
+            "--account=333333333333".as_ref(),
+            format!("--param=SigningAccountId={signing}").as_ref(),
+            "--param=DeveloperAccountId=222222222222".as_ref(),
+            "--param=SigningProfileVersionArn=".as_ref(),
+        ],
+    );
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("EnforceReleaseSigning/Properties/AllowedPublishers/0: parameter SigningProfileVersionArn is empty"),
+        "{text}"
+    );
+
+    for template in examples() {
+        let text = std::fs::read_to_string(&template).unwrap();
+        assert!(
+            !text.contains("ignore_checks"),
+            "{}: a template-level cfn-lint exemption",
+            template.display()
+        );
+    }
+}
+
 #[test]
 fn misuse_of_our_types_is_caught_by_both_template_checks() {
     let work = tempfile::tempdir().unwrap();

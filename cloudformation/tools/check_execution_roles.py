@@ -9,7 +9,11 @@ our types (a schema in DIR, keyed by typeName):
   * the actions that role allows are exactly the permissions the schema's
     handlers (and its tagging block) list: nothing missing, nothing more;
   * SchemaHandlerPackage names the package scripts/cfn-package.sh makes for
-    that type (<project folder>.zip).
+    that type (<project folder>.zip);
+  * the role's trust policy lets CloudFormation assume it only for this
+    account (aws:SourceAccount) and this very type (aws:SourceArn naming
+    type/resource/<Type-Name>/ or type/hook/<Type-Name>/), against the
+    confused deputy.
 Exit 1 on any difference.
 """
 import argparse
@@ -41,6 +45,26 @@ def allowed_actions(role):
             listed = statement.get("Action", [])
             actions.update([listed] if isinstance(listed, str) else listed)
     return actions
+
+
+def trust_scope_errors(role, type_name, kind):
+    """What the role's trust statements lack of the scope AWS recommends."""
+    errors = []
+    arn_part = f":type/{kind}/{type_name.replace('::', '-')}/"
+    statements = role.get("Properties", {}).get("AssumeRolePolicyDocument", {}).get("Statement", [])
+    for statement in statements:
+        if statement.get("Effect") != "Allow":
+            continue
+        condition = statement.get("Condition", {})
+        account = condition.get("StringEquals", {}).get("aws:SourceAccount")
+        source = condition.get("StringLike", {}).get("aws:SourceArn") or condition.get(
+            "ArnLike", {}
+        ).get("aws:SourceArn")
+        if account != {"Ref": "AWS::AccountId"}:
+            errors.append("no StringEquals aws:SourceAccount of this account")
+        if arn_part not in package_text(source):
+            errors.append(f"no aws:SourceArn condition naming {arn_part}*")
+    return errors or ([] if statements else ["no trust policy"])
 
 
 def package_text(value):
@@ -82,6 +106,9 @@ def check(path, schemas, folders):
                     f"{where}: role {role_name} allows {sorted(have)}; {type_name}'s handlers list "
                     f"{sorted(want)} (missing {sorted(want - have)}, extra {sorted(have - want)})"
                 )
+            kind = "hook" if resource.get("Type") == "AWS::CloudFormation::HookVersion" else "resource"
+            for problem in trust_scope_errors(role, type_name, kind):
+                errors.append(f"{where}: role {role_name}'s trust policy: {problem}")
         package = package_text(properties.get("SchemaHandlerPackage"))
         folder = folders.get(type_name)
         if folder and not package.endswith(f"{folder}.zip"):
