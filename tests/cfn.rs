@@ -504,9 +504,8 @@ fn request(type_name: &str, action: &str, properties: Value) -> Value {
 #[test]
 fn bad_input_is_invalid_request_naming_the_property_and_creates_nothing() {
     let work = tempfile::tempdir().unwrap();
-    let store = work.path().join("store");
     let target = Target::Local {
-        store: store.clone(),
+        store: work.path().join("store"),
     };
     let runtime = common::fixtures::runtime();
     runtime.block_on(async {
@@ -577,8 +576,18 @@ fn bad_input_is_invalid_request_naming_the_property_and_creates_nothing() {
                 "{type_name} {properties}: the message does not name {property}: {message}"
             );
         }
-        // Nothing was created: not even the store (only a write makes one).
-        assert!(!store.join("store.sqlite3").exists(), "a store was made");
+        // Nothing was created.
+        for type_name in [
+            "LambdaSign::Signer::SigningProfile",
+            "LambdaSign::Lambda::CodeSigningConfig",
+        ] {
+            let listed = invoke(&target, request(type_name, "LIST", json!({}))).await;
+            assert_eq!(
+                listed,
+                json!({"status": "SUCCESS", "resourceModels": []}),
+                "{type_name}"
+            );
+        }
     });
 }
 
@@ -608,6 +617,105 @@ fn operating_on_what_is_gone_is_not_found() {
         let csc = json!({"Arn": "arn:aws:lambda:us-east-1:123456789012:code-signing-config:csc-0123456789abcdef0"});
         let event = invoke(&target, request("LambdaSign::Lambda::CodeSigningConfig", "DELETE", csc)).await;
         assert_eq!(event["errorCode"], "NotFound", "{event}");
+    });
+}
+
+#[test]
+fn a_changed_name_on_update_is_not_updatable() {
+    // The UPDATE's model names the profile by its Arn (the primary
+    // identifier); the Name it asks for is a create-only change.
+    let work = tempfile::tempdir().unwrap();
+    let target = Target::Local {
+        store: work.path().join("store"),
+    };
+    let runtime = common::fixtures::runtime();
+    runtime.block_on(async {
+        let created = invoke(
+            &target,
+            request(
+                "LambdaSign::Signer::SigningProfile",
+                "CREATE",
+                json!({"Name": "first_name"}),
+            ),
+        )
+        .await;
+        assert_eq!(created["status"], "SUCCESS", "{created}");
+        let mut desired = created["resourceModel"].clone();
+        desired["Name"] = json!("second_name");
+        let event = invoke(
+            &target,
+            request("LambdaSign::Signer::SigningProfile", "UPDATE", desired),
+        )
+        .await;
+        assert_eq!(event["status"], "FAILED", "{event}");
+        assert_eq!(event["errorCode"], "NotUpdatable", "{event}");
+        assert!(
+            event["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Name"),
+            "{event}"
+        );
+    });
+}
+
+#[test]
+fn a_retried_create_makes_nothing_twice() {
+    // CloudFormation retries a CREATE with the same token: the generated
+    // name comes from it, so the retry finds what the first call made. A
+    // new request (another token) makes another profile.
+    let work = tempfile::tempdir().unwrap();
+    let target = Target::Local {
+        store: work.path().join("store"),
+    };
+    let runtime = common::fixtures::runtime();
+    runtime.block_on(async {
+        let create = request("LambdaSign::Signer::SigningProfile", "CREATE", json!({}));
+        let first = invoke(&target, create.clone()).await;
+        let again = invoke(&target, create.clone()).await;
+        assert_eq!(first["status"], "SUCCESS", "{first}");
+        assert_eq!(again, first, "the retry answers with what the first made");
+        let name = first["resourceModel"]["Name"].as_str().unwrap().to_string();
+        assert!(name.starts_with("Profile_"), "named from the logical id: {name}");
+        let mut other = create.clone();
+        other["bearerToken"] = json!("another-request");
+        let second = invoke(&target, other).await;
+        assert_ne!(second["resourceModel"]["Name"].as_str(), Some(name.as_str()));
+        let listed = invoke(
+            &target,
+            request("LambdaSign::Signer::SigningProfile", "LIST", json!({})),
+        )
+        .await;
+        assert_eq!(
+            listed["resourceModels"].as_array().map(Vec::len),
+            Some(2),
+            "{listed}"
+        );
+
+        // A permission without a StatementId: the same.
+        let grant = request(
+            "LambdaSign::Signer::ProfilePermission",
+            "CREATE",
+            json!({"ProfileName": name, "Action": "signer:StartSigningJob", "Principal": "222222222222"}),
+        );
+        let first = invoke(&target, grant.clone()).await;
+        let again = invoke(&target, grant).await;
+        assert_eq!(first["status"], "SUCCESS", "{first}");
+        assert_eq!(again, first, "the retry answers with what the first made");
+        let listed = invoke(
+            &target,
+            request(
+                "LambdaSign::Signer::ProfilePermission",
+                "LIST",
+                json!({"ProfileName": name}),
+            ),
+        )
+        .await;
+        assert_eq!(
+            listed["resourceModels"].as_array().map(Vec::len),
+            Some(1),
+            "{listed}"
+        );
     });
 }
 
@@ -842,7 +950,11 @@ fn the_first_rollout_hands_no_empty_parameter_to_any_property() {
     assert_eq!((code, text.trim()), (Some(0), "RolloutMarker"), "{text}");
     let (code, text) = stack(signing, "");
     assert_eq!(code, Some(0), "{text}");
-    for made in ["ReleaseProfile", "EnforceReleaseSigning", "DeveloperEnforcementPolicy"] {
+    for made in [
+        "ReleaseProfile",
+        "EnforceReleaseSigning",
+        "DeveloperEnforcementPolicy",
+    ] {
         assert!(text.lines().any(|l| l == made), "{made} in:\n{text}");
     }
     // Second rollout, with the signing account's output.
@@ -919,7 +1031,7 @@ fn misuse_of_our_types_is_caught_by_both_template_checks() {
         "Profile/Properties/Arn: read-only property set in template",
         "'Colour' was unexpected",
         "UntrustedArtifactOnDeployment: 'Block' is not one of",
-        "'StatementId' is a required property",
+        "'Principal' is a required property",
         "GetAtt Profile.SigningKey: not an attribute",
     ] {
         assert!(

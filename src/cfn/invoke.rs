@@ -138,25 +138,10 @@ pub fn run(listen: SocketAddr, backend: BackendArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // Like `serve`, cfn-invoke owns its store: made now if missing, so a
-    // request for something never made is NotFound, not "no store". (The
-    // provider, by contrast, refuses a store that moved.)
-    #[allow(irrefutable_let_patterns)] // Without the aws feature, Local is the only target.
-    if let Target::Local { store } = &target {
-        let made = crate::backend::local::LocalBackend::open(&crate::backend::local::LocalConfig {
-            path: store.clone(),
-            account_id: crate::domain::names::EXAMPLE_ACCOUNT.to_string(),
-            region: crate::backend::local::LocalConfig::DEFAULT_REGION.to_string(),
-            key_file: None,
-        })
-        .and_then(|local| local.create_store());
-        if let Err(e) = made {
-            eprintln!(
-                "terraform-provider-lambdasign cfn-invoke: cannot open the store {}: {e}",
-                store.display()
-            );
-            return ExitCode::from(2);
-        }
+    // Made now, so that a store that cannot be made is an error at start.
+    if let Err(e) = target.make_store() {
+        eprintln!("terraform-provider-lambdasign cfn-invoke: cannot make the store: {e}");
+        return ExitCode::from(2);
     }
     let served = crate::runtime::block_on(
         "terraform-provider-lambdasign cfn-invoke",

@@ -131,6 +131,15 @@ impl Call<'_> {
     pub fn model(&self, naming: Naming) -> Result<Reader<'_>, EngineError> {
         Reader::model(self.desired, naming)
     }
+
+    /// A name (or statement id) for what this CREATE makes: `prefix` and a
+    /// suffix from the request's token and logical id, as AWS's own types
+    /// name what they make. CloudFormation retrying the CREATE gets the same
+    /// name, finds what the first try made, and makes nothing twice.
+    pub fn generated_name(&self, prefix: &str) -> String {
+        let seed = format!("{}/{}", self.token, self.logical_id.unwrap_or_default());
+        crate::domain::names::generated_from(prefix, &seed)
+    }
 }
 
 /// What an adapter's operation produced.

@@ -41,6 +41,24 @@ pub enum ConnectError {
 }
 
 impl Target {
+    /// Makes the embedded store if it is missing: the handlers own their
+    /// store (as `serve` does), so a request for what was never made is
+    /// NotFound, never "no store". The Terraform provider, by contrast,
+    /// refuses a store that moved.
+    pub fn make_store(&self) -> Result<(), crate::backend::BackendError> {
+        match self {
+            Target::Local { store } => crate::backend::local::LocalBackend::open(&LocalConfig {
+                path: store.clone(),
+                account_id: names::EXAMPLE_ACCOUNT.to_string(),
+                region: LocalConfig::DEFAULT_REGION.to_string(),
+                key_file: None,
+            })
+            .and_then(|local| local.create_store()),
+            #[cfg(feature = "aws")]
+            Target::Aws { .. } => Ok(()),
+        }
+    }
+
     /// The engine for one request.
     pub async fn engine(&self, caller: &Caller) -> Result<Engine, ConnectError> {
         let region = caller
@@ -66,6 +84,8 @@ impl Target {
         })?;
         let engine = match self {
             Target::Local { store } => {
+                self.make_store()
+                    .map_err(|e| ConnectError::Engine(EngineError::from(e)))?;
                 let config = BackendConfig::Local(LocalConfig {
                     path: store.clone(),
                     account_id,

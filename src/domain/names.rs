@@ -333,6 +333,21 @@ pub fn generated(prefix: &str) -> String {
     format!("{prefix}{}", random_suffix(GENERATED_SUFFIX_LEN))
 }
 
+/// A generated name whose suffix comes from `seed` (a CloudFormation
+/// request's token and logical id) instead of chance: a request that is
+/// retried names the resource it already made, so it makes no second one.
+pub fn generated_from(prefix: &str, seed: &str) -> String {
+    use sha2::Digest as _;
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let digest = sha2::Sha256::digest(seed.as_bytes());
+    let suffix: String = digest
+        .iter()
+        .take(GENERATED_SUFFIX_LEN)
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect();
+    format!("{prefix}{suffix}")
+}
+
 /// The prefix a [`generated`] name was made from; `None` when the name
 /// cannot be one.
 pub fn prefix_of(name: &str) -> Option<&str> {
@@ -455,6 +470,15 @@ mod tests {
         assert!(profile_name_prefix(&"a".repeat(39)).is_err());
         assert!(description(&"é".repeat(256)).is_ok());
         assert!(description(&"é".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn names_generated_from_a_seed_repeat_for_it_alone() {
+        let a = generated_from("app_", "token-1/Profile");
+        assert_eq!(a, generated_from("app_", "token-1/Profile"));
+        assert_ne!(a, generated_from("app_", "token-2/Profile"));
+        assert_eq!(a.len(), "app_".len() + GENERATED_SUFFIX_LEN);
+        assert_eq!(prefix_of(&a), Some("app_"));
     }
 
     #[test]

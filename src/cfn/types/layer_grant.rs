@@ -49,6 +49,9 @@ fn model_of(layer: &str, version: i64, statement: &LayerStatement) -> Value {
         .build()
 }
 
+/// The prefix of the statement ids this type generates.
+const CFN_PREFIX: &str = "cfn-";
+
 async fn current(
     call: &Call<'_>,
     model: &Reader<'_>,
@@ -77,12 +80,25 @@ impl ResourceType for LayerGrantType {
     async fn create(&self, call: &Call<'_>) -> Handled {
         let model = call.model(DEF.naming)?;
         let (layer, version) = version_of(&model)?;
+        // A generated id never collides with the statement of the resource
+        // a replacement replaces, and a retried CREATE finds its statement
+        // (see generated_name).
+        let statement_id = match model.text(STATEMENT_ID)? {
+            Some(id) => id,
+            None => {
+                let id = call.generated_name(CFN_PREFIX);
+                if let Some(made) = engine::read(call.engine, &layer, version, &id).await? {
+                    return Ok(Outcome::Model(model_of(&layer, version, &made)));
+                }
+                id
+            }
+        };
         let spec = GrantSpec {
             layer: layer.clone(),
             version,
             principal: model.required_text(PRINCIPAL)?,
             organization_id: model.text(ORGANIZATION_ID)?,
-            statement_id: model.required_text(STATEMENT_ID)?,
+            statement_id,
         };
         engine::check_organization(Some(&spec.principal), spec.organization_id.as_deref())?;
         let statement = engine::create(call.engine, &spec).await?;

@@ -68,14 +68,27 @@ impl ResourceType for ProfilePermissionType {
 
     async fn create(&self, call: &Call<'_>) -> Handled {
         let model = call.model(DEF.naming)?;
+        let profile_name = model.required_text(PROFILE_NAME)?;
+        // A generated id never collides with the statement of the resource
+        // a replacement replaces, and a retried CREATE finds its statement
+        // (see generated_name).
+        let statement_id = match model.text(STATEMENT_ID)? {
+            Some(id) => id,
+            None => {
+                let prefix = model.text(STATEMENT_ID_PREFIX)?;
+                let id = call.generated_name(prefix.as_deref().unwrap_or(CFN_PREFIX));
+                if let Some(made) = engine::read(call.engine, &profile_name, &id).await? {
+                    return Ok(Outcome::Model(model_of(&made, Some(&model))));
+                }
+                id
+            }
+        };
         let spec = PermissionSpec {
-            profile_name: model.required_text(PROFILE_NAME)?,
+            profile_name,
             action: model.required_text(ACTION)?,
             principal: model.required_text(PRINCIPAL)?,
-            statement_id: model.text(STATEMENT_ID)?,
-            statement_id_prefix: model
-                .text(STATEMENT_ID_PREFIX)?
-                .or_else(|| Some(CFN_PREFIX.to_string())),
+            statement_id: Some(statement_id),
+            statement_id_prefix: None,
             profile_version: model.text(PROFILE_VERSION)?,
         };
         let plan = engine::plan(

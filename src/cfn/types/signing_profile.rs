@@ -175,15 +175,22 @@ fn model_of(engine: &Engine, profile: &SigningProfile, base: Option<&Reader<'_>>
     model.build()
 }
 
-/// The profile a model names: by `Name`, else by the name in `Arn`.
+/// The profile a model names: by the name in `Arn` (the primary
+/// identifier), else by `Name`. An UPDATE's model carries the resource's
+/// `Arn` beside the `Name` the template now asks for: the `Arn` says which
+/// profile it is, and a different `Name` is a create-only change
+/// (NotUpdatable), not another profile that does not exist.
 fn name_of(model: &Reader<'_>) -> Result<String, EngineError> {
-    if let Some(name) = model.text(NAME)? {
-        return Ok(name);
+    if let Some(arn) = model.text(ARN)? {
+        return arn
+            .parse::<ProfileArn>()
+            .map(|arn| arn.name().to_string())
+            .map_err(|e| EngineError::invalid(FieldPath::field(ARN), format!("{arn:?}: {e}")));
     }
-    let arn = identifier(model, ARN)?;
-    arn.parse::<ProfileArn>()
-        .map(|arn| arn.name().to_string())
-        .map_err(|e| EngineError::invalid(FieldPath::field(ARN), format!("{arn:?}: {e}")))
+    match model.text(NAME)? {
+        Some(name) => Ok(name),
+        None => identifier(model, ARN),
+    }
 }
 
 /// Signer cancels only Active profiles: a revoked profile CloudFormation
@@ -211,12 +218,29 @@ impl ResourceType for SigningProfileType {
 
     async fn create(&self, call: &Call<'_>) -> Handled {
         let model = call.model(DEF.naming)?;
-        let spec = spec(&model, call.logical_id)?;
+        let mut spec = spec(&model, call.logical_id)?;
         engine::check_platform(
             call.engine,
             &spec.platform_id,
             spec.certificate_arn.is_some(),
         )?;
+        // A retried CREATE finds the profile it made (see generated_name).
+        let retried = if let ProfileNaming::Prefix(prefix) = &spec.naming {
+            let name = call.generated_name(prefix.as_deref().unwrap_or(engine::DEFAULT_PREFIX));
+            spec.naming = ProfileNaming::Fixed(name.clone());
+            engine::read(call.engine, &name)
+                .await?
+                .filter(|profile| !deleted(profile))
+        } else {
+            None
+        };
+        if let Some(profile) = retried {
+            return Ok(Outcome::Model(model_of(
+                call.engine,
+                &profile,
+                Some(&model),
+            )));
+        }
         match engine::create(call.engine, &spec).await {
             Ok(profile) => Ok(Outcome::Model(model_of(
                 call.engine,
