@@ -254,6 +254,24 @@ resource "lambdasign_layer_grant" "partner" {{
     ]);
     let plan = ws.ok(&["plan", "-no-color"]);
     assert!(!plan.contains("must be replaced"), "{plan}");
+
+    // skip_destroy set in the very change that replaces comes one apply
+    // too late (the delete reads the replaced version's state): said at plan.
+    let unkept =
+        |source: &str| config(source).replace("skip_destroy = true", "skip_destroy = false");
+    ws.main_tf(&unkept("v2.zip"));
+    apply(&ws);
+    ws.main_tf(&config("v1.zip"));
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("must be replaced"), "{plan}");
+    assert!(
+        plan.contains("This replacement deletes the version it replaces")
+            && plan.contains("skip_destroy = true takes effect once it is in state"),
+        "{plan}"
+    );
+    ws.main_tf(&unkept("v1.zip"));
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(!plan.contains("deletes the version it replaces"), "{plan}");
 }
 
 #[test]

@@ -138,6 +138,25 @@ fn state_of(layer: &LayerVersion, base: &Value) -> Value {
         .build()
 }
 
+/// `skip_destroy` acts through state: the version a replacement replaces
+/// is deleted (or kept) by the value its own state holds, so setting it in
+/// the same change that replaces comes one apply too late. Said at plan.
+fn warn_if_replaced_version_is_lost(plan: &mut Plan) {
+    let newly_kept = boolean(&plan.planned, SKIP_DESTROY) == Some(true)
+        && boolean(&plan.prior, SKIP_DESTROY) != Some(true);
+    if plan.is_create() || !plan.makes_new() || !newly_kept {
+        return;
+    }
+    let version = text(&plan.prior, ARN).unwrap_or_else(|| "the current version".into());
+    plan.diagnostics.warning_at(
+        crate::tf::plugin::diagnostics::AttributePath::attr(SKIP_DESTROY),
+        "This replacement deletes the version it replaces",
+        format!(
+            "skip_destroy = true takes effect once it is in state, and the state of {version} does not have it yet: this replacement deletes that version. To keep it, apply skip_destroy = true alone first (an in-place change), then the change that replaces."
+        ),
+    );
+}
+
 #[async_trait]
 impl Resource<Engine> for LayerVersionResource {
     fn type_name(&self) -> &'static str {
@@ -167,6 +186,7 @@ impl Resource<Engine> for LayerVersionResource {
         for reason in &outcome.republish {
             plan.replace_because(reason);
         }
+        warn_if_replaced_version_is_lost(plan);
         let digest = match &outcome.source_sha384 {
             Planned::Known(Some(digest)) => Value::string(digest.as_str()),
             // Content in S3: its digest is read when publishing, and stays
