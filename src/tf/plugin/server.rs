@@ -137,9 +137,6 @@ pub async fn serve<P: Provider>(provider: P, env: PluginEnv) -> Result<(), Serve
         }
         None => None,
     };
-    if tls.is_some() {
-        super::tls::warm_up_tls_random();
-    }
     let cert_field = tls.as_ref().map(|(cert, _)| cert.as_str()).unwrap_or("");
     print_handshake(addr, cert_field)?;
     tracing::info!(%addr, tls = tls.is_some(), "plugin server listening");
