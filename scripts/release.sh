@@ -23,10 +23,10 @@
 #
 # Only the platform this machine builds (linux_amd64 here) is packaged.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+root=$(cd "$(dirname "$0")/.." && pwd)
 
 binary=""
-out="target/release-dist"
+out="$root/target/release-dist"
 gpg_key=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -36,10 +36,22 @@ while [ $# -gt 0 ]; do
     *) echo "usage: scripts/release.sh [--binary PATH] [--out DIR] [--gpg-key KEY]" >&2; exit 2 ;;
   esac
 done
+# Paths given are the caller's, resolved before moving to the repository.
+out=$(realpath -m -- "$out")
+[ -n "$binary" ] && binary=$(realpath -m -- "$binary")
+# OUT is emptied first: never the repository, a directory holding it, or $HOME.
+case "$root/" in
+  "$out"/*) echo "error: --out $out holds the repository and would be wiped: give a directory of its own" >&2; exit 2 ;;
+esac
+if [ "$out" = "/" ] || [ "$out" = "$HOME" ]; then
+  echo "error: --out $out would be wiped: give a directory of its own" >&2
+  exit 2
+fi
+cd "$root"
 if [ -z "$binary" ]; then
   echo "==> building the provider (release)"
   cargo build --locked --release
-  binary=target/release/terraform-provider-lambdasign
+  binary=$root/target/release/terraform-provider-lambdasign
 fi
 [ -x "$binary" ] || { echo "error: no provider binary at $binary" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "error: python3 is needed (to write the zip)" >&2; exit 2; }

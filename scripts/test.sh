@@ -56,8 +56,35 @@ cargo clippy --locked --all-targets -- -D warnings
 # (no openssl) and the fuzz build (no aws) are linted too.
 cargo clippy --locked --no-default-features --features aws --lib -- -D warnings
 cargo clippy --locked --no-default-features --lib -- -D warnings
-step "cargo test"
-cargo test --locked --lib --bins --tests
+step "cargo test: build"
+cargo test --locked --lib --bins --tests --no-run
+# Two groups at once, about even in time: serve's suites (mostly waiting on
+# the AWS CLI, boto3 and the load test's clients), and the rest. Each
+# group's output is printed whole when both are done.
+step "cargo test: serve's suites and the rest, side by side"
+serve_suites=()
+other_suites=(--lib --bins)
+for file in tests/*.rs; do
+  name=$(basename "$file" .rs)
+  case "$name" in
+    serve_*) serve_suites+=(--test "$name") ;;
+    *) other_suites+=(--test "$name") ;;
+  esac
+done
+mkdir -p target/test-logs
+cargo test --locked "${serve_suites[@]}" >target/test-logs/serve.log 2>&1 &
+serve_pid=$!
+cargo test --locked "${other_suites[@]}" >target/test-logs/others.log 2>&1 &
+others_pid=$!
+serve_rc=0
+wait "$serve_pid" || serve_rc=$?
+others_rc=0
+wait "$others_pid" || others_rc=$?
+cat target/test-logs/others.log target/test-logs/serve.log
+if [ "$serve_rc" -ne 0 ] || [ "$others_rc" -ne 0 ]; then
+  echo "error: cargo test failed (serve's suites: exit $serve_rc; the rest: exit $others_rc)" >&2
+  exit 1
+fi
 step "benches compile (dev profile: whether they build, not how fast they run)"
 cargo bench --locked --no-run --profile dev
 step "CloudFormation packages (cfn validate, submit layout, GLIBC <= 2.34, glibc only) from a debug build"

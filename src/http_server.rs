@@ -3,8 +3,8 @@
 //! both.
 //!
 //! - Per request, as tower layers: a body that goes idle fails
-//!   ([`RequestBodyTimeoutLayer`]), a request that outlives its deadline is
-//!   answered 408 ([`TimeoutLayer`]), and a panic is a 500, never a lost
+//!   ([`RequestBodyTimeoutLayer`]), a request whose answer has not started
+//!   by its deadline is answered 408 ([`TimeoutLayer`]), and a panic is a 500, never a lost
 //!   process ([`CatchPanicLayer`]).
 //! - Per connection, as hyper's options: the headers must arrive within
 //!   [`Bounds::header_timeout`], which is also how long a kept-alive
@@ -34,7 +34,9 @@ pub struct Bounds {
     pub header_timeout: Duration,
     /// How long a request body may go without a byte arriving.
     pub body_idle_timeout: Duration,
-    /// How long a request may take, body and answer included.
+    /// How long a request may take until its answer starts (a body read,
+    /// the work, the response head; not a streamed response body, which
+    /// the client reads at its own pace within the connection's bounds).
     pub request_deadline: Duration,
     /// Connections served at once.
     pub max_connections: usize,
@@ -82,8 +84,10 @@ pub async fn serve(
                 Ok(accepted) => accepted,
                 Err(e) => {
                     // EMFILE, ENFILE, ENOMEM...: pause, or the loop spins.
-                    tokio::time::sleep(refused.next(&e)).await;
-                    continue;
+                    tokio::select! {
+                        () = &mut shutdown => break,
+                        () = tokio::time::sleep(refused.next(&e)) => continue,
+                    }
                 }
             },
         };
@@ -97,6 +101,8 @@ pub async fn serve(
             drop(slot);
         });
     }
+    // New clients are refused at once rather than queued for the drain.
+    drop(listener);
     tracing::info!("shutting down: finishing in-flight requests");
     if tokio::time::timeout(bounds.drain, graceful.shutdown())
         .await

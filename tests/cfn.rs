@@ -681,6 +681,13 @@ fn a_retried_create_makes_nothing_twice() {
         other["bearerToken"] = json!("another-request");
         let second = invoke(&target, other).await;
         assert_ne!(second["resourceModel"]["Name"].as_str(), Some(name.as_str()));
+        // Without a token, nothing ties two requests: each gets its own name.
+        let mut untokened = create.clone();
+        untokened.as_object_mut().unwrap().remove("bearerToken");
+        let third = invoke(&target, untokened.clone()).await;
+        let fourth = invoke(&target, untokened).await;
+        assert_eq!(third["status"], "SUCCESS", "{third}");
+        assert_ne!(third["resourceModel"]["Name"], fourth["resourceModel"]["Name"]);
         let listed = invoke(
             &target,
             request("LambdaSign::Signer::SigningProfile", "LIST", json!({})),
@@ -688,7 +695,7 @@ fn a_retried_create_makes_nothing_twice() {
         .await;
         assert_eq!(
             listed["resourceModels"].as_array().map(Vec::len),
-            Some(2),
+            Some(4),
             "{listed}"
         );
 

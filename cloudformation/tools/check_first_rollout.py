@@ -99,6 +99,10 @@ def main():
     for pair in args.param:
         key, _, val = pair.partition("=")
         values[key] = val
+    unknown = [p.partition("=")[0] for p in args.param if p.partition("=")[0] not in template.get("Parameters", {})]
+    if unknown:
+        print(f"not parameters of the template: {unknown}")
+        return 1
     missing = [p for p in template.get("Parameters", {}) if p not in values]
     if missing:
         print(f"no value for the parameters {missing}")
@@ -127,5 +131,13 @@ def main():
     return 1 if findings else 0
 
 
+def checked_main():
+    try:
+        return main()
+    except (Unresolved, KeyError, ValueError) as e:
+        print(f"cannot evaluate the template: {e}")
+        return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(checked_main())

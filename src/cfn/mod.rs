@@ -155,11 +155,7 @@ async fn resource_event(
     };
     let empty = Value::Object(Default::default());
     let desired = data.resource_properties.as_ref().unwrap_or(&empty);
-    let token = request
-        .bearer_token
-        .clone()
-        .or_else(|| data.logical_resource_id.clone())
-        .unwrap_or_default();
+    let token = request.bearer_token.clone().unwrap_or_default();
     let call = Call {
         engine: &engine,
         action,

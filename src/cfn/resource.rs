@@ -121,7 +121,7 @@ pub struct Call<'a> {
     /// `callbackContext` of a re-invocation.
     pub context: Option<&'a Value>,
     /// The request's bearer token: unique per operation, the same on
-    /// re-invocation.
+    /// re-invocation ("" when the request has none).
     pub token: &'a str,
     /// The resource's logical id in the template.
     pub logical_id: Option<&'a str>,
@@ -135,11 +135,30 @@ impl Call<'_> {
     /// A name (or statement id) for what this CREATE makes: `prefix` and a
     /// suffix from the request's token and logical id, as AWS's own types
     /// name what they make. CloudFormation retrying the CREATE gets the same
-    /// name, finds what the first try made, and makes nothing twice.
-    pub fn generated_name(&self, prefix: &str) -> String {
+    /// name, finds what the first try made, and makes nothing twice. A
+    /// request without a token gets a random suffix, never one shared with
+    /// another request.
+    pub fn generated_name(&self, prefix: &str) -> GeneratedName {
+        if self.token.is_empty() {
+            return GeneratedName {
+                name: crate::domain::names::generated(prefix),
+                repeatable: false,
+            };
+        }
         let seed = format!("{}/{}", self.token, self.logical_id.unwrap_or_default());
-        crate::domain::names::generated_from(prefix, &seed)
+        GeneratedName {
+            name: crate::domain::names::generated_from(prefix, &seed),
+            repeatable: true,
+        }
     }
+}
+
+/// A generated name, and whether a retry of the same request gets it
+/// again (so what it names may already have been made by that request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedName {
+    pub name: String,
+    pub repeatable: bool,
 }
 
 /// What an adapter's operation produced.

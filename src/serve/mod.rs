@@ -68,7 +68,7 @@ const BOUNDS: crate::http_server::Bounds = crate::http_server::Bounds {
     header_timeout: Duration::from_secs(10),
     // S3 closes an upload that goes quiet for about 20 s (RequestTimeout).
     body_idle_timeout: Duration::from_secs(20),
-    // Long enough for a 5 GiB PUT at 10 MB/s.
+    // Until the answer starts: long enough for a 5 GiB PUT at 10 MB/s.
     request_deadline: Duration::from_secs(900),
     max_connections: 512,
     drain: Duration::from_secs(30),

@@ -87,10 +87,13 @@ impl ResourceType for LayerGrantType {
             Some(id) => id,
             None => {
                 let id = call.generated_name(CFN_PREFIX);
-                if let Some(made) = engine::read(call.engine, &layer, version, &id).await? {
-                    return Ok(Outcome::Model(model_of(&layer, version, &made)));
+                if id.repeatable {
+                    if let Some(made) = engine::read(call.engine, &layer, version, &id.name).await?
+                    {
+                        return Ok(Outcome::Model(model_of(&layer, version, &made)));
+                    }
                 }
-                id
+                id.name
             }
         };
         let spec = GrantSpec {

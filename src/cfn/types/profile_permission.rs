@@ -77,10 +77,12 @@ impl ResourceType for ProfilePermissionType {
             None => {
                 let prefix = model.text(STATEMENT_ID_PREFIX)?;
                 let id = call.generated_name(prefix.as_deref().unwrap_or(CFN_PREFIX));
-                if let Some(made) = engine::read(call.engine, &profile_name, &id).await? {
-                    return Ok(Outcome::Model(model_of(&made, Some(&model))));
+                if id.repeatable {
+                    if let Some(made) = engine::read(call.engine, &profile_name, &id.name).await? {
+                        return Ok(Outcome::Model(model_of(&made, Some(&model))));
+                    }
                 }
-                id
+                id.name
             }
         };
         let spec = PermissionSpec {

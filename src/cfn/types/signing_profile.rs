@@ -225,14 +225,20 @@ impl ResourceType for SigningProfileType {
             spec.certificate_arn.is_some(),
         )?;
         // A retried CREATE finds the profile it made (see generated_name).
-        let retried = if let ProfileNaming::Prefix(prefix) = &spec.naming {
-            let name = call.generated_name(prefix.as_deref().unwrap_or(engine::DEFAULT_PREFIX));
-            spec.naming = ProfileNaming::Fixed(name.clone());
-            engine::read(call.engine, &name)
-                .await?
-                .filter(|profile| !deleted(profile))
-        } else {
-            None
+        let retried = match &spec.naming {
+            ProfileNaming::Prefix(prefix) => {
+                let generated =
+                    call.generated_name(prefix.as_deref().unwrap_or(engine::DEFAULT_PREFIX));
+                spec.naming = ProfileNaming::Fixed(generated.name.clone());
+                if generated.repeatable {
+                    engine::read(call.engine, &generated.name)
+                        .await?
+                        .filter(|profile| !deleted(profile))
+                } else {
+                    None
+                }
+            }
+            ProfileNaming::Fixed(_) => None,
         };
         if let Some(profile) = retried {
             return Ok(Outcome::Model(model_of(
