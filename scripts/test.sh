@@ -14,37 +14,36 @@ if ! command -v terraform >/dev/null 2>&1 && [ ! -x /usr/local/bin/terraform ] &
   exit 2
 fi
 
-# The aws backend's tests start a real moto server from this venv; they fail
-# (never pass silently) without LAMBDASIGN_MOTO_PYTHON.
-step "moto venv (target/moto-venv)"
-venv=target/moto-venv
-if ! "$venv/bin/python" -c 'import sys, moto, moto.server; sys.exit(0 if moto.__version__.startswith("5.") else 1)' >/dev/null 2>&1; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]>=5,<6"
-fi
-export LAMBDASIGN_MOTO_PYTHON="$PWD/$venv/bin/python"
-
-# serve's tests drive it with the real AWS CLI and boto3 from this venv; they
-# fail (never pass silently) without LAMBDASIGN_AWS_VENV.
-step "AWS CLI and boto3 venv (target/aws-venv)"
-venv=target/aws-venv
-aws_pins="awscli==1.46.3 boto3==1.44.8 botocore==1.44.8 s3transfer==0.19.3"
-if ! "$venv/bin/python" -c 'import boto3, awscli, sys; sys.exit(0 if (boto3.__version__, awscli.__version__) == ("1.44.8", "1.46.3") else 1)' >/dev/null 2>&1; then
-  python3 -m venv "$venv"
-  # shellcheck disable=SC2086
-  "$venv/bin/pip" install --quiet --disable-pip-version-check $aws_pins
-fi
-export LAMBDASIGN_AWS_VENV="$PWD/$venv"
-
-# The CloudFormation tests run AWS's contract tests (cloudformation-cli's
-# `cfn test`), cfn-lint and jsonschema from this venv; they fail (never pass
-# silently) without LAMBDASIGN_CFN_PYTHON.
-step "CloudFormation tooling venv (target/cfn-venv)"
-LAMBDASIGN_CFN_PYTHON="$(scripts/cfn-venv.sh)"
-export LAMBDASIGN_CFN_PYTHON
+# Three Python venvs the tests need; each test that needs one fails (never
+# passes silently) without it:
+# - moto, whose server the aws backend's tests start (LAMBDASIGN_MOTO_PYTHON);
+# - the AWS CLI and boto3, which drive serve (LAMBDASIGN_AWS_VENV);
+# - the CloudFormation tooling: cloudformation-cli's `cfn test`, cfn-lint,
+#   jsonschema (LAMBDASIGN_CFN_PYTHON).
+# They install (from PyPI, on a first run) while cargo lints.
+venvs() {
+  local venv=target/moto-venv
+  if ! "$venv/bin/python" -c 'import sys, moto, moto.server; sys.exit(0 if moto.__version__.startswith("5.") else 1)' >/dev/null 2>&1; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]>=5,<6"
+  fi
+  venv=target/aws-venv
+  local aws_pins="awscli==1.46.3 boto3==1.44.8 botocore==1.44.8 s3transfer==0.19.3"
+  if ! "$venv/bin/python" -c 'import boto3, awscli, sys; sys.exit(0 if (boto3.__version__, awscli.__version__) == ("1.44.8", "1.46.3") else 1)' >/dev/null 2>&1; then
+    python3 -m venv "$venv"
+    # shellcheck disable=SC2086
+    "$venv/bin/pip" install --quiet --disable-pip-version-check $aws_pins
+  fi
+  scripts/cfn-venv.sh
+}
 for tool in objdump objcopy; do
   command -v "$tool" >/dev/null || { echo "error: $tool (binutils) is needed to check the CloudFormation handler binary" >&2; exit 2; }
 done
+mkdir -p target/test-logs
+step "Python venvs (moto, AWS CLI and boto3, CloudFormation tooling), in the background"
+venvs >target/test-logs/venvs.log 2>&1 &
+venvs_pid=$!
+trap 'kill "$venvs_pid" 2>/dev/null || true' EXIT
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -56,6 +55,16 @@ cargo clippy --locked --all-targets -- -D warnings
 # (no openssl) and the fuzz build (no aws) are linted too.
 cargo clippy --locked --no-default-features --features aws --lib -- -D warnings
 cargo clippy --locked --no-default-features --lib -- -D warnings
+step "waiting for the Python venvs"
+if ! wait "$venvs_pid"; then
+  cat target/test-logs/venvs.log >&2
+  echo "error: a Python venv could not be made (log above)" >&2
+  exit 1
+fi
+export LAMBDASIGN_MOTO_PYTHON="$PWD/target/moto-venv/bin/python"
+export LAMBDASIGN_AWS_VENV="$PWD/target/aws-venv"
+export LAMBDASIGN_CFN_PYTHON="$PWD/target/cfn-venv/bin/python"
+
 step "cargo test: build"
 cargo test --locked --lib --bins --tests --no-run
 # Two groups at once, about even in time: serve's suites (mostly waiting on
@@ -71,7 +80,6 @@ for file in tests/*.rs; do
     *) other_suites+=(--test "$name") ;;
   esac
 done
-mkdir -p target/test-logs
 cargo test --locked "${serve_suites[@]}" >target/test-logs/serve.log 2>&1 &
 serve_pid=$!
 cargo test --locked "${other_suites[@]}" >target/test-logs/others.log 2>&1 &
