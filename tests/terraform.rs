@@ -368,7 +368,7 @@ resource "lambdasign_layer_grant" "partner" {
 #[test]
 fn the_release_installs_as_terraform_installs_providers() {
     use std::process::Command;
-    let ws = Workspace::new();
+    let mut ws = Workspace::new();
     let dist = ws.scratch("dist");
     let root = env!("CARGO_MANIFEST_DIR");
     let gnupg = ws.scratch("gnupg");
@@ -493,19 +493,7 @@ fn the_release_installs_as_terraform_installs_providers() {
 
     // Everything below is `dist` over HTTPS.
     let https = HttpsDir::start(&dist, &ws.scratch("tls"));
-    let over_https = |ws: &Workspace, args: &[&str]| {
-        let output = ws
-            .command(args)
-            .env("SSL_CERT_FILE", &https.cert)
-            .output()
-            .expect("terraform");
-        assert!(
-            output.status.success(),
-            "terraform {args:?}:\n{}\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    };
+    ws.set_env("SSL_CERT_FILE", https.cert.display().to_string());
 
     // 2. The registry protocol: `terraform init`, then `terraform providers
     //    mirror`, which always installs from the origin registry.
@@ -514,19 +502,16 @@ fn the_release_installs_as_terraform_installs_providers() {
         "host \"local.test\" {{\n  services = {{\n    \"providers.v1\" = \"https://localhost:{}/registry/v1/providers/\"\n  }}\n}}\nprovider_installation {{\n  direct {{}}\n}}\n",
         https.port
     ));
-    over_https(&ws, &["init", "-no-color"]);
+    ws.ok(&["init", "-no-color"]);
     lock_hash(&ws, true);
     assert_eq!(ws.plan_exit_code(), 0, "the same provider, the same state");
     let copied = ws.scratch("copied-mirror");
-    over_https(
-        &ws,
-        &[
-            "providers",
-            "mirror",
-            "-platform=linux_amd64",
-            &copied.display().to_string(),
-        ],
-    );
+    ws.ok(&[
+        "providers",
+        "mirror",
+        "-platform=linux_amd64",
+        &copied.display().to_string(),
+    ]);
     let copied_zip = copied
         .join("local.test/lambdasign/lambdasign")
         .join(&archive);
@@ -546,7 +531,7 @@ fn the_release_installs_as_terraform_installs_providers() {
         "provider_installation {{\n  network_mirror {{\n    url     = \"https://localhost:{}/mirror/\"\n    include = [\"local.test/*/*\"]\n  }}\n}}\n",
         https.port
     ));
-    over_https(&ws, &["init", "-no-color"]);
+    ws.ok(&["init", "-no-color"]);
     // Terraform checks the zip against the mirror's hashes, and records
     // the one it computes itself.
     lock_hash(&ws, false);

@@ -84,8 +84,11 @@ impl Target {
         })?;
         let engine = match self {
             Target::Local { store } => {
-                self.make_store()
-                    .map_err(|e| ConnectError::Engine(EngineError::from(e)))?;
+                // A file check per request; the store is opened once, below.
+                if !store.join(crate::backend::local::DB_FILE).exists() {
+                    self.make_store()
+                        .map_err(|e| ConnectError::Engine(EngineError::from(e)))?;
+                }
                 let config = BackendConfig::Local(LocalConfig {
                     path: store.clone(),
                     account_id,

@@ -319,9 +319,14 @@ pub fn runtime(text: &str) -> Rule {
 /// A random lower-case alphanumeric suffix for generated names and ids.
 pub fn random_suffix(len: usize) -> String {
     use rand_core::RngCore as _;
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut bytes = vec![0u8; len];
     rand_core::OsRng.fill_bytes(&mut bytes);
+    suffix_of(&bytes)
+}
+
+/// Bytes as the lower-case alphanumerics of a generated suffix, one each.
+fn suffix_of(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     bytes
         .iter()
         .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
@@ -338,14 +343,8 @@ pub fn generated(prefix: &str) -> String {
 /// retried names the resource it already made, so it makes no second one.
 pub fn generated_from(prefix: &str, seed: &str) -> String {
     use sha2::Digest as _;
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let digest = sha2::Sha256::digest(seed.as_bytes());
-    let suffix: String = digest
-        .iter()
-        .take(GENERATED_SUFFIX_LEN)
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect();
-    format!("{prefix}{suffix}")
+    format!("{prefix}{}", suffix_of(&digest[..GENERATED_SUFFIX_LEN]))
 }
 
 /// The prefix a [`generated`] name was made from; `None` when the name
