@@ -624,7 +624,7 @@ async fn a_planned_policy_is_what_later_checks_see() {
         }],
         at: None,
     };
-    let before = verification::verify(&e, &spec).await;
+    let before = verification::verify(&e, &spec, verification::When::Plan).await;
     assert_eq!(
         before.allowed,
         Some(true),
@@ -639,7 +639,7 @@ async fn a_planned_policy_is_what_later_checks_see() {
         enforcement: Planned::Known(Enforcement::Enforce),
     };
     csc::plan(&e, &flip).await;
-    let after = verification::verify(&e, &spec).await;
+    let after = verification::verify(&e, &spec, verification::When::Plan).await;
     assert_eq!(
         after.allowed,
         Some(false),
@@ -662,7 +662,7 @@ async fn a_planned_policy_is_what_later_checks_see() {
         enforcement: Planned::Known(Enforcement::Enforce),
     };
     csc::plan(&e, &unknown).await;
-    let pending = verification::verify(&e, &spec).await;
+    let pending = verification::verify(&e, &spec, verification::When::Plan).await;
     assert_eq!(pending.allowed, None, "unknown until apply, never guessed");
     assert_ne!(other.version_arn, trusted.version_arn);
 }

@@ -862,3 +862,123 @@ resource "lambdasign_signed_artifact" "function" {{
     }
     assert!(!ws.path(".lambdasign").exists(), "nothing was made");
 }
+
+/// A grant added beside a reader of an existing layer version: the reader's
+/// plan sees the grant planned before it (another provider configuration,
+/// another process) and leaves its check to apply, which applies the grant
+/// first. Without a planned grant the plan fails and says how to order them.
+#[test]
+fn a_grant_planned_before_a_foreign_layer_reader_leaves_its_check_to_apply() {
+    let ws = Workspace::new();
+    write_zip(&ws.path("layer.zip"), "lib.js", b"module.exports = 1;\n");
+    let publisher = r#"
+terraform {
+  required_providers {
+    lambdasign = { source = "SOURCE" }
+  }
+}
+
+provider "lambdasign" {
+  alias = "publisher"
+  local {
+    account_id = "111111111111"
+  }
+}
+
+provider "lambdasign" {
+  alias = "consumer"
+  local {
+    account_id = "222222222222"
+  }
+}
+
+resource "lambdasign_signing_profile" "publisher" {
+  provider = lambdasign.publisher
+  name     = "layer_publisher"
+}
+
+resource "lambdasign_signed_artifact" "layer" {
+  provider     = lambdasign.publisher
+  profile_name = lambdasign_signing_profile.publisher.name
+  source_file  = "layer.zip"
+  output_file  = "layer.signed.zip"
+}
+
+resource "lambdasign_layer_version" "greeting" {
+  provider    = lambdasign.publisher
+  layer_name  = "greeting"
+  signed_file = lambdasign_signed_artifact.layer.signed_file
+}
+"#
+    .replace("SOURCE", SOURCE);
+    let reader = |grant: &str, depends_on: &str| {
+        format!(
+            r#"{publisher}
+{grant}
+resource "lambdasign_verification" "deploy" {{
+  provider = lambdasign.consumer
+  policy {{
+    allowed_publishers               = [lambdasign_signing_profile.publisher.version_arn]
+    untrusted_artifact_on_deployment = "Enforce"
+  }}
+  artifact {{
+    name              = "greeting layer"
+    layer_version_arn = lambdasign_layer_version.greeting.arn
+  }}
+  {depends_on}
+}}
+"#
+        )
+    };
+    let grant = r#"
+resource "lambdasign_layer_grant" "consumer" {
+  provider       = lambdasign.publisher
+  layer_name     = lambdasign_layer_version.greeting.layer_name
+  version_number = lambdasign_layer_version.greeting.version
+  principal      = "222222222222"
+  statement_id   = "consumer"
+}
+"#;
+    ws.write("main.tf", &publisher);
+    ws.ok(&["init", "-no-color"]);
+    apply(&ws);
+
+    // No grant anywhere: the plan fails at once, naming the way to order one.
+    ws.write("main.tf", reader("", ""));
+    let started = std::time::Instant::now();
+    let error = plan_fails(&ws);
+    assert!(error.contains("222222222222"), "{error}");
+    assert!(
+        error.contains("no lambdasign_layer_grant planned before this resource"),
+        "{error}"
+    );
+    assert!(error.contains("depends_on"), "{error}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "a plan does not wait for a grant that cannot land before apply: {:?}",
+        started.elapsed()
+    );
+
+    // The grant in the same run, ordered before the reader: the plan sees it
+    // and leaves the check to apply, which applies the grant first.
+    ws.write(
+        "main.tf",
+        reader(grant, "depends_on = [lambdasign_layer_grant.consumer]"),
+    );
+    let plan = plan_text(&ws);
+    assert!(plan.contains("is checked at apply"), "{plan}");
+    assert!(plan.contains("statement \"consumer\""), "{plan}");
+    apply(&ws);
+    let state: serde_json::Value =
+        serde_json::from_str(&ws.ok(&["show", "-json"])).expect("state as JSON");
+    let deploy = state["values"]["root_module"]["resources"]
+        .as_array()
+        .and_then(|all| {
+            all.iter()
+                .find(|r| r["address"] == "lambdasign_verification.deploy")
+        })
+        .unwrap_or_else(|| panic!("no verification in {state}"));
+    assert_eq!(deploy["values"]["allowed"], true, "{deploy}");
+    assert_eq!(deploy["values"]["artifact"][0]["allowed"], true, "{deploy}");
+    assert_eq!(ws.plan_exit_code(), 0, "second plan");
+}

@@ -6,6 +6,7 @@
 //! statement. `skip_destroy` keeps the grant in Lambda on destroy.
 
 use super::locks::retry_on_stale_revision;
+use super::planned::run_board::PlannedGrant;
 use super::rules::{FieldRule, Shape};
 use super::{Engine, EngineError, EngineResult, Report};
 use crate::backend::{AddLayerPermission, BackendError, BackendResult};
@@ -88,13 +89,12 @@ pub struct GrantSpec {
 
 /// The layer version a grant names must exist, or be published in this run
 /// (its number is then known only at apply, so it is not checked here).
-/// Another account's layer is that account's to publish: a warning.
-pub async fn plan(engine: &Engine, layer: &str, version: i64) -> Report {
+/// Another account's layer is that account's to publish: a warning. A
+/// grant known whole (`whole`) goes on the planned world, where a reader of
+/// the layer version in another provider configuration of the run sees it.
+pub async fn plan(engine: &Engine, layer: &str, version: i64, whole: Option<&GrantSpec>) -> Report {
     let mut report = Report::default();
     let name = layer_name(layer);
-    if engine.planned().publishes_layer_version(&name) {
-        return report;
-    }
     let id = engine.identity();
     let arn = match layer.parse::<LayerArn>() {
         Ok(arn) => Ok(arn),
@@ -105,6 +105,17 @@ pub async fn plan(engine: &Engine, layer: &str, version: i64) -> Report {
     };
     let owner = version_arn.account_id().to_string();
     let version_arn = version_arn.to_string();
+    if let Some(spec) = whole {
+        engine.planned().plan_grant(PlannedGrant {
+            layer_version_arn: version_arn.clone(),
+            principal: spec.principal.clone(),
+            organization_id: spec.organization_id.clone(),
+            statement_id: spec.statement_id.clone(),
+        });
+    }
+    if engine.planned().publishes_layer_version(&name) {
+        return report;
+    }
     match engine.backend().get_layer_version(&version_arn).await {
         Ok(_) => {}
         Err(e) if e.is_absent() && owner != id.account_id => report.warning(

@@ -89,6 +89,16 @@ impl Engine {
         }
     }
 
+    /// Shares this process's planned grants with the other provider
+    /// processes of the Terraform run that started it, and reads theirs
+    /// (see [`planned::run_board`]).
+    pub fn sharing_plans_with_the_run(mut self) -> Self {
+        if let Some(board) = planned::run_board::RunBoard::of_parent_run() {
+            self.planned = PlannedWorld::on_board(board);
+        }
+        self
+    }
+
     /// Tags every taggable resource gets unless it sets its own value.
     pub fn with_default_tags(mut self, tags: Tags) -> Self {
         self.default_tags = tags;

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use super::planned::{PartialPolicy, PlannedPolicy};
 use super::rules::{enforcement_rule, policy_error};
 use super::rules::{FieldRule, Shape};
-use super::{Engine, EngineError, EngineResult, Planned, Report};
+use super::{Engine, EngineError, EngineResult, ErrorKind, Planned, Report};
 use crate::backend::BackendError;
 use crate::domain::arn::{JobArn, LayerVersionArn};
 use crate::domain::checks::{self, Enforcement, Facts, Policy, Revocation, Status, Verdict};
@@ -182,6 +182,22 @@ pub async fn facts_once_granted(engine: &Engine, artifact: &ArtifactRef) -> Engi
     Ok(planned_facts(engine, &evidence))
 }
 
+/// How a reader is ordered after the grant it needs, for messages.
+const ORDER_THE_GRANT: &str = "a lambdasign_layer_grant of another provider configuration is planned and applied before this resource only if this resource has `depends_on` on it";
+
+/// Another account's layer version, which this account reads only once
+/// its owner grants it.
+fn foreign_layer(engine: &Engine, artifact: &ArtifactRef) -> Option<String> {
+    match artifact {
+        ArtifactRef::LayerVersion(arn) => arn
+            .parse::<LayerVersionArn>()
+            .ok()
+            .filter(|a| a.account_id() != engine.identity().account_id)
+            .map(|a| a.to_string()),
+        _ => None,
+    }
+}
+
 /// How long a read of another account's layer version waits for its
 /// grant: a `lambdasign_layer_grant` applied in the same run by another
 /// provider configuration (another process) may land just after the read
@@ -195,13 +211,7 @@ async fn evidence_once_granted(
     engine: &Engine,
     artifact: &ArtifactRef,
 ) -> Result<domain_facts::Evidence, BackendError> {
-    let foreign_layer = match artifact {
-        ArtifactRef::LayerVersion(arn) => arn
-            .parse::<LayerVersionArn>()
-            .ok()
-            .filter(|a| a.account_id() != engine.identity().account_id),
-        _ => None,
-    };
+    let foreign_layer = foreign_layer(engine, artifact);
     let started = std::time::Instant::now();
     let mut delay = std::time::Duration::from_millis(250);
     loop {
@@ -216,13 +226,67 @@ async fn evidence_once_granted(
             Err(BackendError::AccessDenied(message)) if foreign_layer.is_some() => {
                 let me = &engine.identity().account_id;
                 return Err(BackendError::AccessDenied(format!(
-                    "{message} (waited {}s for a grant of lambda:GetLayerVersion on {artifact} to account {me}; a lambdasign_layer_grant applied by another provider configuration in the same run is not ordered before this read unless this resource has `depends_on` on it)",
+                    "{message} (waited {}s for a grant of lambda:GetLayerVersion on {artifact} to account {me}; {ORDER_THE_GRANT})",
                     started.elapsed().as_secs()
                 )));
             }
             other => return other,
         }
     }
+}
+
+/// Whether `error` is another account's layer version this account may not
+/// use (yet).
+fn is_ungranted(engine: &Engine, artifact: &ArtifactRef, error: &EngineError) -> bool {
+    matches!(error.kind, ErrorKind::AccessDenied | ErrorKind::NotFound)
+        && foreign_layer(engine, artifact).is_some()
+}
+
+enum Pending {
+    /// A grant this run plans lets it through: the check runs at apply.
+    AfterGrant,
+    /// No grant this run plans: Lambda would refuse the layer.
+    Never,
+}
+
+/// Another account's layer version this account may not use now, at plan:
+/// a grant planned before this resource in this run (by any provider
+/// configuration) leaves the check to apply; none fails the plan, saying
+/// how to order one.
+fn ungranted_at_plan(
+    engine: &Engine,
+    artifact: &ArtifactRef,
+    subject: &str,
+    field: FieldPath,
+    error: &EngineError,
+    report: &mut Report,
+) -> Pending {
+    let me = &engine.identity().account_id;
+    let Some(layer) = foreign_layer(engine, artifact) else {
+        return Pending::Never;
+    };
+    let grants = engine.planned().grants_to(&layer, me);
+    if grants.is_empty() {
+        report.failure(
+            format!("{subject}: cannot read its signature"),
+            &EngineError::new(
+                error.kind,
+                format!("{}; no lambdasign_layer_grant planned before this resource in this run lets account {me} use {layer}. If this configuration grants it, add `depends_on` on that grant to this resource: {ORDER_THE_GRANT}.", error.message),
+            )
+            .at(field),
+        );
+        return Pending::Never;
+    }
+    let named: Vec<String> = grants
+        .iter()
+        .map(|g| format!("statement {:?} to {}", g.statement_id, g.principal))
+        .collect();
+    report.warning(
+        Some(field),
+        format!("{subject} is checked at apply"),
+        format!("Account {me} may not use {layer} until the grant this run plans ({}) is applied; the checks run at apply, once it lands (waiting up to {}s; {ORDER_THE_GRANT}).", named.join(", "), GRANT_WAIT.as_secs()),
+    );
+    Pending::AfterGrant
 }
 
 /// The facts of some evidence, with the revocations this run plans.
@@ -480,8 +544,18 @@ pub struct VerificationOutcome {
     pub allowed: Option<bool>,
 }
 
+/// When a verification runs. In a plan nothing can land before it ends, so
+/// a missing grant is looked for among the grants the run plans, not
+/// waited for; at apply (and in a data source read) a grant applied beside
+/// the reader may be landing, and is waited for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    Plan,
+    Apply,
+}
+
 /// Evaluates a verification as the plan sees the world.
-pub async fn verify(engine: &Engine, spec: &VerificationSpec) -> VerificationOutcome {
+pub async fn verify(engine: &Engine, spec: &VerificationSpec, when: When) -> VerificationOutcome {
     let mut out = VerificationOutcome {
         results: vec![ArtifactResult { verdict: None }; spec.artifacts.len()],
         ..VerificationOutcome::default()
@@ -548,7 +622,17 @@ pub async fn verify(engine: &Engine, spec: &VerificationSpec) -> VerificationOut
             }
         };
         let field = FieldPath::field(ARTIFACT).index(index).then(source_field);
-        match facts_once_granted(engine, source).await {
+        let read = match when {
+            When::Plan => facts(engine, source).await,
+            When::Apply => facts_once_granted(engine, source).await,
+        };
+        match read {
+            Err(e) if when == When::Plan && is_ungranted(engine, source, &e) => {
+                match ungranted_at_plan(engine, source, &subject, field, &e, &mut out.report) {
+                    Pending::AfterGrant => pending = true,
+                    Pending::Never => rejected = true,
+                }
+            }
             Ok(facts) => {
                 let verdict = checks::evaluate(&facts, &policy, at);
                 report_verdict(&verdict, &subject, &against, &field, &mut out.report);

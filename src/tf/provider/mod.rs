@@ -33,7 +33,12 @@ impl Provider for LambdaSign {
         match Engine::connect(&settings.backend).await {
             Ok(connected) => {
                 crate::tf::convert::warnings("Provider backend", &connected.warnings, diags);
-                Some(connected.engine.with_default_tags(settings.default_tags))
+                Some(
+                    connected
+                        .engine
+                        .with_default_tags(settings.default_tags)
+                        .sharing_plans_with_the_run(),
+                )
             }
             Err(e) => {
                 let at = match settings.backend {

@@ -47,6 +47,17 @@ fn spec_of(planned: &Value, diags: &mut Diagnostics) -> Option<GrantSpec> {
     })
 }
 
+/// The grant, when a plan knows all of it.
+fn spec_if_known(planned: &Value) -> Option<GrantSpec> {
+    Some(GrantSpec {
+        layer: text(planned, LAYER_NAME)?,
+        version: integer(planned, VERSION_NUMBER)?,
+        principal: text(planned, PRINCIPAL)?,
+        organization_id: text(planned, ORGANIZATION_ID),
+        statement_id: text(planned, STATEMENT_ID)?,
+    })
+}
+
 fn state_of(base: &Value, statement: &LayerStatement) -> Value {
     Object::new()
         .set(LAYER_NAME, keep(base, LAYER_NAME))
@@ -101,8 +112,9 @@ impl Resource<Engine> for LayerGrantResource {
             text(&plan.planned, LAYER_NAME),
             integer(&plan.planned, VERSION_NUMBER),
         ) {
+            let whole = spec_if_known(&plan.planned);
             convert::report(
-                engine::plan(engine, &layer, version).await,
+                engine::plan(engine, &layer, version, whole.as_ref()).await,
                 &mut plan.diagnostics,
             );
         }

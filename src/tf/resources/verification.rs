@@ -15,7 +15,7 @@ use crate::domain::field::FieldPath;
 use crate::domain::time::parse_time;
 use crate::engine::code_signing_config::check_publishers;
 use crate::engine::verification::{
-    self as engine, field::*, ArtifactSpec, PolicySource, VerificationSpec,
+    self as engine, field::*, ArtifactSpec, PolicySource, VerificationSpec, When,
 };
 use crate::engine::{Engine, Planned};
 use crate::tf::convert;
@@ -206,9 +206,9 @@ fn spec_of(value: &Value, diags: &mut Diagnostics) -> VerificationSpec {
 }
 
 /// Evaluates and writes the results into `value`.
-async fn evaluate(engine: &Engine, value: &mut Value, diags: &mut Diagnostics) {
+async fn evaluate(engine: &Engine, value: &mut Value, diags: &mut Diagnostics, when: When) {
     let spec = spec_of(value, diags);
-    let outcome = engine::verify(engine, &spec).await;
+    let outcome = engine::verify(engine, &spec, when).await;
     convert::report(outcome.report, diags);
     let artifacts: Vec<Value> = value
         .get_attr(ARTIFACT)
@@ -264,7 +264,8 @@ impl DataSource<Engine> for VerificationDataSource {
     async fn read(&self, engine: &Engine, config: Value) -> DataSourceResponse {
         let mut diagnostics = Diagnostics::new();
         let mut state = config;
-        evaluate(engine, &mut state, &mut diagnostics).await;
+        // Read now: at plan, or at apply when Terraform deferred it.
+        evaluate(engine, &mut state, &mut diagnostics, When::Apply).await;
         // A data source's state must be wholly known once read.
         if !state.is_wholly_known() {
             set(&mut state, ALLOWED, false);
@@ -308,7 +309,7 @@ impl Resource<Engine> for VerificationResource {
     }
 
     async fn plan(&self, engine: &Engine, plan: &mut Plan) {
-        evaluate(engine, &mut plan.planned, &mut plan.diagnostics).await;
+        evaluate(engine, &mut plan.planned, &mut plan.diagnostics, When::Plan).await;
     }
 
     async fn create(&self, engine: &Engine, change: Change) -> Applied {
@@ -353,7 +354,13 @@ async fn record(engine: &Engine, change: Change) -> Applied {
         ..Applied::default()
     };
     if !applied.state.is_wholly_known() {
-        evaluate(engine, &mut applied.state, &mut applied.diagnostics).await;
+        evaluate(
+            engine,
+            &mut applied.state,
+            &mut applied.diagnostics,
+            When::Apply,
+        )
+        .await;
         applied.state = known_or_null(applied.state);
     }
     applied

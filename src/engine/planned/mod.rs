@@ -5,6 +5,10 @@
 //! dependencies first, so a check planned after a change sees it: a policy
 //! flipped to Enforce, a publisher removed, a revocation added. Each plan
 //! step records what it will do here; verification reads through it.
+//! Layer grants, which a reader in another provider configuration needs,
+//! also go on the run's board ([`run_board`]).
+
+pub mod run_board;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -13,6 +17,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 
 use crate::domain::checks::{Enforcement, Policy};
+use run_board::{PlannedGrant, RunBoard};
 
 /// A code signing config as planned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,15 +83,29 @@ struct World {
     /// Signed artifacts' output files (absolute), each with the artifact
     /// that writes it.
     outputs: HashMap<PathBuf, OutputWriter>,
+    /// Layer grants this run makes.
+    grants: Vec<PlannedGrant>,
 }
 
 /// What this process has planned, shared by every plan step.
 #[derive(Default)]
-pub struct PlannedWorld(Mutex<World>);
+pub struct PlannedWorld {
+    world: Mutex<World>,
+    /// The Terraform run's board, when this process plans for one.
+    board: Option<RunBoard>,
+}
 
 impl PlannedWorld {
+    /// A planned world whose grants the run's other processes see.
+    pub fn on_board(board: RunBoard) -> Self {
+        PlannedWorld {
+            world: Mutex::default(),
+            board: Some(board),
+        }
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
-        match self.0.lock() {
+        match self.world.lock() {
             Ok(mut world) => f(&mut world),
             Err(poisoned) => f(&mut poisoned.into_inner()),
         }
@@ -141,5 +160,36 @@ impl PlannedWorld {
                 Ok(())
             }
         })
+    }
+
+    /// A grant this run makes, for this process's and the run's readers.
+    pub fn plan_grant(&self, grant: PlannedGrant) {
+        if let Some(board) = &self.board {
+            board.publish_grant(grant.clone());
+        }
+        self.with(|w| {
+            if !w.grants.contains(&grant) {
+                w.grants.push(grant);
+            }
+        });
+    }
+
+    /// The grants planned so far, by any process of the run, that let
+    /// `account` use a layer version.
+    pub fn grants_to(&self, layer_version_arn: &str, account: &str) -> Vec<PlannedGrant> {
+        let mut seen = self.with(|w| w.grants.clone());
+        if let Some(board) = &self.board {
+            seen.extend(board.grants_of(layer_version_arn));
+        }
+        let mut grants: Vec<PlannedGrant> = Vec::new();
+        for grant in seen {
+            if grant.layer_version_arn == layer_version_arn
+                && grant.covers(account)
+                && !grants.contains(&grant)
+            {
+                grants.push(grant);
+            }
+        }
+        grants
     }
 }
