@@ -4,15 +4,16 @@
 //! signature), run by the same `terraform` in the same script, with N
 //! built-in `terraform_data` hashing the same files printed beside it.
 //! Prints, for N = 100, 300 and 1000, the plan of N unchanged artifacts
-//! (and the apply of N = 100 new ones) against N profiles, how the
+//! (and the apply of N = 100 and 300 new ones) against N profiles, how the
 //! artifacts/profiles ratio grows from N = 100 to N = 1000, and where the
 //! CPU goes: the provider's processes (measured by a wrapper around the
 //! provider in the mirror, with the shell's `times`) against Terraform's
-//! own (the rest of the command's CPU, from /proc/self/stat). One more
-//! row, at N = 300, plans profiles shaped as the artifacts are for
-//! Terraform (the same state size, one reference each): what Terraform
-//! alone spends on that shape, so the artifacts' ratio against it is what
-//! the provider adds.
+//! own (the rest of the command's CPU, from /proc/self/stat). Plans run in
+//! rounds, one of each configuration per round, and a ratio is the median
+//! of its per-round ratios. At N = 300, profiles shaped as the artifacts
+//! are for Terraform (the same state size, one reference each) show what
+//! Terraform alone spends on that shape, so the artifacts' ratio against
+//! them is what the provider adds.
 //!
 //! Run: `cargo bench --bench terraform` (release build; needs terraform).
 
@@ -207,13 +208,42 @@ fn timed(ws: &Workspace, args: &[&str], expect: Option<i32>) -> Run {
     }
 }
 
-/// The median run of `RUNS` plans that must find nothing to change.
-fn plan(ws: &Workspace) -> Run {
-    let mut runs: Vec<Run> = (0..RUNS)
-        .map(|_| timed(ws, &["plan", "-no-color", "-detailed-exitcode"], Some(0)))
-        .collect();
-    runs.sort_by_key(|r| r.wall);
-    runs[RUNS / 2]
+/// `RUNS` rounds of plans that must find nothing to change, one of each
+/// workspace per round (A B C A B C ...): the machine's drift during the
+/// call then moves all alike, and a ratio is taken round by round.
+struct Rounds(Vec<Vec<Run>>);
+
+impl Rounds {
+    fn plan(workspaces: &[&Workspace]) -> Rounds {
+        Rounds(
+            (0..RUNS)
+                .map(|_| {
+                    workspaces
+                        .iter()
+                        .map(|ws| timed(ws, &["plan", "-no-color", "-detailed-exitcode"], Some(0)))
+                        .collect()
+                })
+                .collect(),
+        )
+    }
+
+    /// Workspace `i`'s median run (by wall time).
+    fn median(&self, i: usize) -> Run {
+        let mut runs: Vec<Run> = self.0.iter().map(|round| round[i]).collect();
+        runs.sort_by_key(|r| r.wall);
+        runs[runs.len() / 2]
+    }
+
+    /// The median over rounds of workspace `i`'s wall time over `j`'s.
+    fn ratio(&self, i: usize, j: usize) -> f64 {
+        let mut ratios: Vec<f64> = self
+            .0
+            .iter()
+            .map(|round| ratio(round[i].wall, round[j].wall))
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        ratios[ratios.len() / 2]
+    }
 }
 
 fn ms(d: Duration) -> f64 {
@@ -237,15 +267,28 @@ fn cost(run: Run, n: usize) -> String {
 }
 
 /// One table row: `ours` against `floor` (N signing profiles), with N
-/// `terraform_data` (`builtin`) beside it.
-fn row(figure: &str, n: usize, ours: Run, floor: Run, builtin: Run, goal: &str) {
+/// `terraform_data` (`builtin`) beside it, and the two ratios.
+fn row(
+    figure: &str,
+    n: usize,
+    [ours, floor, builtin]: [Run; 3],
+    [to_floor, to_builtin]: [f64; 2],
+    goal: &str,
+) {
     println!(
-        "| {figure} | {} | {n} signing profiles: {}; {n} terraform_data: {:.0} ms | {:.2} (× terraform_data {:.2}) | {goal} |",
+        "| {figure} | {} | {n} signing profiles: {}; {n} terraform_data: {:.0} ms | {to_floor:.2} (x terraform_data {to_builtin:.2}) | {goal} |",
         cost(ours, n),
         cost(floor, n),
         ms(builtin.wall),
-        ratio(ours.wall, floor.wall),
-        ratio(ours.wall, builtin.wall),
+    );
+}
+
+/// A row of `ours` against one other workspace's cost.
+fn against(figure: &str, n: usize, ours: Run, other: &str, theirs: Run, to_theirs: f64) {
+    println!(
+        "| {figure} | {} | {n} {other}: {} | {to_theirs:.2} | <= 1.05 |",
+        cost(ours, n),
+        cost(theirs, n),
     );
 }
 
@@ -260,58 +303,57 @@ fn main() {
         let ours = workspace(n, &artifacts(n));
         let floor = workspace(0, &profiles(n));
         let builtin = workspace(n, &references(n));
-        let applied = [&ours, &floor, &builtin].map(|ws| timed(ws, &apply_args, None));
-        if n == APPLY_SIZE {
+        let shaped = (n == SHAPED_SIZE).then(|| workspace(0, &shaped_profiles(n)));
+        let mut all = vec![&ours, &floor, &builtin];
+        all.extend(shaped.as_ref());
+        // One apply each: an apply cannot be repeated without a destroy.
+        let applied: Vec<Run> = all.iter().map(|ws| timed(ws, &apply_args, None)).collect();
+        if n == APPLY_SIZE || shaped.is_some() {
             row(
-                &format!("terraform apply, N = {n} new artifacts"),
+                &format!("terraform apply, N = {n} new artifacts (one run)"),
                 n,
-                applied[0],
-                applied[1],
-                applied[2],
+                [applied[0], applied[1], applied[2]],
+                [
+                    ratio(applied[0].wall, applied[1].wall),
+                    ratio(applied[0].wall, applied[2].wall),
+                ],
                 "<= 1.05",
             );
         }
-        let planned = [&ours, &floor, &builtin].map(plan);
-        row(
-            &format!("terraform plan, N = {n} unchanged artifacts (median of {RUNS})"),
-            n,
-            planned[0],
-            planned[1],
-            planned[2],
-            "<= 1.05 (N = 300)",
-        );
-        plan_ratios.push((n, ratio(planned[0].wall, planned[1].wall)));
-        if n == SHAPED_SIZE {
-            let shaped = workspace(0, &shaped_profiles(n));
-            let shaped_apply = timed(&shaped, &apply_args, None);
-            row(
-                &format!("terraform apply, N = {n} new artifacts"),
+        if shaped.is_some() {
+            against(
+                &format!("terraform apply, N = {n} new artifacts against profiles shaped as artifacts (one run)"),
                 n,
                 applied[0],
-                applied[1],
-                applied[2],
-                "<= 1.05",
+                "shaped profiles",
+                applied[3],
+                ratio(applied[0].wall, applied[3].wall),
             );
-            println!(
-                "| terraform apply, N = {n} new artifacts against as many shaped profiles | {} | {n} shaped profiles: {} | {:.2} | <= 1.05 |",
-                cost(applied[0], n),
-                cost(shaped_apply, n),
-                ratio(applied[0].wall, shaped_apply.wall)
-            );
-            let shaped = plan(&shaped);
+        }
+        let rounds = Rounds::plan(&all);
+        row(
+            &format!("terraform plan, N = {n} unchanged artifacts (medians of {RUNS} rounds)"),
+            n,
+            [rounds.median(0), rounds.median(1), rounds.median(2)],
+            [rounds.ratio(0, 1), rounds.ratio(0, 2)],
+            "<= 1.05 (N = 300)",
+        );
+        plan_ratios.push((n, rounds.ratio(0, 1)));
+        if shaped.is_some() {
             row(
                 &format!("terraform plan, N = {n} signing profiles shaped as artifacts for Terraform (state size, a reference)"),
                 n,
-                shaped,
-                planned[1],
-                planned[2],
+                [rounds.median(3), rounds.median(1), rounds.median(2)],
+                [rounds.ratio(3, 1), rounds.ratio(3, 2)],
                 "",
             );
-            println!(
-                "| terraform plan, N = {n} unchanged artifacts against the shaped profiles | {} | {n} shaped profiles: {} | {:.2} | <= 1.05 |",
-                cost(planned[0], n),
-                cost(shaped, n),
-                ratio(planned[0].wall, shaped.wall)
+            against(
+                &format!("terraform plan, N = {n} unchanged artifacts against the shaped profiles"),
+                n,
+                rounds.median(0),
+                "shaped profiles",
+                rounds.median(3),
+                rounds.ratio(0, 3),
             );
         }
     }
