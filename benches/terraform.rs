@@ -25,7 +25,7 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use common::fixtures::write_zip;
-use common::terraform::{Workspace, SOURCE};
+use common::terraform::Workspace;
 use common::BINARY;
 
 const SIZES: [usize; 3] = [100, 300, 1000];
@@ -100,26 +100,18 @@ fn workspace(n: usize, body: &str) -> Workspace {
     ws
 }
 
-/// Replaces the provider in the workspace's mirror with a wrapper that runs
-/// it and then appends the shell's `times` (its children's CPU) to a log.
+/// Replaces the provider in the workspace's mirror with a wrapper that
+/// starts a log of its own (`<log dir>/<its pid>`) and, once the provider
+/// exits, appends the shell's `times` to it: the shell's own CPU, then its
+/// children's (the provider's). `times` runs in the wrapper itself, not in
+/// a subshell, whose children's times would be its own (none).
 fn account_provider_cpu(ws: &Workspace) {
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    };
-    let platform = format!("{}_{arch}", std::env::consts::OS);
-    let version = env!("CARGO_PKG_VERSION");
-    let installed = ws
-        .scratch("mirror")
-        .join(SOURCE)
-        .join(version)
-        .join(platform)
-        .join(format!("terraform-provider-lambdasign_v{version}"));
+    let installed = ws.installed_provider();
+    std::fs::create_dir_all(cpu_logs(ws)).expect("cpu log dir");
     let wrapper = format!(
-        "#!/bin/sh\n{:?} \"$@\"\nrc=$?\ntimes >> {:?}\nexit $rc\n",
-        BINARY,
-        cpu_log(ws)
+        "#!/bin/sh\nlog={}/$$\necho start > \"$log\"\n{} \"$@\"\nrc=$?\ntimes >> \"$log\"\nexit $rc\n",
+        shell_quoted(&cpu_logs(ws)),
+        shell_quoted(Path::new(BINARY)),
     );
     std::fs::write(&installed, wrapper).expect("wrapper");
     let mut permissions = std::fs::metadata(&installed)
@@ -129,23 +121,35 @@ fn account_provider_cpu(ws: &Workspace) {
     std::fs::set_permissions(&installed, permissions).expect("wrapper mode");
 }
 
-fn cpu_log(ws: &Workspace) -> std::path::PathBuf {
-    ws.scratch("provider-cpu.log")
+fn shell_quoted(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
 }
 
-/// The CPU of the provider processes logged since the log was last taken.
+fn cpu_logs(ws: &Workspace) -> std::path::PathBuf {
+    ws.scratch("provider-cpu")
+}
+
+/// The CPU of the provider processes logged since the logs were last
+/// taken. Every provider started must have reported (one that Terraform
+/// killed would not), or the figure would be too low.
 fn take_provider_cpu(ws: &Workspace) -> Duration {
-    let log = cpu_log(ws);
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
-    let _ = std::fs::remove_file(&log);
-    // `times` prints the shell's own user and system time, then its
-    // children's: the second line of each pair is the provider's.
-    text.lines()
-        .skip(1)
-        .step_by(2)
-        .flat_map(str::split_whitespace)
-        .map(shell_seconds)
-        .sum()
+    let mut total = Duration::ZERO;
+    for entry in std::fs::read_dir(cpu_logs(ws)).expect("cpu logs").flatten() {
+        let text = std::fs::read_to_string(entry.path()).expect("cpu log");
+        std::fs::remove_file(entry.path()).expect("cpu log");
+        // `start`, then the shell's user and system time, then its children's.
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines.len(),
+            3,
+            "a provider process did not report its CPU:\n{text}"
+        );
+        total += lines[2]
+            .split_whitespace()
+            .map(shell_seconds)
+            .sum::<Duration>();
+    }
+    total
 }
 
 /// `0m1.230000s` (dash) or `0m1.230s` (bash).
@@ -154,7 +158,7 @@ fn shell_seconds(text: &str) -> Duration {
         let (minutes, seconds) = text.strip_suffix('s')?.split_once('m')?;
         Some(minutes.parse::<f64>().ok()? * 60.0 + seconds.parse::<f64>().ok()?)
     };
-    Duration::from_secs_f64(parse().unwrap_or(0.0))
+    Duration::from_secs_f64(parse().expect("a time from `times`"))
 }
 
 /// User + system CPU of this process's waited-for children (and theirs),
@@ -341,7 +345,7 @@ fn main() {
         plan_ratios.push((n, rounds.ratio(0, 1)));
         if shaped.is_some() {
             row(
-                &format!("terraform plan, N = {n} signing profiles shaped as artifacts for Terraform (state size, a reference)"),
+                &format!("terraform plan, N = {n} signing profiles shaped as artifacts for Terraform (state size, one reference each)"),
                 n,
                 [rounds.median(3), rounds.median(1), rounds.median(2)],
                 [rounds.ratio(3, 1), rounds.ratio(3, 2)],

@@ -220,6 +220,14 @@ impl Envelope {
         Ok(Self { claims, signature })
     }
 
+    /// True when the claims can be encoded and the signature has the form
+    /// every valid signature has now ([`keys::is_canonical`]): all that
+    /// [`Envelope::signature_valid`] checks but the ECDSA equation, for an
+    /// envelope whose signature is known to be one its key made.
+    pub fn well_formed(&self) -> bool {
+        self.claims.canonical_bytes().is_ok() && super::keys::is_canonical(&self.signature)
+    }
+
     /// True when `signature` is valid over the canonical bytes of the claims
     /// under `key` (false for claims that cannot be encoded).
     pub fn signature_valid(&self, key: &PublicKey) -> bool {
@@ -839,6 +847,7 @@ pub(super) mod tests {
             !high.signature_valid(&key),
             "a malleated (high-S) signature verified"
         );
+        assert!(low.well_formed() && !high.well_formed());
         assert_eq!(
             high.verify(&low.claims.content_sha384, &key, low.claims.signed_at),
             Err(VerifyError::BadSignature)

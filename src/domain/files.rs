@@ -266,19 +266,26 @@ pub fn temp_file_pid(name: &OsStr) -> Option<u32> {
 /// Whether process `pid` is running: `Some` where the process table can be
 /// read (`/proc`), `None` where it cannot.
 pub fn process_alive(pid: u32) -> Option<bool> {
-    let proc = Path::new("/proc");
-    if !proc.join("self").exists() {
+    if !Path::new("/proc/self").exists() {
         return None;
     }
-    let stat = match std::fs::read_to_string(proc.join(pid.to_string()).join("stat")) {
-        Ok(stat) => stat,
-        Err(_) => return Some(false),
+    let Ok(stat) = process_stat(pid) else {
+        return Some(false);
     };
     // A zombie has exited; only its exit status is left to collect.
-    let state = stat
-        .rsplit_once(')')
-        .and_then(|(_, rest)| rest.split_whitespace().next());
+    let state = stat.first().map(String::as_str);
     Some(state != Some("Z") && state != Some("X"))
+}
+
+/// The fields of `/proc/<pid>/stat` that follow the command name, the
+/// process state (field 3) first. The name, in parentheses, may itself
+/// hold spaces and parentheses, so fields are counted from its end.
+pub fn process_stat(pid: u32) -> io::Result<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let (_, rest) = stat
+        .rsplit_once(')')
+        .ok_or_else(|| io::Error::other(format!("/proc/{pid}/stat has no command name")))?;
+    Ok(rest.split_whitespace().map(str::to_string).collect())
 }
 
 /// Removes our temporary files in `dir` whose writer is gone: its pid is not

@@ -124,7 +124,8 @@ impl PublicKey {
     ///
     /// The verification itself is aws-lc's (already linked for TLS): about
     /// twice as fast as RustCrypto's `p384` here, and a plan verifies every
-    /// artifact's signature (issue 12's profile of a 300-artifact plan).
+    /// artifact whose bytes are not, exactly, what this store's signing
+    /// wrote (issue 12's profile of a 300-artifact plan).
     pub fn verify(&self, message: &[u8], signature: &[u8; SIGNATURE_BYTES]) -> bool {
         use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P384_SHA384_FIXED};
         match Signature::from_slice(signature) {
@@ -142,6 +143,13 @@ impl PublicKey {
         let digest = Sha384::digest(self.to_sec1_bytes());
         hex::encode(&digest[..16])
     }
+}
+
+/// Whether `signature` has the form every valid signature has now: it
+/// parses, and its `s` is in the lower half (see the module docs). What
+/// [`PublicKey::verify`] requires besides the ECDSA equation itself.
+pub fn is_canonical(signature: &[u8; SIGNATURE_BYTES]) -> bool {
+    Signature::from_slice(signature).is_ok_and(|parsed| !is_high_s(&parsed))
 }
 
 /// Whether `s` is above half the group order.

@@ -10,7 +10,7 @@ use super::planned::run_board::PlannedGrant;
 use super::rules::{FieldRule, Shape};
 use super::{Engine, EngineError, EngineResult, Report};
 use crate::backend::{AddLayerPermission, BackendError, BackendResult};
-use crate::domain::arn::LayerArn;
+use crate::domain::arn::{LayerArn, LayerVersionArn};
 use crate::domain::field::FieldPath;
 use crate::domain::layer::LayerStatement;
 use crate::domain::names;
@@ -87,32 +87,49 @@ pub struct GrantSpec {
     pub statement_id: String,
 }
 
-/// The layer version a grant names must exist, or be published in this run
-/// (its number is then known only at apply, so it is not checked here).
-/// Another account's layer is that account's to publish: a warning. A
-/// grant known whole (`whole`) goes on the planned world, where a reader of
-/// the layer version in another provider configuration of the run sees it.
-pub async fn plan(engine: &Engine, layer: &str, version: i64, whole: Option<&GrantSpec>) -> Report {
-    let mut report = Report::default();
-    let name = layer_name(layer);
+/// A grant as a plan knows it: the layer version it names, and who and
+/// which statement when those are known now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantPlan {
+    /// The layer's name (or ARN, as configured).
+    pub layer: String,
+    pub version: i64,
+    pub principal: Option<String>,
+    pub statement_id: Option<String>,
+}
+
+/// The layer version a grant names, in the engine's account and region
+/// unless `layer` is an ARN.
+fn version_arn_of(engine: &Engine, layer: &str, version: i64) -> Option<LayerVersionArn> {
     let id = engine.identity();
     let arn = match layer.parse::<LayerArn>() {
         Ok(arn) => Ok(arn),
-        Err(_) => LayerArn::new_in_partition(id.partition, &id.region, &id.account_id, &name),
+        Err(_) => {
+            LayerArn::new_in_partition(id.partition, &id.region, &id.account_id, &layer_name(layer))
+        }
     };
-    let Ok(version_arn) = arn.and_then(|arn| arn.with_version(version)) else {
+    arn.and_then(|arn| arn.with_version(version)).ok()
+}
+
+/// The layer version a grant names must exist, or be published in this run
+/// (its number is then known only at apply, so it is not checked here).
+/// Another account's layer is that account's to publish: a warning. The
+/// grant goes on the planned world, where a reader of the layer version in
+/// another provider configuration of the run sees it.
+pub async fn plan(engine: &Engine, grant: &GrantPlan) -> Report {
+    let mut report = Report::default();
+    let name = layer_name(&grant.layer);
+    let id = engine.identity();
+    let Some(version_arn) = version_arn_of(engine, &grant.layer, grant.version) else {
         return report; // the field rules report a malformed name or version
     };
     let owner = version_arn.account_id().to_string();
     let version_arn = version_arn.to_string();
-    if let Some(spec) = whole {
-        engine.planned().plan_grant(PlannedGrant {
-            layer_version_arn: version_arn.clone(),
-            principal: spec.principal.clone(),
-            organization_id: spec.organization_id.clone(),
-            statement_id: spec.statement_id.clone(),
-        });
-    }
+    engine.planned().plan_grant(PlannedGrant {
+        layer_version_arn: version_arn.clone(),
+        principal: grant.principal.clone(),
+        statement_id: grant.statement_id.clone(),
+    });
     if engine.planned().publishes_layer_version(&name) {
         return report;
     }
@@ -171,6 +188,13 @@ pub async fn create(engine: &Engine, spec: &GrantSpec) -> EngineResult<LayerStat
     .map_err(|e| {
         EngineError::from(e).doing(format!("grant layer {name} version {}", spec.version))
     })?;
+    if let Some(layer_version_arn) = version_arn_of(engine, &spec.layer, spec.version) {
+        engine.planned().grant_applied(PlannedGrant {
+            layer_version_arn: layer_version_arn.to_string(),
+            principal: Some(spec.principal.clone()),
+            statement_id: Some(spec.statement_id.clone()),
+        });
+    }
     policy
         .statement(&spec.statement_id)
         .cloned()

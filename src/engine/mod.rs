@@ -89,13 +89,15 @@ impl Engine {
         }
     }
 
-    /// Shares this process's planned grants with the other provider
-    /// processes of the Terraform run that started it, and reads theirs
-    /// (see [`planned::run_board`]).
+    /// Shares this process's planned and applied grants with the other
+    /// provider processes of the Terraform run that started it, and reads
+    /// theirs (see [`planned::run_board`]).
     pub fn sharing_plans_with_the_run(mut self) -> Self {
-        if let Some(board) = planned::run_board::RunBoard::of_parent_run() {
-            self.planned = PlannedWorld::on_board(board);
+        let board = planned::run_board::RunBoard::of_parent_run();
+        if let Err(why) = &board {
+            tracing::warn!(%why, "the other provider configurations of this run will not see this one's layer grants, nor it theirs");
         }
+        self.planned = PlannedWorld::on_board(board);
         self
     }
 

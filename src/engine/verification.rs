@@ -183,7 +183,7 @@ pub async fn facts_once_granted(engine: &Engine, artifact: &ArtifactRef) -> Engi
 }
 
 /// How a reader is ordered after the grant it needs, for messages.
-const ORDER_THE_GRANT: &str = "a lambdasign_layer_grant of another provider configuration is planned and applied before this resource only if this resource has `depends_on` on it";
+const ORDER_THE_GRANT: &str = "a lambdasign_layer_grant of another provider configuration is planned and applied before this resource only if this resource refers to it or has `depends_on` on it";
 
 /// Another account's layer version, which this account reads only once
 /// its owner grants it.
@@ -235,58 +235,79 @@ async fn evidence_once_granted(
     }
 }
 
-/// Whether `error` is another account's layer version this account may not
-/// use (yet).
-fn is_ungranted(engine: &Engine, artifact: &ArtifactRef, error: &EngineError) -> bool {
-    matches!(error.kind, ErrorKind::AccessDenied | ErrorKind::NotFound)
-        && foreign_layer(engine, artifact).is_some()
+/// The layer version, when `error` says this account may not use another
+/// account's layer version (yet).
+fn ungranted_layer(engine: &Engine, artifact: &ArtifactRef, error: &EngineError) -> Option<String> {
+    (error.kind == ErrorKind::AccessDenied)
+        .then(|| foreign_layer(engine, artifact))
+        .flatten()
 }
 
-enum Pending {
-    /// A grant this run plans lets it through: the check runs at apply.
+/// What a plan does with another account's layer version this account may
+/// not use now.
+enum AtPlan {
+    /// A grant of this run that lets it through is applied (a re-plan
+    /// during apply): read it once the grant lands, as apply does.
+    Read,
+    /// A grant planned before this resource lets it through: the checks
+    /// run at apply (the warning is in the report).
     AfterGrant,
-    /// No grant this run plans: Lambda would refuse the layer.
-    Never,
+    /// No grant of this run does: Lambda would refuse the layer (the error
+    /// is in the report).
+    Refused,
 }
 
 /// Another account's layer version this account may not use now, at plan:
-/// a grant planned before this resource in this run (by any provider
-/// configuration) leaves the check to apply; none fails the plan, saying
-/// how to order one.
+/// a grant of this run (by any provider configuration) planned before this
+/// resource leaves the checks to apply; none fails the plan, saying how to
+/// order one.
 fn ungranted_at_plan(
     engine: &Engine,
-    artifact: &ArtifactRef,
+    layer: &str,
     subject: &str,
     field: FieldPath,
     error: &EngineError,
     report: &mut Report,
-) -> Pending {
+) -> AtPlan {
     let me = &engine.identity().account_id;
-    let Some(layer) = foreign_layer(engine, artifact) else {
-        return Pending::Never;
-    };
-    let grants = engine.planned().grants_to(&layer, me);
+    let grants = engine.planned().grants_to(layer, me);
+    if grants.iter().any(|(_, applied)| *applied) {
+        return AtPlan::Read;
+    }
     if grants.is_empty() {
+        let unseen = engine
+            .planned()
+            .board_unavailable()
+            .map(|why| format!(" (this provider process cannot see the other provider configurations' plans: {why})"))
+            .unwrap_or_default();
         report.failure(
             format!("{subject}: cannot read its signature"),
             &EngineError::new(
                 error.kind,
-                format!("{}; no lambdasign_layer_grant planned before this resource in this run lets account {me} use {layer}. If this configuration grants it, add `depends_on` on that grant to this resource: {ORDER_THE_GRANT}.", error.message),
+                format!("{}; no lambdasign_layer_grant planned before this resource in this run lets account {me} use {layer}{unseen}. If this configuration grants it, add `depends_on` on that grant to this resource: {ORDER_THE_GRANT}.", error.message),
             )
             .at(field),
         );
-        return Pending::Never;
+        return AtPlan::Refused;
     }
     let named: Vec<String> = grants
         .iter()
-        .map(|g| format!("statement {:?} to {}", g.statement_id, g.principal))
+        .map(|(g, _)| {
+            format!(
+                "statement {} to {}",
+                g.statement_id
+                    .as_deref()
+                    .map_or_else(|| "(known at apply)".into(), |s| format!("{s:?}")),
+                g.principal.as_deref().unwrap_or("(known at apply)")
+            )
+        })
         .collect();
     report.warning(
         Some(field),
         format!("{subject} is checked at apply"),
         format!("Account {me} may not use {layer} until the grant this run plans ({}) is applied; the checks run at apply, once it lands (waiting up to {}s; {ORDER_THE_GRANT}).", named.join(", "), GRANT_WAIT.as_secs()),
     );
-    Pending::AfterGrant
+    AtPlan::AfterGrant
 }
 
 /// The facts of some evidence, with the revocations this run plans.
@@ -544,10 +565,12 @@ pub struct VerificationOutcome {
     pub allowed: Option<bool>,
 }
 
-/// When a verification runs. In a plan nothing can land before it ends, so
-/// a missing grant is looked for among the grants the run plans, not
-/// waited for; at apply (and in a data source read) a grant applied beside
-/// the reader may be landing, and is waited for.
+/// When a verification runs. In a plan, another account's layer version
+/// this account may not use yet is looked for among the grants the run
+/// plans, not waited for (nothing lands before the plan ends), unless such
+/// a grant is already applied (Terraform plans again during apply). At
+/// apply (and in a data source read) a grant applied beside the reader may
+/// be landing, and is waited for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum When {
     Plan,
@@ -623,16 +646,36 @@ pub async fn verify(engine: &Engine, spec: &VerificationSpec, when: When) -> Ver
         };
         let field = FieldPath::field(ARTIFACT).index(index).then(source_field);
         let read = match when {
-            When::Plan => facts(engine, source).await,
+            When::Plan => match facts(engine, source).await {
+                Err(e) => match ungranted_layer(engine, source, &e) {
+                    None => Err(e),
+                    Some(layer) => {
+                        let field = field.clone();
+                        match ungranted_at_plan(
+                            engine,
+                            &layer,
+                            &subject,
+                            field,
+                            &e,
+                            &mut out.report,
+                        ) {
+                            AtPlan::Read => facts_once_granted(engine, source).await,
+                            AtPlan::AfterGrant => {
+                                pending = true;
+                                continue;
+                            }
+                            AtPlan::Refused => {
+                                rejected = true;
+                                continue;
+                            }
+                        }
+                    }
+                },
+                read => read,
+            },
             When::Apply => facts_once_granted(engine, source).await,
         };
         match read {
-            Err(e) if when == When::Plan && is_ungranted(engine, source, &e) => {
-                match ungranted_at_plan(engine, source, &subject, field, &e, &mut out.report) {
-                    Pending::AfterGrant => pending = true,
-                    Pending::Never => rejected = true,
-                }
-            }
             Ok(facts) => {
                 let verdict = checks::evaluate(&facts, &policy, at);
                 report_verdict(&verdict, &subject, &against, &field, &mut out.report);

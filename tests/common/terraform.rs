@@ -37,6 +37,15 @@ fn platform() -> String {
     format!("{os}_{arch}")
 }
 
+/// Where the provider's binary is in a filesystem mirror.
+fn installed_in(mirror: &Path) -> PathBuf {
+    mirror
+        .join(SOURCE)
+        .join(VERSION)
+        .join(platform())
+        .join(format!("terraform-provider-lambdasign_v{VERSION}"))
+}
+
 /// A temporary root module with its own provider mirror and CLI config.
 pub struct Workspace {
     root: tempfile::TempDir,
@@ -48,13 +57,9 @@ impl Workspace {
     pub fn new() -> Self {
         let root = tempfile::tempdir().expect("temp dir");
         let mirror = root.path().join("mirror");
-        let package = mirror.join(SOURCE).join(VERSION).join(platform());
-        std::fs::create_dir_all(&package).expect("mirror dir");
-        std::fs::copy(
-            BINARY,
-            package.join(format!("terraform-provider-lambdasign_v{VERSION}")),
-        )
-        .expect("install the provider into the mirror");
+        let installed = installed_in(&mirror);
+        std::fs::create_dir_all(installed.parent().expect("package dir")).expect("mirror dir");
+        std::fs::copy(BINARY, &installed).expect("install the provider into the mirror");
         let cli_config = format!(
             "provider_installation {{\n  filesystem_mirror {{\n    path    = {:?}\n    include = [\"local.test/*/*\"]\n  }}\n}}\n",
             mirror.display().to_string()
@@ -156,6 +161,13 @@ impl Workspace {
             String::from_utf8_lossy(&output.stderr)
         );
         code
+    }
+
+    /// The provider's binary in this workspace's mirror (before `init`,
+    /// it may be replaced, e.g. by a wrapper that measures it).
+    #[allow(dead_code)]
+    pub fn installed_provider(&self) -> PathBuf {
+        installed_in(&self.root.path().join("mirror"))
     }
 
     /// A directory beside the module (outside what Terraform reads).

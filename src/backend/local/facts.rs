@@ -35,16 +35,17 @@ fn inspect_error(field: &'static str, path: &Path, e: ArtifactError) -> BackendE
 
 /// What the bytes of an inspected artifact say, checked against the key
 /// of the profile version its envelope names (`tx`: the store's records;
-/// `None` when there is no store yet, so there are none). `signed_here`:
-/// the whole file is, byte for byte, the output this store's signing job
-/// wrote, so its envelope carries the signature the store made with that
-/// key, and the ECDSA verification (most of a plan's cost per artifact)
-/// would only say so again. Any other bytes are verified.
+/// `None` when there is no store yet, so there are none).
+/// `is_jobs_recorded_output`: the whole file is, byte for byte, the output
+/// this store's signing job wrote, so its envelope carries a signature the
+/// store made with that key, and the ECDSA equation (most of a plan's cost
+/// per artifact) would only say so again; the envelope's form is still
+/// checked (an old high-S signature fails). Any other bytes are verified.
 fn of_inspection(
     tx: Option<&Transaction<'_>>,
     id: &Identity,
     inspection: &Inspection,
-    signed_here: bool,
+    is_jobs_recorded_output: bool,
 ) -> BackendResult<Evidence> {
     let Some(envelope) = &inspection.envelope else {
         return Ok(Evidence::Unsigned);
@@ -59,8 +60,18 @@ fn of_inspection(
         Some(sec1) => match PublicKey::from_sec1_bytes(&sec1) {
             Err(e) => Bytes::UnknownKey(format!("is unreadable: {e}")),
             Ok(_) if inspection.content_sha384 != claims.content_sha384 => Bytes::Modified,
-            Ok(key) if !signed_here && !envelope.signature_valid(&key) => Bytes::BadSignature,
-            Ok(_) => Bytes::Verified,
+            Ok(key) => {
+                let valid = if is_jobs_recorded_output {
+                    envelope.well_formed()
+                } else {
+                    envelope.signature_valid(&key)
+                };
+                if valid {
+                    Bytes::Verified
+                } else {
+                    Bytes::BadSignature
+                }
+            }
         },
     };
     let invalid_time = |e: String| BackendError::Internal(format!("signature envelope: {e}"));
@@ -169,9 +180,8 @@ pub fn signature_evidence(
                 .known_outputs()
                 .inspect(&path)
                 .map_err(|e| inspect_error("signing_job_arn", &path, e))?;
-            let signed_here = hex::encode(inspection.file_sha384) == job.signed_sha384;
-            let evidence =
-                store.read(|tx| of_inspection(Some(tx), id, &inspection, signed_here))?;
+            let recorded = hex::encode(inspection.file_sha384) == job.signed_sha384;
+            let evidence = store.read(|tx| of_inspection(Some(tx), id, &inspection, recorded))?;
             match &evidence {
                 Evidence::Signed(signed) if signed.claims.job_arn == job.job_arn => Ok(evidence),
                 _ => from_job(Bytes::NotFromJob(shown)),

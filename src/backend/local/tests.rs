@@ -1026,6 +1026,63 @@ async fn a_job_output_rewritten_after_signing_is_read_again() {
     );
 }
 
+/// A job's output that is byte for byte what the job recorded is trusted
+/// without the ECDSA equation, but only in today's form: an output with the
+/// high-S twin of its signature (as signing wrote before low-S
+/// normalization) fails even when the job's record names those very bytes,
+/// as it fails by path; a flipped signature byte is verified and fails.
+#[tokio::test]
+async fn a_recorded_job_output_is_trusted_only_in_todays_form() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = store_dir(&tmp);
+    let a = backend(&dir, A);
+    a.put_signing_profile(profile_request("formed"))
+        .await
+        .unwrap();
+    let (_, signed, job) = signed_artifact(&a, tmp.path(), "formed", "h1").await;
+    let by_job = ArtifactRef::SigningJob(job.job_arn.clone());
+    let by_path = ArtifactRef::SignedFile(signed.clone());
+    let fresh = || backend(&dir, A);
+    assert_eq!(
+        integrity(&facts_of(&fresh(), &by_job).await.unwrap()),
+        &Integrity::Valid
+    );
+
+    // The high-S twin, recorded as the job's output.
+    let mut bytes = std::fs::read(&signed).unwrap();
+    let at = bytes.len() - crate::domain::keys::SIGNATURE_BYTES;
+    let signature = p384::ecdsa::Signature::from_slice(&bytes[at..]).unwrap();
+    let (r, s) = signature.split_scalars();
+    let twin = p384::ecdsa::Signature::from_scalars(r, -*s).unwrap();
+    bytes[at..].copy_from_slice(&twin.to_bytes());
+    std::fs::write(&signed, &bytes).unwrap();
+    let conn = rusqlite::Connection::open(dir.join(DB_FILE)).unwrap();
+    conn.execute(
+        "UPDATE signing_jobs SET signed_sha384 = ?1 WHERE job_arn = ?2",
+        [
+            hex::encode(digest::sha384_file(&signed).unwrap()),
+            job.job_arn.clone(),
+        ],
+    )
+    .unwrap();
+    for artifact in [&by_job, &by_path] {
+        let facts = facts_of(&fresh(), artifact).await.unwrap();
+        assert!(
+            matches!(integrity(&facts), Integrity::Invalid { .. }),
+            "{artifact}: {facts:?}"
+        );
+    }
+
+    // A flipped signature byte, not recorded: verified, and refused.
+    bytes[at + 10] ^= 1;
+    std::fs::write(&signed, &bytes).unwrap();
+    let facts = facts_of(&fresh(), &by_job).await.unwrap();
+    assert!(
+        matches!(integrity(&facts), Integrity::Invalid { .. }),
+        "{facts:?}"
+    );
+}
+
 /// A refresh's digest of a job's output (another process than the one that
 /// signed) is kept for the job's verification only while the file is as it
 /// was read: a replaced or rewritten output is read again by both.

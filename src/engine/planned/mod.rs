@@ -83,24 +83,45 @@ struct World {
     /// Signed artifacts' output files (absolute), each with the artifact
     /// that writes it.
     outputs: HashMap<PathBuf, OutputWriter>,
-    /// Layer grants this run makes.
+    /// Layer grants this run makes, and those this process applied.
     grants: Vec<PlannedGrant>,
+    applied_grants: Vec<PlannedGrant>,
 }
 
 /// What this process has planned, shared by every plan step.
 #[derive(Default)]
 pub struct PlannedWorld {
     world: Mutex<World>,
-    /// The Terraform run's board, when this process plans for one.
-    board: Option<RunBoard>,
+    board: Board,
+}
+
+/// Whether this process shares its grants with the rest of its run.
+#[derive(Default)]
+enum Board {
+    /// Not a provider process Terraform started (the CLI, `serve`, ...).
+    #[default]
+    Unshared,
+    Shared(RunBoard),
+    /// A provider process, but the board cannot be used: why.
+    Unavailable(String),
 }
 
 impl PlannedWorld {
-    /// A planned world whose grants the run's other processes see.
-    pub fn on_board(board: RunBoard) -> Self {
+    /// A planned world whose grants the run's other processes see (or that
+    /// says why they cannot).
+    pub fn on_board(board: Result<RunBoard, String>) -> Self {
         PlannedWorld {
             world: Mutex::default(),
-            board: Some(board),
+            board: board.map_or_else(Board::Unavailable, Board::Shared),
+        }
+    }
+
+    /// Why the other provider configurations of the run cannot see this
+    /// process's plans, if they cannot.
+    pub fn board_unavailable(&self) -> Option<&str> {
+        match &self.board {
+            Board::Unavailable(why) => Some(why),
+            _ => None,
         }
     }
 
@@ -164,32 +185,50 @@ impl PlannedWorld {
 
     /// A grant this run makes, for this process's and the run's readers.
     pub fn plan_grant(&self, grant: PlannedGrant) {
-        if let Some(board) = &self.board {
-            board.publish_grant(grant.clone());
+        if let Board::Shared(board) = &self.board {
+            board.publish_planned(grant.clone());
         }
-        self.with(|w| {
-            if !w.grants.contains(&grant) {
-                w.grants.push(grant);
-            }
-        });
+        self.with(|w| push_new(&mut w.grants, grant));
     }
 
-    /// The grants planned so far, by any process of the run, that let
-    /// `account` use a layer version.
-    pub fn grants_to(&self, layer_version_arn: &str, account: &str) -> Vec<PlannedGrant> {
-        let mut seen = self.with(|w| w.grants.clone());
-        if let Some(board) = &self.board {
+    /// A grant this process has applied.
+    pub fn grant_applied(&self, grant: PlannedGrant) {
+        if let Board::Shared(board) = &self.board {
+            board.publish_applied(grant.clone());
+        }
+        self.with(|w| push_new(&mut w.applied_grants, grant));
+    }
+
+    /// The grants of the run so far, by any of its processes, that may let
+    /// `account` use a layer version, each with whether it is applied.
+    pub fn grants_to(&self, layer_version_arn: &str, account: &str) -> Vec<(PlannedGrant, bool)> {
+        let mut seen: Vec<(PlannedGrant, bool)> = self.with(|w| {
+            let planned = w
+                .grants
+                .iter()
+                .map(|g| (g.clone(), w.applied_grants.contains(g)));
+            let applied = w.applied_grants.iter().map(|g| (g.clone(), true));
+            planned.chain(applied).collect()
+        });
+        if let Board::Shared(board) = &self.board {
             seen.extend(board.grants_of(layer_version_arn));
         }
-        let mut grants: Vec<PlannedGrant> = Vec::new();
-        for grant in seen {
-            if grant.layer_version_arn == layer_version_arn
-                && grant.covers(account)
-                && !grants.contains(&grant)
-            {
-                grants.push(grant);
+        let mut grants: Vec<(PlannedGrant, bool)> = Vec::new();
+        for (grant, applied) in seen {
+            if grant.layer_version_arn != layer_version_arn || !grant.covers(account) {
+                continue;
+            }
+            match grants.iter_mut().find(|(g, _)| *g == grant) {
+                Some((_, known)) => *known |= applied,
+                None => grants.push((grant, applied)),
             }
         }
         grants
+    }
+}
+
+fn push_new(grants: &mut Vec<PlannedGrant>, grant: PlannedGrant) {
+    if !grants.contains(&grant) {
+        grants.push(grant);
     }
 }

@@ -1,17 +1,19 @@
 //! What the other provider configurations of the same Terraform run have
-//! planned. Terraform runs each provider configuration (alias) in its own
-//! process, all children of the one `terraform` process, and plans a
-//! resource after those it depends on, across configurations too. So a
-//! grant planned by the `publisher` alias is on this board before the
-//! `consumer` alias plans a verification that depends on it.
+//! planned and applied. Terraform runs each provider configuration (alias)
+//! in its own process, all children of the one `terraform` process, and
+//! plans and applies a resource after those it depends on, across
+//! configurations too. So a grant planned by the `publisher` alias is on
+//! this board before the `consumer` alias plans a verification that
+//! depends on it, and marked applied before the consumer's apply.
 //!
-//! The board is a directory per run, `$TMPDIR/lambdasign-plans-<uid>/
-//! <terraform pid>-<its start time>/`, in which each provider process keeps
-//! one file, `<pid>.json`, replaced whole (a private temporary file renamed
-//! into place), so a reader never sees half of one. The base directory must
-//! be ours and private, or there is no board. Boards of runs that ended are
-//! removed when a new one is made. What a board says only ever turns a
-//! plan-time error into a check left to apply, which apply then runs.
+//! The board is a directory per run, `$TMPDIR/lambdasign-plans-<uid>-<pid
+//! namespace>/<terraform pid>-<its start time>/`, in which each provider
+//! process keeps one file, `<pid>.json`, replaced whole (a private
+//! temporary file renamed into place), so a reader never sees half of one.
+//! The base directory must be ours and private, checked before each use, or
+//! there is no board. Boards of runs that ended are removed when a new one
+//! is made. What a board says only ever turns a plan-time error into a
+//! check left to apply (or waited for), which then runs.
 
 use std::fs;
 use std::io::{self, Read as _, Write as _};
@@ -21,38 +23,42 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::files::TempFile;
+use crate::domain::files::{self, TempFile};
 
-/// A layer grant that a plan of this run will make.
+/// A layer grant that a plan of this run makes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedGrant {
     pub layer_version_arn: String,
-    /// An account id, or `*`.
-    pub principal: String,
-    pub organization_id: Option<String>,
-    pub statement_id: String,
+    /// An account id, or `*`; `None` when known only at apply.
+    pub principal: Option<String>,
+    /// `None` when known only at apply.
+    pub statement_id: Option<String>,
 }
 
 impl PlannedGrant {
-    /// Whether, once applied, it lets `account` use the layer version (a
-    /// grant to everyone within an organization may: that is apply's to
-    /// tell).
+    /// Whether, once applied, it may let `account` use the layer version (a
+    /// grant to everyone within an organization, or to a principal known
+    /// only at apply, may: that is apply's to tell).
     pub fn covers(&self, account: &str) -> bool {
-        self.principal == "*" || self.principal == account
+        self.principal
+            .as_deref()
+            .is_none_or(|p| p == "*" || p == account)
     }
 }
 
-/// One process's plans as written to the board.
+/// One process's page: the grants it plans, and those it has applied.
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct Entry {
-    grants: Vec<PlannedGrant>,
+struct Page {
+    planned: Vec<PlannedGrant>,
+    applied: Vec<PlannedGrant>,
 }
 
 /// This process's page on its run's board.
 #[derive(Debug)]
 pub struct RunBoard {
+    base: PathBuf,
     dir: PathBuf,
-    mine: Mutex<Entry>,
+    mine: Mutex<Page>,
 }
 
 /// The most a board is read for: boards are small, a larger one is not ours.
@@ -61,55 +67,76 @@ const MAX_FILES: usize = 256;
 
 impl RunBoard {
     /// The board of the Terraform run that started this process (its
-    /// parent), or `None` when there is no private place for one.
-    pub fn of_parent_run() -> Option<RunBoard> {
+    /// parent), or why there is none.
+    pub fn of_parent_run() -> Result<RunBoard, String> {
         let parent = std::os::unix::process::parent_id();
-        let started = start_time(parent)?;
-        let base = private_base(&std::env::temp_dir()).ok()?;
-        Some(RunBoard {
+        if parent <= 1 {
+            return Err("this process has no parent `terraform` process".into());
+        }
+        let started = start_time(parent)
+            .ok_or_else(|| format!("cannot read the start time of process {parent}"))?;
+        let base = private_base(&std::env::temp_dir()).map_err(|e| e.to_string())?;
+        Ok(RunBoard {
             dir: base.join(format!("{parent}-{started}")),
+            base,
             mine: Mutex::default(),
         })
     }
 
     /// Writes a grant this process plans, for the other processes of the run.
-    pub fn publish_grant(&self, grant: PlannedGrant) {
+    pub fn publish_planned(&self, grant: PlannedGrant) {
+        self.update(|page| push_new(&mut page.planned, grant));
+    }
+
+    /// Writes a grant this process has applied.
+    pub fn publish_applied(&self, grant: PlannedGrant) {
+        self.update(|page| push_new(&mut page.applied, grant));
+    }
+
+    /// The grants of one layer version on the board (this process's own
+    /// included), each with whether it is applied.
+    pub fn grants_of(&self, layer_version_arn: &str) -> Vec<(PlannedGrant, bool)> {
+        let mut found = Vec::new();
+        for page in self.pages() {
+            let applied = page.applied;
+            for grant in page.planned.into_iter().chain(applied.iter().cloned()) {
+                if grant.layer_version_arn == layer_version_arn {
+                    let is_applied = applied.contains(&grant);
+                    found.push((grant, is_applied));
+                }
+            }
+        }
+        found
+    }
+
+    fn update(&self, change: impl FnOnce(&mut Page) -> bool) {
         let mut mine = self.mine.lock().unwrap_or_else(|e| e.into_inner());
-        if mine.grants.contains(&grant) {
+        if !change(&mut mine) {
             return;
         }
-        mine.grants.push(grant);
         if let Err(e) = self.write(&mine) {
-            tracing::debug!(dir = %self.dir.display(), error = %e, "cannot write this run's board: other provider configurations will not see this plan's grants");
+            tracing::warn!(dir = %self.dir.display(), error = %e, "cannot write this run's board: the other provider configurations of this run will not see this process's layer grants");
         }
     }
 
-    /// The grants on the board (this process's own included) of one layer
-    /// version.
-    pub fn grants_of(&self, layer_version_arn: &str) -> Vec<PlannedGrant> {
-        self.entries()
-            .into_iter()
-            .flat_map(|entry| entry.grants)
-            .filter(|g| g.layer_version_arn == layer_version_arn)
-            .collect()
-    }
-
-    fn write(&self, entry: &Entry) -> io::Result<()> {
+    fn write(&self, page: &Page) -> io::Result<()> {
+        check_private(&self.base)?;
         if !self.dir.exists() {
-            if let Some(base) = self.dir.parent() {
-                remove_ended_runs(base);
-            }
+            remove_ended_runs(&self.base);
             match fs::DirBuilder::new().mode(0o700).create(&self.dir) {
                 Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
                 _ => {}
             }
         }
         let mut temp = TempFile::new_in(&self.dir)?;
-        temp.as_file_mut().write_all(&serde_json::to_vec(entry)?)?;
+        temp.as_file_mut().write_all(&serde_json::to_vec(page)?)?;
         temp.persist(&self.dir.join(format!("{}.json", std::process::id())))
     }
 
-    fn entries(&self) -> Vec<Entry> {
+    fn pages(&self) -> Vec<Page> {
+        if check_private(&self.base).is_err() {
+            return Vec::new();
+        }
         let Ok(listing) = fs::read_dir(&self.dir) else {
             return Vec::new();
         };
@@ -122,13 +149,22 @@ impl RunBoard {
     }
 }
 
+/// Adds `grant` unless already there; whether it was added.
+fn push_new(grants: &mut Vec<PlannedGrant>, grant: PlannedGrant) -> bool {
+    let new = !grants.contains(&grant);
+    if new {
+        grants.push(grant);
+    }
+    new
+}
+
 fn is_page_name(name: &str) -> bool {
     name.strip_suffix(".json")
         .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A page, or `None` if it is not a small regular file that parses.
-fn read_page(path: &Path) -> Option<Entry> {
+fn read_page(path: &Path) -> Option<Page> {
     let file = fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
@@ -142,35 +178,44 @@ fn read_page(path: &Path) -> Option<Entry> {
     serde_json::from_slice(&bytes).ok()
 }
 
-/// `$TMPDIR/lambdasign-plans-<uid>`, made private if missing; refused
-/// when it is a link, not a directory, another user's, or open to others.
+/// `$TMPDIR/lambdasign-plans-<uid>-<pid namespace>`, made private if
+/// missing. The namespace keeps runs in containers that share `/tmp` apart.
 fn private_base(tmp: &Path) -> io::Result<PathBuf> {
     let uid = fs::metadata("/proc/self")?.uid();
-    let base = tmp.join(format!("lambdasign-plans-{uid}"));
+    let namespace = fs::metadata("/proc/self/ns/pid").map_or(0, |m| m.ino());
+    let base = tmp.join(format!("lambdasign-plans-{uid}-{namespace}"));
     match fs::DirBuilder::new().mode(0o700).create(&base) {
         Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
         _ => {}
     }
-    let meta = fs::symlink_metadata(&base)?;
-    if !meta.is_dir() || meta.uid() != uid || meta.mode() & 0o077 != 0 {
-        return Err(io::Error::other(format!(
-            "{} is not a private directory of this user",
-            base.display()
-        )));
-    }
+    check_private(&base)?;
     Ok(base)
 }
 
-/// A process's start time (clock ticks after boot, from /proc), which
-/// tells it from a later process given the same pid.
-fn start_time(pid: u32) -> Option<u64> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name, in parentheses, may hold spaces: count from its end.
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(19)?.parse().ok()
+/// Refuses a base that is a link, not a directory, another user's, or open
+/// to others (asked again before each use: it may have been replaced).
+fn check_private(base: &Path) -> io::Result<()> {
+    let uid = fs::metadata("/proc/self")?.uid();
+    let meta = fs::symlink_metadata(base)?;
+    if meta.is_dir() && meta.uid() == uid && meta.mode() & 0o077 == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "{} is not a private directory of this user",
+            base.display()
+        )))
+    }
 }
 
-/// Removes the boards of runs whose `terraform` process has ended.
+/// A process's start time (clock ticks after boot, field 22 of its stat),
+/// which tells it from a later process given the same pid.
+fn start_time(pid: u32) -> Option<u64> {
+    files::process_stat(pid).ok()?.get(19)?.parse().ok()
+}
+
+/// Removes the boards of runs whose `terraform` process has ended: its pid
+/// is gone, or now names a process that started at another time. A board
+/// whose process cannot be read for another reason is kept.
 fn remove_ended_runs(base: &Path) {
     let Ok(listing) = fs::read_dir(base) else {
         return;
@@ -183,7 +228,11 @@ fn remove_ended_runs(base: &Path) {
         let (Ok(pid), Ok(started)) = (pid.parse::<u32>(), started.parse::<u64>()) else {
             continue;
         };
-        if start_time(pid) != Some(started) {
+        let ended = match files::process_stat(pid) {
+            Err(e) => e.kind() == io::ErrorKind::NotFound,
+            Ok(fields) => fields.get(19).and_then(|t| t.parse::<u64>().ok()) != Some(started),
+        };
+        if ended {
             let _ = fs::remove_dir_all(entry.path());
         }
     }
@@ -194,8 +243,11 @@ mod tests {
     use super::*;
 
     fn board_in(dir: &Path) -> RunBoard {
+        let base = dir.join("base");
+        let _ = fs::DirBuilder::new().mode(0o700).create(&base);
         RunBoard {
-            dir: dir.join("run"),
+            dir: base.join("run"),
+            base,
             mine: Mutex::default(),
         }
     }
@@ -203,56 +255,77 @@ mod tests {
     fn grant(version: u32, principal: &str) -> PlannedGrant {
         PlannedGrant {
             layer_version_arn: format!("arn:aws:lambda:us-east-1:111111111111:layer:lib:{version}"),
-            principal: principal.to_string(),
-            organization_id: None,
-            statement_id: "consumer".to_string(),
+            principal: Some(principal.to_string()),
+            statement_id: Some("consumer".to_string()),
         }
     }
 
     #[test]
-    fn a_grant_published_by_one_process_is_read_by_another() {
+    fn a_grant_published_by_one_process_is_read_by_another_planned_then_applied() {
         let tmp = tempfile::tempdir().unwrap();
         let publisher = board_in(tmp.path());
         let reader = board_in(tmp.path());
-        assert!(reader
-            .grants_of(&grant(1, "x").layer_version_arn)
-            .is_empty());
-        publisher.publish_grant(grant(1, "222222222222"));
-        publisher.publish_grant(grant(2, "*"));
-        let seen = reader.grants_of(&grant(1, "x").layer_version_arn);
-        assert_eq!(seen, vec![grant(1, "222222222222")]);
-        assert!(seen[0].covers("222222222222"));
-        assert!(!seen[0].covers("333333333333"));
+        let arn = grant(1, "x").layer_version_arn;
+        assert!(reader.grants_of(&arn).is_empty());
+        publisher.publish_planned(grant(1, "222222222222"));
+        publisher.publish_planned(grant(2, "*"));
+        assert_eq!(
+            reader.grants_of(&arn),
+            vec![(grant(1, "222222222222"), false)]
+        );
+        publisher.publish_applied(grant(1, "222222222222"));
+        assert!(reader.grants_of(&arn).iter().all(|(_, applied)| *applied));
+        assert!(grant(1, "222222222222").covers("222222222222"));
+        assert!(!grant(1, "222222222222").covers("333333333333"));
         assert!(grant(2, "*").covers("333333333333"));
+        let unknown = PlannedGrant {
+            principal: None,
+            ..grant(3, "x")
+        };
+        assert!(unknown.covers("333333333333"));
     }
 
     #[test]
     fn what_is_not_a_page_is_not_read() {
         let tmp = tempfile::tempdir().unwrap();
         let board = board_in(tmp.path());
-        board.publish_grant(grant(1, "222222222222"));
+        board.publish_planned(grant(1, "222222222222"));
         fs::write(board.dir.join("7.json"), b"{not json").unwrap();
-        fs::write(board.dir.join("notes.json"), br#"{"grants":[]}"#).unwrap();
-        std::os::unix::fs::symlink(
-            board.dir.join(format!("{}.json", std::process::id())),
-            board.dir.join("8.json"),
+        fs::write(
+            board.dir.join("notes.json"),
+            br#"{"planned":[],"applied":[]}"#,
         )
         .unwrap();
+        let mine = board.dir.join(format!("{}.json", std::process::id()));
+        std::os::unix::fs::symlink(mine, board.dir.join("8.json")).unwrap();
         assert_eq!(board.grants_of(&grant(1, "x").layer_version_arn).len(), 1);
     }
 
     #[test]
-    fn a_base_open_to_others_or_another_users_is_refused() {
+    fn a_base_open_to_others_or_replaced_by_a_link_is_refused() {
         let tmp = tempfile::tempdir().unwrap();
         let base = private_base(tmp.path()).unwrap();
         assert_eq!(fs::metadata(&base).unwrap().mode() & 0o777, 0o700);
+        let board = RunBoard {
+            dir: base.join("run"),
+            base: base.clone(),
+            mine: Mutex::default(),
+        };
+        board.publish_planned(grant(1, "222222222222"));
         fs::set_permissions(&base, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
         assert!(private_base(tmp.path()).is_err());
-        fs::remove_dir(&base).unwrap();
+        assert!(board.grants_of(&grant(1, "x").layer_version_arn).is_empty());
+        fs::remove_dir_all(&base).unwrap();
         let elsewhere = tmp.path().join("elsewhere");
         fs::create_dir(&elsewhere).unwrap();
         std::os::unix::fs::symlink(&elsewhere, &base).unwrap();
         assert!(private_base(tmp.path()).is_err());
+        board.publish_planned(grant(2, "222222222222"));
+        assert_eq!(
+            fs::read_dir(&elsewhere).unwrap().count(),
+            0,
+            "nothing written through the link"
+        );
     }
 
     #[test]

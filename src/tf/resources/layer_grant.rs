@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use crate::domain::layer::{LayerStatement, LAYER_ACTION};
-use crate::engine::layer_grant::{self as engine, field::*, GrantSpec};
+use crate::engine::layer_grant::{self as engine, field::*, GrantPlan, GrantSpec};
 use crate::engine::Engine;
 use crate::tf::convert;
 use crate::tf::plugin::cty::{Type, Value};
@@ -44,17 +44,6 @@ fn spec_of(planned: &Value, diags: &mut Diagnostics) -> Option<GrantSpec> {
         principal: required_text(planned, PRINCIPAL, diags)?,
         organization_id: text(planned, ORGANIZATION_ID),
         statement_id: required_text(planned, STATEMENT_ID, diags)?,
-    })
-}
-
-/// The grant, when a plan knows all of it.
-fn spec_if_known(planned: &Value) -> Option<GrantSpec> {
-    Some(GrantSpec {
-        layer: text(planned, LAYER_NAME)?,
-        version: integer(planned, VERSION_NUMBER)?,
-        principal: text(planned, PRINCIPAL)?,
-        organization_id: text(planned, ORGANIZATION_ID),
-        statement_id: text(planned, STATEMENT_ID)?,
     })
 }
 
@@ -112,11 +101,13 @@ impl Resource<Engine> for LayerGrantResource {
             text(&plan.planned, LAYER_NAME),
             integer(&plan.planned, VERSION_NUMBER),
         ) {
-            let whole = spec_if_known(&plan.planned);
-            convert::report(
-                engine::plan(engine, &layer, version, whole.as_ref()).await,
-                &mut plan.diagnostics,
-            );
+            let grant = GrantPlan {
+                layer,
+                version,
+                principal: text(&plan.planned, PRINCIPAL),
+                statement_id: text(&plan.planned, STATEMENT_ID),
+            };
+            convert::report(engine::plan(engine, &grant).await, &mut plan.diagnostics);
         }
     }
 
