@@ -32,7 +32,7 @@ const SIZES: [usize; 3] = [100, 300, 1000];
 const APPLY_SIZE: usize = 100;
 /// N for the profiles shaped as artifacts (see [`shaped_profiles`]).
 const SHAPED_SIZE: usize = 300;
-/// Plans per configuration; the median (by wall time) is reported.
+/// Rounds of plans (one of each configuration per round); medians are reported.
 const RUNS: usize = 5;
 
 fn artifacts(n: usize) -> String {

@@ -310,6 +310,40 @@ fn ungranted_at_plan(
     AtPlan::AfterGrant
 }
 
+/// Why a plan did not read an artifact.
+enum NotRead {
+    /// Left to apply (the warning is in the report).
+    LeftToApply,
+    /// Refused (the error is in the report).
+    Refused,
+}
+
+/// An artifact's facts as a verification reads them [`When`] it runs.
+async fn read_facts(
+    engine: &Engine,
+    source: &ArtifactRef,
+    when: When,
+    subject: &str,
+    field: &FieldPath,
+    report: &mut Report,
+) -> Result<EngineResult<Facts>, NotRead> {
+    if when == When::Apply {
+        return Ok(facts_once_granted(engine, source).await);
+    }
+    let error = match facts(engine, source).await {
+        Err(error) => error,
+        read => return Ok(read),
+    };
+    let Some(layer) = ungranted_layer(engine, source, &error) else {
+        return Ok(Err(error));
+    };
+    match ungranted_at_plan(engine, &layer, subject, field.clone(), &error, report) {
+        AtPlan::Read => Ok(facts_once_granted(engine, source).await),
+        AtPlan::AfterGrant => Err(NotRead::LeftToApply),
+        AtPlan::Refused => Err(NotRead::Refused),
+    }
+}
+
 /// The facts of some evidence, with the revocations this run plans.
 fn planned_facts(engine: &Engine, evidence: &domain_facts::Evidence) -> Facts {
     let mut facts = domain_facts::facts(evidence);
@@ -645,35 +679,16 @@ pub async fn verify(engine: &Engine, spec: &VerificationSpec, when: When) -> Ver
             }
         };
         let field = FieldPath::field(ARTIFACT).index(index).then(source_field);
-        let read = match when {
-            When::Plan => match facts(engine, source).await {
-                Err(e) => match ungranted_layer(engine, source, &e) {
-                    None => Err(e),
-                    Some(layer) => {
-                        let field = field.clone();
-                        match ungranted_at_plan(
-                            engine,
-                            &layer,
-                            &subject,
-                            field,
-                            &e,
-                            &mut out.report,
-                        ) {
-                            AtPlan::Read => facts_once_granted(engine, source).await,
-                            AtPlan::AfterGrant => {
-                                pending = true;
-                                continue;
-                            }
-                            AtPlan::Refused => {
-                                rejected = true;
-                                continue;
-                            }
-                        }
-                    }
-                },
-                read => read,
-            },
-            When::Apply => facts_once_granted(engine, source).await,
+        let read = match read_facts(engine, source, when, &subject, &field, &mut out.report).await {
+            Ok(read) => read,
+            Err(NotRead::LeftToApply) => {
+                pending = true;
+                continue;
+            }
+            Err(NotRead::Refused) => {
+                rejected = true;
+                continue;
+            }
         };
         match read {
             Ok(facts) => {

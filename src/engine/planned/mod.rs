@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 
 use crate::domain::checks::{Enforcement, Policy};
-use run_board::{PlannedGrant, RunBoard};
+use run_board::{GrantPage, PlannedGrant, RunBoard};
 
 /// A code signing config as planned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,9 +83,9 @@ struct World {
     /// Signed artifacts' output files (absolute), each with the artifact
     /// that writes it.
     outputs: HashMap<PathBuf, OutputWriter>,
-    /// Layer grants this run makes, and those this process applied.
-    grants: Vec<PlannedGrant>,
-    applied_grants: Vec<PlannedGrant>,
+    /// Layer grants this process plans and applies (its page of the run's
+    /// board).
+    grants: GrantPage,
 }
 
 /// What this process has planned, shared by every plan step.
@@ -185,50 +185,44 @@ impl PlannedWorld {
 
     /// A grant this run makes, for this process's and the run's readers.
     pub fn plan_grant(&self, grant: PlannedGrant) {
-        if let Board::Shared(board) = &self.board {
-            board.publish_planned(grant.clone());
-        }
-        self.with(|w| push_new(&mut w.grants, grant));
+        self.with(|w| {
+            if w.grants.plan(grant) {
+                self.publish(&w.grants);
+            }
+        });
     }
 
     /// A grant this process has applied.
     pub fn grant_applied(&self, grant: PlannedGrant) {
+        self.with(|w| {
+            if w.grants.apply(grant) {
+                self.publish(&w.grants);
+            }
+        });
+    }
+
+    fn publish(&self, page: &GrantPage) {
         if let Board::Shared(board) = &self.board {
-            board.publish_applied(grant.clone());
+            board.publish(page);
         }
-        self.with(|w| push_new(&mut w.applied_grants, grant));
     }
 
     /// The grants of the run so far, by any of its processes, that may let
     /// `account` use a layer version, each with whether it is applied.
     pub fn grants_to(&self, layer_version_arn: &str, account: &str) -> Vec<(PlannedGrant, bool)> {
-        let mut seen: Vec<(PlannedGrant, bool)> = self.with(|w| {
-            let planned = w
-                .grants
-                .iter()
-                .map(|g| (g.clone(), w.applied_grants.contains(g)));
-            let applied = w.applied_grants.iter().map(|g| (g.clone(), true));
-            planned.chain(applied).collect()
-        });
+        let mut seen = self.with(|w| w.grants.grants_of(layer_version_arn));
         if let Board::Shared(board) = &self.board {
-            seen.extend(board.grants_of(layer_version_arn));
+            for page in board.others() {
+                seen.extend(page.grants_of(layer_version_arn));
+            }
         }
         let mut grants: Vec<(PlannedGrant, bool)> = Vec::new();
-        for (grant, applied) in seen {
-            if grant.layer_version_arn != layer_version_arn || !grant.covers(account) {
-                continue;
-            }
+        for (grant, applied) in seen.into_iter().filter(|(g, _)| g.covers(account)) {
             match grants.iter_mut().find(|(g, _)| *g == grant) {
                 Some((_, known)) => *known |= applied,
                 None => grants.push((grant, applied)),
             }
         }
         grants
-    }
-}
-
-fn push_new(grants: &mut Vec<PlannedGrant>, grant: PlannedGrant) {
-    if !grants.contains(&grant) {
-        grants.push(grant);
     }
 }

@@ -19,7 +19,6 @@ use std::fs;
 use std::io::{self, Read as _, Write as _};
 use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
@@ -48,17 +47,49 @@ impl PlannedGrant {
 
 /// One process's page: the grants it plans, and those it has applied.
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct Page {
+pub struct GrantPage {
     planned: Vec<PlannedGrant>,
     applied: Vec<PlannedGrant>,
 }
 
-/// This process's page on its run's board.
+impl GrantPage {
+    /// Adds a planned grant; whether it is new.
+    pub fn plan(&mut self, grant: PlannedGrant) -> bool {
+        push_new(&mut self.planned, grant)
+    }
+
+    /// Adds an applied grant; whether it is new.
+    pub fn apply(&mut self, grant: PlannedGrant) -> bool {
+        push_new(&mut self.applied, grant)
+    }
+
+    /// The grants of one layer version, each with whether it is applied.
+    pub fn grants_of(&self, layer_version_arn: &str) -> Vec<(PlannedGrant, bool)> {
+        self.planned
+            .iter()
+            .chain(&self.applied)
+            .filter(|g| g.layer_version_arn == layer_version_arn)
+            .map(|g| (g.clone(), self.applied.contains(g)))
+            .collect()
+    }
+}
+
+/// Adds `grant` unless already there; whether it was added.
+fn push_new(grants: &mut Vec<PlannedGrant>, grant: PlannedGrant) -> bool {
+    let new = !grants.contains(&grant);
+    if new {
+        grants.push(grant);
+    }
+    new
+}
+
+/// Where this process keeps its page on its run's board.
 #[derive(Debug)]
 pub struct RunBoard {
     base: PathBuf,
     dir: PathBuf,
-    mine: Mutex<Page>,
+    /// This process's page file: `<pid>.json`.
+    mine: String,
 }
 
 /// The most a board is read for: boards are small, a larger one is not ours.
@@ -79,47 +110,18 @@ impl RunBoard {
         Ok(RunBoard {
             dir: base.join(format!("{parent}-{started}")),
             base,
-            mine: Mutex::default(),
+            mine: format!("{}.json", std::process::id()),
         })
     }
 
-    /// Writes a grant this process plans, for the other processes of the run.
-    pub fn publish_planned(&self, grant: PlannedGrant) {
-        self.update(|page| push_new(&mut page.planned, grant));
-    }
-
-    /// Writes a grant this process has applied.
-    pub fn publish_applied(&self, grant: PlannedGrant) {
-        self.update(|page| push_new(&mut page.applied, grant));
-    }
-
-    /// The grants of one layer version on the board (this process's own
-    /// included), each with whether it is applied.
-    pub fn grants_of(&self, layer_version_arn: &str) -> Vec<(PlannedGrant, bool)> {
-        let mut found = Vec::new();
-        for page in self.pages() {
-            let applied = page.applied;
-            for grant in page.planned.into_iter().chain(applied.iter().cloned()) {
-                if grant.layer_version_arn == layer_version_arn {
-                    let is_applied = applied.contains(&grant);
-                    found.push((grant, is_applied));
-                }
-            }
-        }
-        found
-    }
-
-    fn update(&self, change: impl FnOnce(&mut Page) -> bool) {
-        let mut mine = self.mine.lock().unwrap_or_else(|e| e.into_inner());
-        if !change(&mut mine) {
-            return;
-        }
-        if let Err(e) = self.write(&mine) {
+    /// Replaces this process's page, for the other processes of the run.
+    pub fn publish(&self, page: &GrantPage) {
+        if let Err(e) = self.write(page) {
             tracing::warn!(dir = %self.dir.display(), error = %e, "cannot write this run's board: the other provider configurations of this run will not see this process's layer grants");
         }
     }
 
-    fn write(&self, page: &Page) -> io::Result<()> {
+    fn write(&self, page: &GrantPage) -> io::Result<()> {
         check_private(&self.base)?;
         if !self.dir.exists() {
             remove_ended_runs(&self.base);
@@ -130,10 +132,11 @@ impl RunBoard {
         }
         let mut temp = TempFile::new_in(&self.dir)?;
         temp.as_file_mut().write_all(&serde_json::to_vec(page)?)?;
-        temp.persist(&self.dir.join(format!("{}.json", std::process::id())))
+        temp.persist(&self.dir.join(&self.mine))
     }
 
-    fn pages(&self) -> Vec<Page> {
+    /// The pages of the run's other processes.
+    pub fn others(&self) -> Vec<GrantPage> {
         if check_private(&self.base).is_err() {
             return Vec::new();
         }
@@ -142,20 +145,14 @@ impl RunBoard {
         };
         listing
             .flatten()
-            .filter(|e| is_page_name(&e.file_name().to_string_lossy()))
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                is_page_name(&name) && name != self.mine
+            })
             .take(MAX_FILES)
             .filter_map(|e| read_page(&e.path()))
             .collect()
     }
-}
-
-/// Adds `grant` unless already there; whether it was added.
-fn push_new(grants: &mut Vec<PlannedGrant>, grant: PlannedGrant) -> bool {
-    let new = !grants.contains(&grant);
-    if new {
-        grants.push(grant);
-    }
-    new
 }
 
 fn is_page_name(name: &str) -> bool {
@@ -164,7 +161,7 @@ fn is_page_name(name: &str) -> bool {
 }
 
 /// A page, or `None` if it is not a small regular file that parses.
-fn read_page(path: &Path) -> Option<Page> {
+fn read_page(path: &Path) -> Option<GrantPage> {
     let file = fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
@@ -242,14 +239,24 @@ fn remove_ended_runs(base: &Path) {
 mod tests {
     use super::*;
 
-    fn board_in(dir: &Path) -> RunBoard {
+    /// A board in `dir` as process `pid` keeps it.
+    fn board_in(dir: &Path, pid: u32) -> RunBoard {
         let base = dir.join("base");
         let _ = fs::DirBuilder::new().mode(0o700).create(&base);
         RunBoard {
             dir: base.join("run"),
             base,
-            mine: Mutex::default(),
+            mine: format!("{pid}.json"),
         }
+    }
+
+    /// The grants of one layer version on the other pages.
+    fn seen(board: &RunBoard, layer_version_arn: &str) -> Vec<(PlannedGrant, bool)> {
+        board
+            .others()
+            .iter()
+            .flat_map(|page| page.grants_of(layer_version_arn))
+            .collect()
     }
 
     fn grant(version: u32, principal: &str) -> PlannedGrant {
@@ -263,18 +270,23 @@ mod tests {
     #[test]
     fn a_grant_published_by_one_process_is_read_by_another_planned_then_applied() {
         let tmp = tempfile::tempdir().unwrap();
-        let publisher = board_in(tmp.path());
-        let reader = board_in(tmp.path());
+        let publisher = board_in(tmp.path(), 1001);
+        let reader = board_in(tmp.path(), 1002);
         let arn = grant(1, "x").layer_version_arn;
-        assert!(reader.grants_of(&arn).is_empty());
-        publisher.publish_planned(grant(1, "222222222222"));
-        publisher.publish_planned(grant(2, "*"));
-        assert_eq!(
-            reader.grants_of(&arn),
-            vec![(grant(1, "222222222222"), false)]
+        assert!(seen(&reader, &arn).is_empty());
+        let mut page = GrantPage::default();
+        assert!(page.plan(grant(1, "222222222222")));
+        assert!(page.plan(grant(2, "*")));
+        assert!(!page.plan(grant(2, "*")), "a grant is on a page once");
+        publisher.publish(&page);
+        assert_eq!(seen(&reader, &arn), vec![(grant(1, "222222222222"), false)]);
+        assert!(
+            seen(&publisher, &arn).is_empty(),
+            "a process's own page is not another's"
         );
-        publisher.publish_applied(grant(1, "222222222222"));
-        assert!(reader.grants_of(&arn).iter().all(|(_, applied)| *applied));
+        page.apply(grant(1, "222222222222"));
+        publisher.publish(&page);
+        assert!(seen(&reader, &arn).iter().all(|(_, applied)| *applied));
         assert!(grant(1, "222222222222").covers("222222222222"));
         assert!(!grant(1, "222222222222").covers("333333333333"));
         assert!(grant(2, "*").covers("333333333333"));
@@ -288,17 +300,16 @@ mod tests {
     #[test]
     fn what_is_not_a_page_is_not_read() {
         let tmp = tempfile::tempdir().unwrap();
-        let board = board_in(tmp.path());
-        board.publish_planned(grant(1, "222222222222"));
-        fs::write(board.dir.join("7.json"), b"{not json").unwrap();
-        fs::write(
-            board.dir.join("notes.json"),
-            br#"{"planned":[],"applied":[]}"#,
-        )
-        .unwrap();
-        let mine = board.dir.join(format!("{}.json", std::process::id()));
-        std::os::unix::fs::symlink(mine, board.dir.join("8.json")).unwrap();
-        assert_eq!(board.grants_of(&grant(1, "x").layer_version_arn).len(), 1);
+        let publisher = board_in(tmp.path(), 1001);
+        let mut page = GrantPage::default();
+        page.plan(grant(1, "222222222222"));
+        publisher.publish(&page);
+        let dir = &publisher.dir;
+        fs::write(dir.join("7.json"), b"{not json").unwrap();
+        fs::write(dir.join("notes.json"), br#"{"planned":[],"applied":[]}"#).unwrap();
+        std::os::unix::fs::symlink(dir.join("1001.json"), dir.join("8.json")).unwrap();
+        let reader = board_in(tmp.path(), 1002);
+        assert_eq!(seen(&reader, &grant(1, "x").layer_version_arn).len(), 1);
     }
 
     #[test]
@@ -306,21 +317,24 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let base = private_base(tmp.path()).unwrap();
         assert_eq!(fs::metadata(&base).unwrap().mode() & 0o777, 0o700);
-        let board = RunBoard {
+        let board = |pid: u32| RunBoard {
             dir: base.join("run"),
             base: base.clone(),
-            mine: Mutex::default(),
+            mine: format!("{pid}.json"),
         };
-        board.publish_planned(grant(1, "222222222222"));
+        let mut page = GrantPage::default();
+        page.plan(grant(1, "222222222222"));
+        board(1001).publish(&page);
         fs::set_permissions(&base, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
         assert!(private_base(tmp.path()).is_err());
-        assert!(board.grants_of(&grant(1, "x").layer_version_arn).is_empty());
+        assert!(seen(&board(1002), &grant(1, "x").layer_version_arn).is_empty());
         fs::remove_dir_all(&base).unwrap();
         let elsewhere = tmp.path().join("elsewhere");
         fs::create_dir(&elsewhere).unwrap();
         std::os::unix::fs::symlink(&elsewhere, &base).unwrap();
         assert!(private_base(tmp.path()).is_err());
-        board.publish_planned(grant(2, "222222222222"));
+        page.plan(grant(2, "222222222222"));
+        board(1001).publish(&page);
         assert_eq!(
             fs::read_dir(&elsewhere).unwrap().count(),
             0,
