@@ -7,7 +7,6 @@
 //! property path the user wrote. The engine's field rule tables apply to
 //! models here, exactly as Terraform's lifecycle applies them to its values.
 
-use std::collections::BTreeMap;
 
 use serde_json::{Map, Number, Value};
 
@@ -214,29 +213,11 @@ impl<'a> Reader<'a> {
             if item.as_object().is_some_and(|o| o.len() > 2) {
                 return Err(invalid(&at, "a tag has only Key and Value"));
             }
-            if tags.insert(key.clone(), value.clone()).is_some() {
-                return Err(invalid(&at, format!("tag key {key:?} is repeated")));
-            }
+            // A key listed again takes its last value, as a map written
+            // out as a list reads (no JSON schema can say "unique keys").
+            tags.insert(key.clone(), value.clone());
         }
         Ok(tags)
-    }
-
-    /// A map of string values (a JSON object).
-    pub fn text_map(&self, field: &'static str) -> Result<BTreeMap<String, String>, EngineError> {
-        match self.get(field) {
-            None => Ok(BTreeMap::new()),
-            Some(Value::Object(map)) => map
-                .iter()
-                .map(|(k, v)| match v {
-                    Value::String(text) => Ok((k.clone(), text.clone())),
-                    _ => Err(invalid(
-                        &self.path(field).key(k.clone()),
-                        "must be a string",
-                    )),
-                })
-                .collect(),
-            Some(_) => Err(invalid(&self.path(field), "must be an object of strings")),
-        }
     }
 
     /// Properties this object has that `known` (engine fields) does not name.
@@ -322,10 +303,25 @@ impl Builder {
         self.value(field, object.build())
     }
 
-    /// Tags in AWS's shape; none is left out unless `keep_empty`.
-    pub fn tags(self, field: &str, tags: &Tags, keep_empty: bool) -> Self {
+    /// Tags in AWS's shape; none is left out unless `keep_empty`. The list
+    /// `written` (the request's) is given back as written when it says
+    /// exactly these tags.
+    pub fn tags(self, field: &str, tags: &Tags, written: Option<&Value>, keep_empty: bool) -> Self {
         if tags.is_empty() && !keep_empty {
             return self;
+        }
+        if let Some(Value::Array(items)) = written {
+            let mut said = Tags::new();
+            for item in items {
+                if let (Some(Value::String(k)), Some(Value::String(v))) =
+                    (item.get("Key"), item.get("Value"))
+                {
+                    said.insert(k.clone(), v.clone());
+                }
+            }
+            if said == *tags {
+                return self.value(field, Value::Array(items.clone()));
+            }
         }
         let items = tags
             .iter()
@@ -337,20 +333,6 @@ impl Builder {
             })
             .collect();
         self.value(field, Value::Array(items))
-    }
-
-    pub fn text_map(self, field: &str, map: &BTreeMap<String, String>) -> Self {
-        if map.is_empty() {
-            return self;
-        }
-        self.value(
-            field,
-            Value::Object(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                    .collect(),
-            ),
-        )
     }
 
     pub fn build(self) -> Value {
@@ -562,8 +544,11 @@ mod tests {
             NAMING.path(e.field.as_ref().unwrap()),
             "AllowedPublishers[1]"
         );
-        let e = reader.tags("tags").unwrap_err();
-        assert!(e.message.contains("repeated"), "{e}");
+        // A repeated key takes its last value.
+        assert_eq!(
+            reader.tags("tags").unwrap(),
+            Tags::from([("k".to_string(), "w".to_string())])
+        );
         assert_eq!(
             reader.unknown(&["name", "source_object", "allowed_publishers"]),
             vec!["Tags"]
@@ -625,7 +610,7 @@ mod tests {
             .opt_text("description", None::<String>)
             .texts("verify_against", &[], false)
             .texts("compatible_runtimes", &[], true)
-            .tags("tags", &tags, false)
+            .tags("tags", &tags, None, false)
             .object("source_object", Builder::nested().text("bucket", "b"))
             .build();
         assert_eq!(

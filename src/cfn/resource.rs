@@ -27,6 +27,13 @@ pub struct TypeDef {
     pub naming: Naming,
     /// The engine fields its model has, writable ones first.
     pub fields: &'static [&'static str],
+    /// AWS's own type's spellings this type also takes, as `(AWS's field,
+    /// the field it stands for)`: a template written for the native type
+    /// works with only its `Type:` changed. Read-only ones repeat a value;
+    /// writable ones are write-only, and the type's own spelling wins when
+    /// a template sets both.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub native: &'static [(&'static str, &'static str)],
     /// The engine's replace-on-change list: the source of the schema's
     /// `createOnlyProperties` (which the schema tests hold to it).
     #[cfg_attr(not(test), allow(dead_code))]
@@ -92,12 +99,19 @@ impl TypeDef {
 
     /// `createOnlyProperties` as the engine's replace-on-change list makes
     /// them: each listed field this type's model has, as a property pointer.
+    /// A native spelling follows the field it stands for.
     #[cfg(test)]
-    pub fn create_only_properties(&self) -> Vec<String> {
+    pub fn create_only_properties(&self, read_only: &[String]) -> Vec<String> {
         self.replace_on_change
             .iter()
             .filter(|field| self.fields.contains(field))
-            .map(|field| format!("/properties/{}", self.naming.property(field)))
+            .flat_map(|field| {
+                let natives = self.native.iter().filter(move |(_, of)| of == field);
+                std::iter::once(*field).chain(natives.map(|(native, _)| *native))
+            })
+            .map(|field| self.naming.property(field))
+            .filter(|property| !read_only.contains(property))
+            .map(|property| format!("/properties/{property}"))
             .collect()
     }
 

@@ -84,7 +84,8 @@ fn check_type(def: &TypeDef) -> Vec<String> {
         ));
     }
 
-    let generated = def.create_only_properties();
+    let facts = def.facts().expect("facts");
+    let generated = def.create_only_properties(&facts.read_only);
     let declared: Vec<String> = schema["createOnlyProperties"]
         .as_array()
         .map(|a| {
@@ -104,7 +105,16 @@ fn check_type(def: &TypeDef) -> Vec<String> {
         }
     }
 
-    let facts = def.facts().expect("facts");
+    for (native, _) in def.native {
+        let pointer = format!("/properties/{}", def.naming.property(native));
+        let property = def.naming.property(native);
+        if !facts.read_only.contains(&property) && !facts.write_only.contains(&property) {
+            problems.push(format!(
+                "{}: {pointer}, a native spelling, is neither read-only nor write-only",
+                def.type_name
+            ));
+        }
+    }
     for id in &facts.primary_identifier {
         let pointer = format!("/properties/{id}");
         if !facts.read_only.contains(id) && !generated.contains(&pointer) {

@@ -59,23 +59,32 @@ pub const REPLACE_ON_CHANGE: &[&str] = &[
 /// The prefix of generated names when none is given.
 pub const DEFAULT_PREFIX: &str = "terraform_";
 
-pub const RULES: &[FieldRule] = &[
-    FieldRule::text(&[NAME], names::profile_name),
-    FieldRule::text(&[NAME_PREFIX], names::profile_name_prefix),
-    FieldRule::text(&[PLATFORM_ID], platform_rule),
-    FieldRule::text(&[SIGNATURE_VALIDITY, TYPE], validity_unit_rule),
-    FieldRule::number(&[SIGNATURE_VALIDITY, VALUE], super::rules::positive),
-    FieldRule::text(&[REVOCATION, REASON], reason_rule),
-    FieldRule::text(&[REVOCATION, EFFECTIVE_TIME], effective_time_rule),
-    FieldRule {
-        path: &[TAGS],
-        check: super::rules::Check::EachKey(tags::key),
-    },
-    FieldRule {
-        path: &[TAGS],
-        check: super::rules::Check::EachValue(tags::value),
-    },
-];
+pub const RULES: &[FieldRule] = &rules(effective_time_rule);
+
+/// [`RULES`] for a configuration that is applied at a time it cannot know
+/// (a CloudFormation template): a revocation time after now is allowed, and
+/// [`effective_by_now`] makes it now.
+pub const TEMPLATE_RULES: &[FieldRule] = &rules(time_rule);
+
+const fn rules(effective_time: fn(&str) -> Result<(), names::Invalid>) -> [FieldRule; 9] {
+    [
+        FieldRule::text(&[NAME], names::profile_name),
+        FieldRule::text(&[NAME_PREFIX], names::profile_name_prefix),
+        FieldRule::text(&[PLATFORM_ID], platform_rule),
+        FieldRule::text(&[SIGNATURE_VALIDITY, TYPE], validity_unit_rule),
+        FieldRule::number(&[SIGNATURE_VALIDITY, VALUE], super::rules::positive),
+        FieldRule::text(&[REVOCATION, REASON], reason_rule),
+        FieldRule::text(&[REVOCATION, EFFECTIVE_TIME], effective_time),
+        FieldRule {
+            path: &[TAGS],
+            check: super::rules::Check::EachKey(tags::key),
+        },
+        FieldRule {
+            path: &[TAGS],
+            check: super::rules::Check::EachValue(tags::value),
+        },
+    ]
+}
 
 pub const SHAPE: &[Shape] = &[Shape::Conflicts(NAME, NAME_PREFIX)];
 
@@ -95,6 +104,12 @@ fn reason_rule(text: &str) -> Result<(), names::Invalid> {
     } else {
         Ok(())
     }
+}
+
+fn time_rule(text: &str) -> Result<(), names::Invalid> {
+    crate::domain::time::parse_time(text)
+        .map(|_| ())
+        .map_err(names::Invalid)
 }
 
 fn effective_time_rule(text: &str) -> Result<(), names::Invalid> {
@@ -125,6 +140,26 @@ pub fn check_validity(value: i64, unit: &str) -> Result<(), EngineError> {
 pub struct RevocationSpec {
     pub reason: String,
     pub effective_time: DateTime<Utc>,
+}
+
+impl RevocationSpec {
+    /// The same revocation, effective now at the latest. A revocation
+    /// effective after now is the same as one effective now: a revoked
+    /// profile signs nothing more, so no signature could fall between the
+    /// two. (Signer records only revocations already in effect.)
+    pub fn effective_by_now(self) -> RevocationSpec {
+        RevocationSpec {
+            effective_time: self.effective_time.min(Utc::now()),
+            ..self
+        }
+    }
+
+    /// Whether a profile revoked from `recorded` already untrusts every
+    /// signature this revocation would: `recorded` is effective at or
+    /// before it.
+    pub fn is_covered_by(&self, recorded: DateTime<Utc>) -> bool {
+        recorded <= self.effective_time
+    }
 }
 
 /// How the profile is named.

@@ -1,6 +1,9 @@
 //! `LambdaSign::Lambda::CodeSigningConfig` over `engine::code_signing_config`:
 //! everything updates in place; deleting a config still in use fails and
-//! names its users.
+//! names its users. It also takes AWS::Lambda::CodeSigningConfig's shapes:
+//! `AllowedPublishers.SigningProfileVersionArns` and
+//! `CodeSigningPolicies.UntrustedArtifactOnDeployment` in,
+//! `CodeSigningConfigArn` and `CodeSigningConfigId` out.
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -26,21 +29,62 @@ pub static DEF: TypeDef = TypeDef {
     fields: &[
         ALLOWED_PUBLISHERS,
         UNTRUSTED_ARTIFACT_ON_DEPLOYMENT,
+        CODE_SIGNING_POLICIES,
         DESCRIPTION,
         TAGS,
         ARN,
         CONFIG_ID,
         LAST_MODIFIED,
+        CODE_SIGNING_CONFIG_ARN,
+        CODE_SIGNING_CONFIG_ID,
+    ],
+    native: &[
+        (CODE_SIGNING_POLICIES, UNTRUSTED_ARTIFACT_ON_DEPLOYMENT),
+        (CODE_SIGNING_CONFIG_ARN, ARN),
+        (CODE_SIGNING_CONFIG_ID, CONFIG_ID),
     ],
     replace_on_change: engine::REPLACE_ON_CHANGE,
     rules: engine::RULES,
     shape: engine::SHAPE,
 };
 
+// AWS::Lambda::CodeSigningConfig's spellings.
+const CODE_SIGNING_POLICIES: &str = "code_signing_policies";
+const CODE_SIGNING_CONFIG_ARN: &str = "code_signing_config_arn";
+const CODE_SIGNING_CONFIG_ID: &str = "code_signing_config_id";
+/// Inside AWS's `AllowedPublishers` object.
+const SIGNING_PROFILE_VERSION_ARNS: &str = "signing_profile_version_arns";
+
 pub struct CodeSigningConfigType;
 
+/// `AllowedPublishers`: our list, or AWS's `{SigningProfileVersionArns}`;
+/// and whether it was AWS's shape.
+fn publishers(model: &Reader<'_>) -> Result<(Vec<String>, bool), EngineError> {
+    match model.get(ALLOWED_PUBLISHERS) {
+        Some(Value::Object(_)) => {
+            let Some(native) = model.object(ALLOWED_PUBLISHERS)? else {
+                return Ok((Vec::new(), true));
+            };
+            Ok((native.texts(SIGNING_PROFILE_VERSION_ARNS)?, true))
+        }
+        _ => Ok((model.texts(ALLOWED_PUBLISHERS)?, false)),
+    }
+}
+
+/// `UntrustedArtifactOnDeployment`, else AWS's
+/// `CodeSigningPolicies.UntrustedArtifactOnDeployment`.
+fn enforcement_text(model: &Reader<'_>) -> Result<Option<String>, EngineError> {
+    if let Some(text) = model.text(UNTRUSTED_ARTIFACT_ON_DEPLOYMENT)? {
+        return Ok(Some(text));
+    }
+    match model.object(CODE_SIGNING_POLICIES)? {
+        Some(policies) => policies.text(UNTRUSTED_ARTIFACT_ON_DEPLOYMENT),
+        None => Ok(None),
+    }
+}
+
 fn spec(model: &Reader<'_>) -> Result<CscSpec, EngineError> {
-    let allowed_publishers = model.texts(ALLOWED_PUBLISHERS)?;
+    let (allowed_publishers, _) = publishers(model)?;
     if let Some(first) =
         engine::check_publishers(&allowed_publishers, FieldPath::field(ALLOWED_PUBLISHERS))
             .into_iter()
@@ -48,7 +92,7 @@ fn spec(model: &Reader<'_>) -> Result<CscSpec, EngineError> {
     {
         return Err(first);
     }
-    let enforcement = match model.text(UNTRUSTED_ARTIFACT_ON_DEPLOYMENT)? {
+    let enforcement = match enforcement_text(model)? {
         None => Enforcement::Warn,
         Some(text) => text
             .parse()
@@ -68,8 +112,10 @@ fn spec(model: &Reader<'_>) -> Result<CscSpec, EngineError> {
 fn model_of(engine: &Engine, csc: &CodeSigningConfig, base: Option<&Reader<'_>>) -> Value {
     let configured = base.and_then(|b| b.tags(TAGS).ok()).unwrap_or_default();
     let own = tags::own(engine.default_tags(), &csc.tags, &configured);
-    let mut publishers = base
-        .and_then(|b| b.texts(ALLOWED_PUBLISHERS).ok())
+    let listed = base.and_then(|b| publishers(b).ok());
+    let native_shape = listed.as_ref().is_some_and(|(_, native)| *native);
+    let mut publishers = listed
+        .map(|(listed, _)| listed)
         .filter(|listed| {
             let mut a = listed.clone();
             let mut b = csc.allowed_publishers.clone();
@@ -81,13 +127,27 @@ fn model_of(engine: &Engine, csc: &CodeSigningConfig, base: Option<&Reader<'_>>)
     publishers.dedup();
     let description = (!csc.description.is_empty() || base.is_some_and(|b| b.has(DESCRIPTION)))
         .then(|| csc.description.clone());
-    Builder::model(DEF.naming)
-        .texts(ALLOWED_PUBLISHERS, &publishers, true)
+    let model = if native_shape {
+        Builder::model(DEF.naming).object(
+            ALLOWED_PUBLISHERS,
+            Builder::nested().texts(SIGNING_PROFILE_VERSION_ARNS, &publishers, true),
+        )
+    } else {
+        Builder::model(DEF.naming).texts(ALLOWED_PUBLISHERS, &publishers, true)
+    };
+    model
         .text(UNTRUSTED_ARTIFACT_ON_DEPLOYMENT, csc.enforcement.as_str())
         .opt_text(DESCRIPTION, description)
-        .tags(TAGS, &own, base.is_some_and(|b| b.has(TAGS)))
+        .tags(
+            TAGS,
+            &own,
+            base.and_then(|b| b.get(TAGS)),
+            base.is_some_and(|b| b.has(TAGS)),
+        )
         .text(ARN, &csc.arn)
         .text(CONFIG_ID, &csc.id)
+        .text(CODE_SIGNING_CONFIG_ARN, &csc.arn)
+        .text(CODE_SIGNING_CONFIG_ID, &csc.id)
         .text(LAST_MODIFIED, format_time(csc.last_modified))
         .build()
 }

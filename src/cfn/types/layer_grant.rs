@@ -23,6 +23,7 @@ pub static DEF: TypeDef = TypeDef {
         ORGANIZATION_ID,
         STATEMENT_ID,
     ],
+    native: &[],
     replace_on_change: engine::REPLACE_ON_CHANGE,
     rules: engine::RULES,
     shape: engine::SHAPE,

@@ -42,6 +42,7 @@ pub static DEF: TypeDef = TypeDef {
         SIGNING_JOB_ARN,
         CREATED_DATE,
     ],
+    native: &[],
     replace_on_change: engine::REPLACE_ON_CHANGE,
     rules: engine::RULES,
     shape: engine::SHAPE,

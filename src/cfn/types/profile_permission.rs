@@ -25,6 +25,7 @@ pub static DEF: TypeDef = TypeDef {
         STATEMENT_ID_PREFIX,
         PROFILE_VERSION,
     ],
+    native: &[],
     replace_on_change: engine::REPLACE_ON_CHANGE,
     rules: engine::RULES,
     shape: engine::SHAPE,

@@ -54,6 +54,7 @@ pub static DEF: TypeDef = TypeDef {
         SIGNED_AT,
         SIGNATURE_EXPIRES_AT,
     ],
+    native: &[],
     replace_on_change: engine::REPLACE_ON_CHANGE,
     rules: engine::RULES,
     shape: engine::SHAPE,

@@ -1,6 +1,10 @@
 //! `LambdaSign::Signer::SigningProfile` over `engine::signing_profile`.
 //! A canceled profile is gone (READ and DELETE answer NotFound, LIST skips
 //! it): Signer keeps it visible, but it can neither sign nor be managed.
+//! Its name is generated (CloudFormation's way, and the only one a
+//! replacement survives, since Signer never reuses a name), and it also
+//! takes AWS::Signer::SigningProfile's spellings: `SignatureValidityPeriod`
+//! in, `ProfileName`, `ProfileVersion` and `ProfileVersionArn` out.
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -12,7 +16,7 @@ use crate::domain::arn::ProfileArn;
 use crate::domain::field::FieldPath;
 use crate::domain::profile::{ProfileStatus, SignatureValidity, SigningProfile, LAMBDA_PLATFORM};
 use crate::domain::tags;
-use crate::domain::time::{format_time, parse_time, same_time_or};
+use crate::domain::time::{format_time, parse_time};
 use crate::engine::signing_profile::{
     self as engine, field::*, Naming as ProfileNaming, ProfileChange, ProfileSpec, RevocationSpec,
 };
@@ -26,33 +30,53 @@ pub static DEF: TypeDef = TypeDef {
     ),
     naming: Naming::PLAIN,
     fields: &[
-        NAME,
         NAME_PREFIX,
         PLATFORM_ID,
         SIGNATURE_VALIDITY,
-        SIGNING_MATERIAL,
-        SIGNING_PARAMETERS,
+        SIGNATURE_VALIDITY_PERIOD,
         TAGS,
         REVOCATION,
+        NAME,
         ARN,
         VERSION,
         VERSION_ARN,
         STATUS,
         PLATFORM_DISPLAY_NAME,
         REVOCATION_RECORD,
+        PROFILE_NAME,
+        PROFILE_VERSION,
+        PROFILE_VERSION_ARN,
+    ],
+    native: &[
+        (SIGNATURE_VALIDITY_PERIOD, SIGNATURE_VALIDITY),
+        (PROFILE_NAME, NAME),
+        (PROFILE_VERSION, VERSION),
+        (PROFILE_VERSION_ARN, VERSION_ARN),
     ],
     replace_on_change: engine::REPLACE_ON_CHANGE,
-    rules: engine::RULES,
+    rules: engine::TEMPLATE_RULES,
     shape: engine::SHAPE,
 };
 
+// AWS::Signer::SigningProfile's spellings.
+const SIGNATURE_VALIDITY_PERIOD: &str = "signature_validity_period";
+const PROFILE_NAME: &str = "profile_name";
+const PROFILE_VERSION: &str = "profile_version";
+const PROFILE_VERSION_ARN: &str = "profile_version_arn";
+
 pub struct SigningProfileType;
 
+/// `SignatureValidity`, else AWS's `SignatureValidityPeriod` (the same shape).
 fn validity(model: &Reader<'_>) -> Result<SignatureValidity, EngineError> {
-    let Some(validity) = model.object(SIGNATURE_VALIDITY)? else {
+    let field = if model.has(SIGNATURE_VALIDITY) {
+        SIGNATURE_VALIDITY
+    } else {
+        SIGNATURE_VALIDITY_PERIOD
+    };
+    let Some(validity) = model.object(field)? else {
         return Ok(SignatureValidity::default());
     };
-    let at = FieldPath::field(SIGNATURE_VALIDITY);
+    let at = FieldPath::field(field);
     let value = validity
         .integer(VALUE)?
         .and_then(|v| u32::try_from(v).ok())
@@ -79,11 +103,12 @@ fn revocation(model: &Reader<'_>) -> Result<Option<RevocationSpec>, EngineError>
         return Ok(None);
     };
     let at = FieldPath::field(REVOCATION).then(EFFECTIVE_TIME);
-    Ok(Some(RevocationSpec {
+    let spec = RevocationSpec {
         reason: revocation.required_text(REASON)?,
         effective_time: parse_time(&revocation.required_text(EFFECTIVE_TIME)?)
             .map_err(|e| EngineError::invalid(at, e))?,
-    }))
+    };
+    Ok(Some(spec.effective_by_now()))
 }
 
 /// A name prefix from the template's logical id, as CloudFormation names
@@ -98,22 +123,15 @@ fn prefix_from(logical_id: Option<&str>) -> Option<String> {
 }
 
 fn spec(model: &Reader<'_>, logical_id: Option<&str>) -> Result<ProfileSpec, EngineError> {
-    let naming = match (model.text(NAME)?, model.text(NAME_PREFIX)?) {
-        (Some(name), _) => ProfileNaming::Fixed(name),
-        (None, Some(prefix)) => ProfileNaming::Prefix(Some(prefix)),
-        (None, None) => ProfileNaming::Prefix(prefix_from(logical_id)),
-    };
+    let prefix = model.text(NAME_PREFIX)?.or_else(|| prefix_from(logical_id));
     Ok(ProfileSpec {
-        naming,
+        naming: ProfileNaming::Prefix(prefix),
         platform_id: model
             .text(PLATFORM_ID)?
             .unwrap_or_else(|| LAMBDA_PLATFORM.to_string()),
         validity: validity(model)?,
-        certificate_arn: match model.object(SIGNING_MATERIAL)? {
-            Some(material) => Some(material.required_text(CERTIFICATE_ARN)?),
-            None => None,
-        },
-        signing_parameters: model.text_map(SIGNING_PARAMETERS)?,
+        certificate_arn: None,
+        signing_parameters: Default::default(),
         tags: model.tags(TAGS)?,
         revocation: revocation(model)?,
     })
@@ -124,12 +142,14 @@ fn spec(model: &Reader<'_>, logical_id: Option<&str>) -> Result<ProfileSpec, Eng
 fn model_of(engine: &Engine, profile: &SigningProfile, base: Option<&Reader<'_>>) -> Value {
     let configured = base.and_then(|b| b.tags(TAGS).ok()).unwrap_or_default();
     let own = tags::own(engine.default_tags(), &profile.tags, &configured);
-    let spelled_time = base
+    let asked = base.and_then(|b| revocation(b).ok().flatten());
+    let spelled = base
         .and_then(|b| b.object(REVOCATION).ok().flatten())
-        .and_then(|r| r.text(EFFECTIVE_TIME).ok().flatten());
+        .and_then(|r| Some((r.text(REASON).ok()??, r.text(EFFECTIVE_TIME).ok()??)));
     let prefix = base.and_then(|b| b.text(NAME_PREFIX).ok().flatten());
     let mut model = Builder::model(DEF.naming)
         .text(NAME, &profile.name)
+        .text(PROFILE_NAME, &profile.name)
         .opt_text(NAME_PREFIX, prefix)
         .text(PLATFORM_ID, &profile.platform_id)
         .text(PLATFORM_DISPLAY_NAME, profile.platform_display_name())
@@ -139,30 +159,29 @@ fn model_of(engine: &Engine, profile: &SigningProfile, base: Option<&Reader<'_>>
                 .integer(VALUE, i64::from(profile.validity.value))
                 .text(TYPE, profile.validity.unit.as_str()),
         )
-        .text_map(SIGNING_PARAMETERS, &profile.signing_parameters)
         .tags(
             TAGS,
             &own,
+            base.and_then(|b| b.get(TAGS)),
             !configured.is_empty() || base.is_some_and(|b| b.has(TAGS)),
         )
         .text(ARN, &profile.arn)
         .text(VERSION, &profile.version)
         .text(VERSION_ARN, &profile.version_arn)
+        .text(PROFILE_VERSION, &profile.version)
+        .text(PROFILE_VERSION_ARN, &profile.version_arn)
         .text(STATUS, profile.status.as_str());
-    if let Some(arn) = &profile.certificate_arn {
-        model = model.object(
-            SIGNING_MATERIAL,
-            Builder::nested().text(CERTIFICATE_ARN, arn),
-        );
-    }
     if let Some(r) = &profile.revocation {
+        // The template's revocation, as written, while the recorded one
+        // covers it (see `update`); otherwise what Signer recorded.
+        let (reason, time) = match (asked, spelled) {
+            (Some(asked), Some(spelled)) if asked.is_covered_by(r.effective_time) => spelled,
+            _ => (r.reason.clone(), format_time(r.effective_time)),
+        };
         model = model
             .object(
                 REVOCATION,
-                Builder::nested().text(REASON, &r.reason).text(
-                    EFFECTIVE_TIME,
-                    same_time_or(spelled_time.as_deref(), r.effective_time),
-                ),
+                Builder::nested().text(REASON, reason).text(EFFECTIVE_TIME, time),
             )
             .object(
                 REVOCATION_RECORD,
@@ -187,7 +206,7 @@ fn name_of(model: &Reader<'_>) -> Result<String, EngineError> {
             .map(|arn| arn.name().to_string())
             .map_err(|e| EngineError::invalid(FieldPath::field(ARN), format!("{arn:?}: {e}")));
     }
-    match model.text(NAME)? {
+    match model.text(NAME)?.or(model.text(PROFILE_NAME)?) {
         Some(name) => Ok(name),
         None => identifier(model, ARN),
     }
@@ -277,7 +296,17 @@ impl ResourceType for SigningProfileType {
     async fn update(&self, call: &Call<'_>) -> Handled {
         let model = call.model(DEF.naming)?;
         let prior = current(call.engine, &model).await?;
-        let spec = spec(&model, call.logical_id)?;
+        let mut spec = spec(&model, call.logical_id)?;
+        // A revocation the recorded one covers is already in effect: asking
+        // for it again (with a later time, or another reason) changes nothing.
+        if let (Some(asked), Some(recorded)) = (&spec.revocation, &prior.revocation) {
+            if asked.is_covered_by(recorded.effective_time) {
+                spec.revocation = Some(RevocationSpec {
+                    reason: recorded.reason.clone(),
+                    effective_time: recorded.effective_time,
+                });
+            }
+        }
         let change = ProfileChange {
             prior: Some(&prior),
             prior_revocation: prior.revocation.as_ref().map(|r| RevocationSpec {
