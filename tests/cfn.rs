@@ -147,6 +147,7 @@ async fn seed(store: &Path, work: &Path) -> BTreeMap<String, String> {
             "LambdaSignTestProfileVersionArn".into(),
             trusted.version_arn.clone(),
         ),
+        ("LambdaSignTestProfileVersion".into(), trusted.version.clone()),
         (
             "LambdaSignTestOtherProfileVersionArn".into(),
             other.version_arn.clone(),

@@ -1,11 +1,14 @@
 //! `LambdaSign::Lambda::LayerGrant` over `engine::layer_grant`: one
 //! statement of a layer version's policy; every property is create-only.
+//! It also takes AWS::Lambda::LayerVersionPermission's shape:
+//! `LayerVersionArn` for `LayerName` and `VersionNumber`, and `Action`.
 
 use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::cfn::model::{Builder, Naming, Reader};
 use crate::cfn::resource::{gone, identifier, Call, Handled, Outcome, ResourceType, TypeDef};
+use crate::domain::arn::LayerVersionArn;
 use crate::domain::field::FieldPath;
 use crate::domain::layer::LayerStatement;
 use crate::engine::layer_grant::{self as engine, field::*, GrantSpec};
@@ -22,17 +25,36 @@ pub static DEF: TypeDef = TypeDef {
         PRINCIPAL,
         ORGANIZATION_ID,
         STATEMENT_ID,
+        LAYER_VERSION_ARN,
+        ACTION,
     ],
-    native: &[],
+    native: &[
+        (LAYER_VERSION_ARN, VERSION_NUMBER),
+        // The statement's action: a grant gives only lambda:GetLayerVersion.
+        (ACTION, STATEMENT_ID),
+    ],
     replace_on_change: engine::REPLACE_ON_CHANGE,
     rules: engine::RULES,
     shape: engine::SHAPE,
 };
 
+// AWS::Lambda::LayerVersionPermission's spellings.
+const LAYER_VERSION_ARN: &str = "layer_version_arn";
+const ACTION: &str = "action";
+
 pub struct LayerGrantType;
 
-/// The layer (as the template names it: a name or an ARN) and version.
+/// The layer (as the template names it: a name or an ARN) and version;
+/// without `LayerName`, from AWS's `LayerVersionArn`.
 fn version_of(model: &Reader<'_>) -> Result<(String, i64), EngineError> {
+    if !model.has(LAYER_NAME) {
+        if let Some(text) = model.text(LAYER_VERSION_ARN)? {
+            let arn: LayerVersionArn = text.parse().map_err(|e| {
+                EngineError::invalid(LAYER_VERSION_ARN, format!("{text:?}: {e}"))
+            })?;
+            return Ok((arn.layer_arn().to_string(), arn.version()));
+        }
+    }
     let layer = model.required_text(LAYER_NAME)?;
     let version = model
         .integer(VERSION_NUMBER)?

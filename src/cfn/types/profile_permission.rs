@@ -22,7 +22,6 @@ pub static DEF: TypeDef = TypeDef {
         ACTION,
         PRINCIPAL,
         STATEMENT_ID,
-        STATEMENT_ID_PREFIX,
         PROFILE_VERSION,
     ],
     native: &[],
@@ -36,15 +35,13 @@ const CFN_PREFIX: &str = "cfn-";
 
 pub struct ProfilePermissionType;
 
-fn model_of(permission: &Permission, base: Option<&Reader<'_>>) -> Value {
-    let prefix = base.and_then(|b| b.text(STATEMENT_ID_PREFIX).ok().flatten());
+fn model_of(permission: &Permission) -> Value {
     let s = &permission.statement;
     Builder::model(DEF.naming)
         .text(PROFILE_NAME, &permission.profile_name)
         .text(ACTION, &s.action)
         .text(PRINCIPAL, &s.principal)
         .text(STATEMENT_ID, &s.statement_id)
-        .opt_text(STATEMENT_ID_PREFIX, prefix)
         .opt_text(PROFILE_VERSION, s.profile_version.clone())
         .build()
 }
@@ -76,11 +73,10 @@ impl ResourceType for ProfilePermissionType {
         let statement_id = match model.text(STATEMENT_ID)? {
             Some(id) => id,
             None => {
-                let prefix = model.text(STATEMENT_ID_PREFIX)?;
-                let id = call.generated_name(prefix.as_deref().unwrap_or(CFN_PREFIX));
+                let id = call.generated_name(CFN_PREFIX);
                 if id.repeatable {
                     if let Some(made) = engine::read(call.engine, &profile_name, &id.name).await? {
-                        return Ok(Outcome::Model(model_of(&made, Some(&model))));
+                        return Ok(Outcome::Model(model_of(&made)));
                     }
                 }
                 id.name
@@ -102,13 +98,13 @@ impl ResourceType for ProfilePermissionType {
         .await;
         convert::refuse(plan)?;
         let permission = engine::create(call.engine, &spec).await?;
-        Ok(Outcome::Model(model_of(&permission, Some(&model))))
+        Ok(Outcome::Model(model_of(&permission)))
     }
 
     async fn read(&self, call: &Call<'_>) -> Handled {
         let model = call.model(DEF.naming)?;
         let permission = current(call, &model).await?;
-        Ok(Outcome::Model(model_of(&permission, Some(&model))))
+        Ok(Outcome::Model(model_of(&permission)))
     }
 
     async fn update(&self, _call: &Call<'_>) -> Handled {
@@ -137,7 +133,7 @@ impl ResourceType for ProfilePermissionType {
         Ok(Outcome::Listed(
             all.iter()
                 .filter(|p| only.as_ref().is_none_or(|name| *name == p.profile_name))
-                .map(|p| model_of(p, None))
+                .map(|p| model_of(p))
                 .collect(),
         ))
     }
