@@ -90,6 +90,12 @@ def check(template_path, schemas):
         for e in sorted(v.iter_errors(props), key=lambda e: list(e.path)):
             if under_intrinsic(props, list(e.path)):
                 continue
+            # oneOf/anyOf (a property that takes our shape or AWS's): a branch
+            # that fails only at an intrinsic may be the one that fits.
+            if e.validator in ("oneOf", "anyOf") and any(
+                under_intrinsic(props, list(c.absolute_path)) for c in e.context
+            ):
+                continue
             # a 'required'/'additionalProperties' error on an object is fine even if a
             # sibling value is intrinsic; errors about an intrinsic value itself are dropped
             loc = "/".join(str(p) for p in e.path)

@@ -7,7 +7,6 @@
 //! property path the user wrote. The engine's field rule tables apply to
 //! models here, exactly as Terraform's lifecycle applies them to its values.
 
-
 use serde_json::{Map, Number, Value};
 
 use crate::domain::field::{FieldPath, Step};

@@ -115,6 +115,21 @@ impl TypeDef {
             .collect()
     }
 
+    /// `model`, with each native spelling also under the property it stands
+    /// for when that one is absent (for what must be set, not for reading).
+    fn with_native_as_own(&self, model: &Value) -> Value {
+        let mut model = model.clone();
+        if let Value::Object(map) = &mut model {
+            for (native, own) in self.native {
+                let own = self.naming.property(own);
+                if let Some(value) = map.get(&self.naming.property(native)).cloned() {
+                    map.entry(own).or_insert(value);
+                }
+            }
+        }
+        model
+    }
+
     /// The fields a request may set: those whose property is not read-only.
     fn writable(&self, facts: &SchemaFacts) -> Vec<&'static str> {
         self.fields
@@ -310,11 +325,28 @@ fn validate(def: &TypeDef, facts: &SchemaFacts, call: &Call<'_>) -> Option<Progr
     }
     let writable = def.writable(facts);
     let mut errors = check_rules(&model, def.rules);
+    // What a template must set, it may set in AWS's spelling.
+    let spelled = def.with_native_as_own(call.desired);
+    let model = match Reader::model(&spelled, def.naming) {
+        Ok(model) => model,
+        Err(e) => return Some(convert::failed(&e, &def.naming)),
+    };
     // Which fields exclude each other is a rule for what a template sets.
     // A model read back carries generated values beside what generated
     // them (a Name and its NamePrefix), and CloudFormation hands it back.
     if call.action == Action::Create {
         errors.extend(check_shape(&model, def.shape, &writable));
+        errors.extend(
+            def.fields
+                .iter()
+                .filter(|f| !writable.contains(f) && model.has(f))
+                .map(|f| {
+                    EngineError::invalid(
+                        FieldPath::field(f),
+                        "is read-only: the type sets it, and templates read it with Fn::GetAtt",
+                    )
+                }),
+        );
     }
     for required in &facts.required {
         if let Some(field) = def

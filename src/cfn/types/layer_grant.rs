@@ -49,9 +49,9 @@ pub struct LayerGrantType;
 fn version_of(model: &Reader<'_>) -> Result<(String, i64), EngineError> {
     if !model.has(LAYER_NAME) {
         if let Some(text) = model.text(LAYER_VERSION_ARN)? {
-            let arn: LayerVersionArn = text.parse().map_err(|e| {
-                EngineError::invalid(LAYER_VERSION_ARN, format!("{text:?}: {e}"))
-            })?;
+            let arn: LayerVersionArn = text
+                .parse()
+                .map_err(|e| EngineError::invalid(LAYER_VERSION_ARN, format!("{text:?}: {e}")))?;
             return Ok((arn.layer_arn().to_string(), arn.version()));
         }
     }

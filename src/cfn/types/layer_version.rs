@@ -41,16 +41,35 @@ pub static DEF: TypeDef = TypeDef {
         SIGNING_PROFILE_VERSION_ARN,
         SIGNING_JOB_ARN,
         CREATED_DATE,
+        CONTENT,
+        LAYER_VERSION_ARN,
     ],
-    native: &[],
+    native: &[(CONTENT, SIGNED_OBJECT), (LAYER_VERSION_ARN, ARN)],
     replace_on_change: engine::REPLACE_ON_CHANGE,
     rules: engine::RULES,
     shape: engine::SHAPE,
 };
 
+// AWS::Lambda::LayerVersion's spellings: `Content` ({S3Bucket, S3Key,
+// S3ObjectVersion}) for `SignedObject`, `LayerVersionArn` for `Arn`.
+const CONTENT: &str = "content";
+const LAYER_VERSION_ARN: &str = "layer_version_arn";
+const S3_BUCKET: &str = "s3_bucket";
+const S3_KEY: &str = "s3_key";
+const S3_OBJECT_VERSION: &str = "s3_object_version";
+
 pub struct LayerVersionType;
 
 fn content(model: &Reader<'_>) -> Result<ObjectLocation, EngineError> {
+    if !model.has(SIGNED_OBJECT) {
+        if let Some(native) = model.object(CONTENT)? {
+            return Ok(ObjectLocation::S3 {
+                bucket: native.required_text(S3_BUCKET)?,
+                key: native.required_text(S3_KEY)?,
+                version: native.text(S3_OBJECT_VERSION)?,
+            });
+        }
+    }
     let object = model
         .object(SIGNED_OBJECT)?
         .ok_or_else(|| EngineError::invalid(SIGNED_OBJECT, "is required"))?;
@@ -99,6 +118,7 @@ fn model_of(layer: &LayerVersion, base: Option<&Reader<'_>>) -> Value {
         .opt_text(LICENSE_INFO, layer.license_info.clone())
         .texts(VERIFY_AGAINST, &listed(VERIFY_AGAINST), has(VERIFY_AGAINST))
         .text(ARN, &layer.layer_version_arn)
+        .text(LAYER_VERSION_ARN, &layer.layer_version_arn)
         .text(LAYER_ARN, &layer.layer_arn)
         .integer(VERSION, layer.version)
         .opt_text(

@@ -133,7 +133,7 @@ impl ResourceType for ProfilePermissionType {
         Ok(Outcome::Listed(
             all.iter()
                 .filter(|p| only.as_ref().is_none_or(|name| *name == p.profile_name))
-                .map(|p| model_of(p))
+                .map(model_of)
                 .collect(),
         ))
     }

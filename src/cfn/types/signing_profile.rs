@@ -146,7 +146,10 @@ fn model_of(engine: &Engine, profile: &SigningProfile, base: Option<&Reader<'_>>
     let spelled = base
         .and_then(|b| b.object(REVOCATION).ok().flatten())
         .and_then(|r| Some((r.text(REASON).ok()??, r.text(EFFECTIVE_TIME).ok()??)));
-    let prefix = base.and_then(|b| b.text(NAME_PREFIX).ok().flatten());
+    // The prefix the name was made from (another one asks for a new name).
+    let prefix = base
+        .and_then(|b| b.text(NAME_PREFIX).ok().flatten())
+        .filter(|prefix| profile.name.starts_with(prefix.as_str()));
     let mut model = Builder::model(DEF.naming)
         .text(NAME, &profile.name)
         .text(PROFILE_NAME, &profile.name)
@@ -181,7 +184,9 @@ fn model_of(engine: &Engine, profile: &SigningProfile, base: Option<&Reader<'_>>
         model = model
             .object(
                 REVOCATION,
-                Builder::nested().text(REASON, reason).text(EFFECTIVE_TIME, time),
+                Builder::nested()
+                    .text(REASON, reason)
+                    .text(EFFECTIVE_TIME, time),
             )
             .object(
                 REVOCATION_RECORD,
