@@ -1279,6 +1279,67 @@ fn cfn_invoke_with_an_endpoint_runs_the_handlers_on_the_aws_backend() {
     assert_eq!(refused["errorCode"], "InvalidCredentials", "{refused}");
 }
 
+#[test]
+fn handler_logs_reach_the_log_group_cloudformation_names() {
+    // moto stands in for CloudWatch Logs (and, for this READ, Signer): the
+    // line of the invocation lands in the group `providerLogGroupName`
+    // names, written with `providerCredentials`, in the stream
+    // `<stack id>/<logical id>`; the group is made when missing.
+    let moto = common::moto::Moto::start();
+    let invoke = Invoke::start_with(&["--endpoint", &moto.endpoint()]);
+    let mut read = request(
+        "LambdaSign::Signer::SigningProfile",
+        "READ",
+        json!({"Arn": format!("arn:aws:signer:{REGION}:{ACCOUNT}:/signing-profiles/nothing_here")}),
+    );
+    read["stackId"] = json!(format!(
+        "arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/app/1"
+    ));
+    read["requestData"]["logicalResourceId"] = json!("Signer");
+    read["requestData"]["providerLogGroupName"] = json!("lambdasign-handlers");
+    read["requestData"]["providerCredentials"] =
+        json!({"accessKeyId": "AKIDLOGWRITER", "secretAccessKey": "x", "sessionToken": "t"});
+    let event = invoke.invoke(&read);
+    assert_eq!(event["status"], "FAILED", "{event}");
+
+    let logs = common::fixtures::runtime().block_on(async {
+        let config = aws_sdk_cloudwatchlogs::Config::builder()
+            .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
+            .region(aws_sdk_cloudwatchlogs::config::Region::new(REGION))
+            .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
+                "AKIDREADER",
+                "x",
+                None,
+                None,
+                "test",
+            ))
+            .endpoint_url(moto.endpoint())
+            .build();
+        aws_sdk_cloudwatchlogs::Client::from_conf(config)
+            .get_log_events()
+            .log_group_name("lambdasign-handlers")
+            .log_stream_name(format!(
+                "arn__aws__cloudformation__{REGION}__{ACCOUNT}__stack/app/1/Signer"
+            ))
+            .send()
+            .await
+            .expect("the handler's log stream")
+    });
+    let lines: Vec<&str> = logs.events().iter().filter_map(|e| e.message()).collect();
+    let code = event["errorCode"].as_str().unwrap_or_default();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "LambdaSign::Signer::SigningProfile READ Failed Some({code}): "
+        )),
+        "{lines:?}"
+    );
+    assert!(
+        !lines[0].contains("AKIDLOGWRITER"),
+        "no credentials in the log"
+    );
+}
+
 /// The example requests that docs/cloudformation walks through are real:
 /// the profile, its permission and a config of its version, in order, on a
 /// fresh store.

@@ -141,7 +141,11 @@ pub enum BackendError {
     /// wrong secret.
     #[error("the credentials were refused: {0}")]
     Credentials(String),
-    /// Anything else: I/O, the store, the network, the service.
+    /// The service refused the call with an error code this provider does
+    /// not know (a 4xx answer; its code and message are kept).
+    #[error("the service refused the call: {0}")]
+    Service(String),
+    /// Anything else: I/O, the store, an answer that breaks the API.
     #[error("{0}")]
     Internal(String),
 }

@@ -444,3 +444,91 @@ async fn a_layer_signed_by_a_revoked_profile_is_refused_before_it_is_published()
     assert!(message.contains("revocation check failed"), "{message}");
     assert_eq!(publish.num_calls(), 0, "nothing was published");
 }
+
+/// A READ of a signing profile on the aws backend, as CloudFormation sends it.
+async fn read_profile(engine: &Engine) -> super::protocol::ProgressEvent {
+    let desired = json!({"Arn": "arn:aws:signer:us-east-1:111111111111:/signing-profiles/app"});
+    let call = Call {
+        engine,
+        action: Action::Read,
+        desired: &desired,
+        context: None,
+        token: TOKEN,
+        logical_id: None,
+    };
+    dispatch(&super::types::signing_profile::SigningProfileType, &call).await
+}
+
+#[tokio::test]
+async fn every_way_an_aws_call_fails_reaches_cloudformation_as_its_handler_error_code() {
+    use HandlerErrorCode as Code;
+    let cases = [
+        (404, "ResourceNotFoundException", Code::NotFound),
+        (403, "AccessDeniedException", Code::AccessDenied),
+        (400, "ThrottlingException", Code::Throttling),
+        (429, "TooManyRequestsException", Code::Throttling),
+        (400, "LimitExceededException", Code::ServiceLimitExceeded),
+        (
+            400,
+            "ServiceQuotaExceededException",
+            Code::ServiceLimitExceeded,
+        ),
+        (403, "ExpiredTokenException", Code::InvalidCredentials),
+        (403, "UnrecognizedClientException", Code::InvalidCredentials),
+        (400, "ValidationException", Code::InvalidRequest),
+        (409, "ConflictException", Code::ResourceConflict),
+        (
+            500,
+            "InternalServiceErrorException",
+            Code::ServiceInternalError,
+        ),
+        (
+            503,
+            "ServiceUnavailableException",
+            Code::ServiceInternalError,
+        ),
+        // A code this provider does not know: by its status, the service
+        // failed (5xx) or refused (4xx).
+        (502, "SomethingNew", Code::ServiceInternalError),
+        (400, "SomethingNew", Code::GeneralServiceException),
+    ];
+    for (status, code, expected) in cases {
+        let get = mock!(Signer::get_signing_profile)
+            .sequence()
+            .http_response(move || crate::backend::aws::tests::error(status, code, "refused"))
+            .repeatedly()
+            .build();
+        let engine = Engine::new(Arc::new(backend(signer(&[&get]), lambda(&[]), s3(&[]))));
+        let event = read_profile(&engine).await;
+        assert_eq!(
+            event.error_code,
+            Some(expected),
+            "{status} {code}: {event:?}"
+        );
+    }
+
+    // No answer at all: a port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let config = aws_sdk_signer::Config::builder()
+        .behavior_version(aws_sdk_signer::config::BehaviorVersion::latest())
+        .region(aws_sdk_signer::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_signer::config::Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "test",
+        ))
+        .endpoint_url(format!("http://{closed}"))
+        .retry_config(aws_sdk_signer::config::retry::RetryConfig::disabled())
+        .build();
+    let engine = Engine::new(Arc::new(backend(
+        Signer::from_conf(config),
+        lambda(&[]),
+        s3(&[]),
+    )));
+    let event = read_profile(&engine).await;
+    assert_eq!(event.error_code, Some(Code::NetworkFailure), "{event:?}");
+}

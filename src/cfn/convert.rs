@@ -17,7 +17,8 @@ pub fn error_code(kind: ErrorKind) -> HandlerErrorCode {
         ErrorKind::AccessDenied => HandlerErrorCode::AccessDenied,
         // What was asked for would not pass Lambda's checks.
         ErrorKind::Rejected => HandlerErrorCode::InvalidRequest,
-        ErrorKind::JobFailed => HandlerErrorCode::GeneralServiceException,
+        // The service said no, in words that map to nothing above.
+        ErrorKind::JobFailed | ErrorKind::ServiceError => HandlerErrorCode::GeneralServiceException,
         ErrorKind::Throttled => HandlerErrorCode::Throttling,
         // CloudFormation retries these: a failing service, a lost
         // connection; a limit and refused credentials are the caller's.
@@ -102,6 +103,7 @@ mod tests {
             (ErrorKind::AccessDenied, "AccessDenied"),
             (ErrorKind::Rejected, "InvalidRequest"),
             (ErrorKind::JobFailed, "GeneralServiceException"),
+            (ErrorKind::ServiceError, "GeneralServiceException"),
             (ErrorKind::Throttled, "Throttling"),
             (ErrorKind::ServiceUnavailable, "ServiceInternalError"),
             (ErrorKind::Network, "NetworkFailure"),

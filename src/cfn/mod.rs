@@ -12,6 +12,8 @@
 //!   fetches its target model from the S3 URL CloudFormation gives;
 //! - [`target`] makes the backend a request runs on, as its caller;
 //! - [`runtime`] is the Lambda runtime loop (`bootstrap` on provided.al2023);
+//! - [`provider_log`] writes each invocation's line to the caller's log
+//!   group;
 //! - [`invoke`] is `cfn-invoke`, Lambda's Invoke API before the handlers.
 //!
 //! Every answer is a ProgressEvent (or a HookProgressEvent): no error ever
@@ -27,6 +29,8 @@ pub(crate) mod model;
 pub(crate) mod payload;
 mod permissions_tests;
 pub(crate) mod protocol;
+#[cfg(feature = "aws")]
+pub(crate) mod provider_log;
 pub(crate) mod resource;
 pub(crate) mod runtime;
 mod schemas;
@@ -44,6 +48,11 @@ use target::{Caller, Target};
 
 /// Handles one invocation payload: a resource request or a hook request.
 pub async fn handle(target: &Target, payload: Value) -> Value {
+    #[cfg(feature = "aws")]
+    let log = match target {
+        Target::Aws { endpoint } => provider_log::ProviderLog::of(&payload, endpoint.as_deref()),
+        Target::Local { .. } => None,
+    };
     let (summary, response) = match classify(&payload) {
         PayloadKind::Hook => {
             let event = match serde_json::from_value::<HookRequest>(payload) {
@@ -73,13 +82,26 @@ pub async fn handle(target: &Target, payload: Value) -> Value {
         kind => {
             let (name, event) = resource_event(target, kind, payload).await;
             (
-                format!("{name} {:?} {:?}", event.status, event.error_code),
+                format!(
+                    "{name} {:?} {:?}{}",
+                    event.status,
+                    event.error_code,
+                    event
+                        .error_code
+                        .and(event.message.as_deref())
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default()
+                ),
                 serde_json::to_value(&event),
             )
         }
     };
     // One line per invocation for the handler's log; never the payload.
     eprintln!("lambdasign cfn: {summary}");
+    #[cfg(feature = "aws")]
+    if let Some(log) = log {
+        log.write(&summary).await;
+    }
     response.unwrap_or_else(|e| {
         serde_json::json!({"status": "FAILED", "errorCode": "InternalFailure",
                            "message": format!("cannot encode the response: {e}")})

@@ -39,6 +39,8 @@ pub enum ErrorKind {
     InvalidCredentials,
     /// An operation did not finish in time; it may still finish.
     NotStabilized,
+    /// The service refused with an error this provider does not know.
+    ServiceError,
     /// Anything else: I/O, the store, the network, the service.
     Internal,
 }
@@ -130,6 +132,7 @@ impl From<BackendError> for EngineError {
             BackendError::Network(_) => ErrorKind::Network,
             BackendError::LimitExceeded(_) => ErrorKind::LimitExceeded,
             BackendError::Credentials(_) => ErrorKind::InvalidCredentials,
+            BackendError::Service(_) => ErrorKind::ServiceError,
             BackendError::NoStore(_) => ErrorKind::Internal,
             BackendError::Internal(_) => ErrorKind::Internal,
         };

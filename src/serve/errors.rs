@@ -283,6 +283,7 @@ pub fn signer(e: BackendError) -> ApiError {
         | BackendError::NoStore(_)
         | BackendError::Unavailable(_)
         | BackendError::Network(_)
+        | BackendError::Service(_)
         | BackendError::Internal(_)) => {
             ApiError::new(s, 500, "InternalServiceErrorException", e.to_string())
         }
@@ -357,6 +358,7 @@ pub fn lambda(e: BackendError, function_operation: bool) -> ApiError {
         | BackendError::NoStore(_)
         | BackendError::Unavailable(_)
         | BackendError::Network(_)
+        | BackendError::Service(_)
         | BackendError::Internal(_)) => ApiError::new(s, 500, "ServiceException", e.to_string()),
     }
 }
@@ -391,6 +393,7 @@ pub fn lambda_engine(e: EngineError) -> ApiError {
         | ErrorKind::NotStabilized
         | ErrorKind::ServiceUnavailable
         | ErrorKind::Network
+        | ErrorKind::ServiceError
         | ErrorKind::Internal => (500, "ServiceException"),
     };
     ApiError::new(s, status, code, message)

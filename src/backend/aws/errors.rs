@@ -52,6 +52,8 @@ where
                 {
                     BackendError::Unavailable(text)
                 }
+                // Otherwise the service's own refusal, not a fault here.
+                BackendError::Internal(text) => BackendError::Service(text),
                 mapped => mapped,
             }
         }
@@ -202,6 +204,7 @@ mod tests {
             map("AccessDeniedException"),
             BackendError::AccessDenied(_)
         ));
+        // Told apart by the status in `map`: 5xx Unavailable, else Service.
         assert!(matches!(map("SomethingNew"), BackendError::Internal(_)));
     }
 
