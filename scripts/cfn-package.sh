@@ -7,6 +7,9 @@
 #   scripts/cfn-package.sh                  # release build for x86_64-unknown-linux-gnu
 #   scripts/cfn-package.sh --binary FILE    # package an already built binary
 #   scripts/cfn-package.sh --out DIR        # default target/cfn-package
+#   scripts/cfn-package.sh --source-url URL --docs-url URL
+#       # the registry's links: sourceUrl, and documentationUrl = URL/<type>.md
+#       # (the project's docs/cloudformation/ where it is published)
 #
 # The handler runs on Lambda's provided.al2023 (glibc 2.34): the binary's
 # highest GLIBC symbol version must be 2.34 or lower, or it would not load,
@@ -20,13 +23,26 @@ cd "$(dirname "$0")/.."
 
 out=target/cfn-package
 binary=""
+source_url=""
+docs_url=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --binary) binary="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
-    *) echo "usage: $0 [--binary FILE] [--out DIR]" >&2; exit 2 ;;
+    --source-url) source_url="$2"; shift 2 ;;
+    --docs-url) docs_url="${2%/}"; shift 2 ;;
+    *) echo "usage: $0 [--binary FILE] [--out DIR] [--source-url URL] [--docs-url URL]" >&2; exit 2 ;;
   esac
 done
+for url in "$source_url" "$docs_url"; do
+  case "$url" in
+    ""|https://*) ;;
+    *) echo "error: $url: the registry's links must be https:// URLs" >&2; exit 2 ;;
+  esac
+done
+# The project has no address of its own: whoever publishes it knows where.
+[ -n "$source_url" ] || echo "note: no --source-url: the packages carry no sourceUrl"
+[ -n "$docs_url" ] || echo "note: no --docs-url: the packages carry no documentationUrl"
 
 command -v objdump >/dev/null || { echo "error: objdump (binutils) is needed to check the binary's GLIBC versions" >&2; exit 2; }
 
@@ -74,6 +90,20 @@ for project in cloudformation/*/; do
   name="$(basename "$project")"
   echo "==> $name"
   cp -r "$project" "$work/$name"
+  schema="$(ls "$work/$name"/lambdasign-*.json)"
+  "$python" - "$schema" "$source_url" "${docs_url:+$docs_url/$name.md}" <<'PY'
+import json, sys
+path, source, docs = sys.argv[1:]
+with open(path, encoding="utf-8") as f:
+    schema = json.load(f)
+if source:
+    schema["sourceUrl"] = source
+if docs:
+    schema["documentationUrl"] = docs
+with open(path, "w", encoding="utf-8") as f:
+    json.dump(schema, f, indent=4)
+    f.write("\n")
+PY
   # cfn writes rpdk.log and the package into the working directory.
   (cd "$work/$name" && "$python" "$tools/cfn_offline.py" validate) >"$work/$name.validate" 2>&1 || {
     cat "$work/$name.validate" >&2
@@ -88,7 +118,7 @@ for project in cloudformation/*/; do
   package="$(ls "$work/$name"/*.zip)"
   mv "$package" "$out/$name.zip"
   "$python" - "$out/$name.zip" <<'PY'
-import io, stat, sys, zipfile
+import io, json, stat, sys, zipfile
 path = sys.argv[1]
 with zipfile.ZipFile(path) as package:
     names = set(package.namelist())
@@ -100,7 +130,9 @@ with zipfile.ZipFile(path) as package:
         mode = info.external_attr >> 16
         assert stat.S_ISREG(mode) and stat.S_IMODE(mode) == 0o755, f"{path}: bootstrap mode {oct(mode)}"
         assert handler.namelist() == ["bootstrap"], handler.namelist()
-print(f"    {path}: {len(names)} entries; handler.zip/bootstrap mode 0755")
+    schema = json.loads(package.read("schema.json"))
+links = ", ".join(f"{k} {schema[k]}" for k in ("sourceUrl", "documentationUrl") if k in schema)
+print(f"    {path}: {len(names)} entries; handler.zip/bootstrap mode 0755; {links or 'no links'}")
 PY
 done
 echo "==> packages in $out"

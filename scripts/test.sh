@@ -99,5 +99,14 @@ step "CloudFormation packages (cfn validate, submit layout, GLIBC <= 2.34, glibc
 # The bootstrap's build: without the default "openssl" feature (no libcrypto.so.3 on Lambda).
 cargo build --locked --no-default-features --features aws --bin terraform-provider-lambdasign
 objcopy --strip-debug target/debug/terraform-provider-lambdasign target/cfn-bootstrap-debug
-scripts/cfn-package.sh --binary target/cfn-bootstrap-debug --out target/cfn-package-test
+# The registry's links, stamped at packaging (the project has no address of
+# its own): placeholders here, checked in one package.
+scripts/cfn-package.sh --binary target/cfn-bootstrap-debug --out target/cfn-package-test \
+  --source-url https://example.com/lambdasign --docs-url https://example.com/lambdasign/docs/cloudformation
+python3 - target/cfn-package-test/signing-profile.zip <<'PY'
+import json, sys, zipfile
+schema = json.loads(zipfile.ZipFile(sys.argv[1]).read("schema.json"))
+assert schema.get("sourceUrl") == "https://example.com/lambdasign", schema.get("sourceUrl")
+assert schema.get("documentationUrl") == "https://example.com/lambdasign/docs/cloudformation/signing-profile.md", schema.get("documentationUrl")
+PY
 step "done"

@@ -605,6 +605,18 @@ fn bad_input_is_invalid_request_naming_the_property_and_creates_nothing() {
                 "Colour",
             ),
             (
+                // AWS's read-only name, set in a template.
+                "LambdaSign::Signer::SigningProfile",
+                json!({"ProfileName": "release"}),
+                "ProfileName: is read-only",
+            ),
+            (
+                "LambdaSign::Lambda::LayerGrant",
+                json!({"LayerVersionArn": "arn:aws:lambda:us-east-1:123456789012:layer:l:1",
+                       "VersionNumber": 2, "Principal": "*"}),
+                "VersionNumber: goes with LayerName",
+            ),
+            (
                 "LambdaSign::Lambda::CodeSigningConfig",
                 json!({"AllowedPublishers": ["arn:aws:signer:us-east-1:123456789012:/signing-profiles/p"]}),
                 "AllowedPublishers[0]",

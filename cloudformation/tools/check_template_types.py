@@ -91,11 +91,16 @@ def check(template_path, schemas):
             if under_intrinsic(props, list(e.path)):
                 continue
             # oneOf/anyOf (a property that takes our shape or AWS's): a branch
-            # that fails only at an intrinsic may be the one that fits.
-            if e.validator in ("oneOf", "anyOf") and any(
-                under_intrinsic(props, list(c.absolute_path)) for c in e.context
-            ):
-                continue
+            # whose every error is at an intrinsic may be the one that fits.
+            if e.validator in ("oneOf", "anyOf"):
+                branches = {}
+                for c in e.context:
+                    branches.setdefault(c.relative_schema_path[0], []).append(c)
+                if any(
+                    all(under_intrinsic(props, list(c.absolute_path)) for c in errors)
+                    for errors in branches.values()
+                ):
+                    continue
             # a 'required'/'additionalProperties' error on an object is fine even if a
             # sibling value is intrinsic; errors about an intrinsic value itself are dropped
             loc = "/".join(str(p) for p in e.path)

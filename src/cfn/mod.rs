@@ -69,12 +69,7 @@ pub async fn handle(target: &Target, payload: Value) -> Value {
                     hook::TYPE_NAME,
                     event.hook_status,
                     event.error_code,
-                    // Why it failed (a verdict or an error; never a secret).
-                    event
-                        .error_code
-                        .and(event.message.as_deref())
-                        .map(|m| format!(": {m}"))
-                        .unwrap_or_default()
+                    why(event.error_code, event.message.as_deref())
                 ),
                 serde_json::to_value(&event),
             )
@@ -86,17 +81,14 @@ pub async fn handle(target: &Target, payload: Value) -> Value {
                     "{name} {:?} {:?}{}",
                     event.status,
                     event.error_code,
-                    event
-                        .error_code
-                        .and(event.message.as_deref())
-                        .map(|m| format!(": {m}"))
-                        .unwrap_or_default()
+                    why(event.error_code, event.message.as_deref())
                 ),
                 serde_json::to_value(&event),
             )
         }
     };
-    // One line per invocation for the handler's log; never the payload.
+    // One line per invocation for the handler's log: what was asked and how
+    // it ended, never the request's credentials.
     eprintln!("lambdasign cfn: {summary}");
     #[cfg(feature = "aws")]
     if let Some(log) = log {
@@ -106,6 +98,14 @@ pub async fn handle(target: &Target, payload: Value) -> Value {
         serde_json::json!({"status": "FAILED", "errorCode": "InternalFailure",
                            "message": format!("cannot encode the response: {e}")})
     })
+}
+
+/// Why a request failed, for its log line (a verdict or an error message,
+/// which may quote the template; never a credential).
+fn why(code: Option<HandlerErrorCode>, message: Option<&str>) -> String {
+    code.and(message)
+        .map(|m| format!(": {m}"))
+        .unwrap_or_default()
 }
 
 async fn resource_event(

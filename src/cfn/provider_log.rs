@@ -20,8 +20,11 @@ use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use aws_sdk_cloudwatchlogs::Client;
 use serde_json::Value;
 
-/// How long writing one line may take before the handler answers anyway.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one call to CloudWatch Logs may take.
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long writing one line may take (up to four calls) before the
+/// handler answers anyway.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where one request's log goes, and as whom.
 pub struct ProviderLog {
@@ -55,7 +58,7 @@ impl ProviderLog {
             .credentials_provider(credentials)
             .timeout_config(
                 TimeoutConfig::builder()
-                    .operation_timeout(WRITE_TIMEOUT)
+                    .operation_timeout(CALL_TIMEOUT)
                     .build(),
             )
             .retry_config(RetryConfig::standard().with_max_attempts(2));
@@ -71,22 +74,25 @@ impl ProviderLog {
 
     /// Writes `line`, or says on stderr why it could not.
     pub async fn write(&self, line: &str) {
-        if let Err(e) = self.put(line).await {
-            eprintln!(
-                "lambdasign cfn: not written to log group {} (stream {}): {e}",
-                self.group, self.stream
-            );
-        }
+        let failure = match tokio::time::timeout(WRITE_TIMEOUT, self.put(line)).await {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => e,
+            Err(_) => format!("no answer within {} s", WRITE_TIMEOUT.as_secs()),
+        };
+        eprintln!(
+            "lambdasign cfn: not written to log group {} (stream {}): {failure}",
+            self.group, self.stream
+        );
     }
 
     async fn put(&self, line: &str) -> Result<(), String> {
-        let missing = match self.put_event(line).await {
+        let group_missing = match self.put_event(line).await {
             Ok(()) => return Ok(()),
-            Err(Missing::Group) => true,
-            Err(Missing::Stream) => false,
-            Err(Missing::No(e)) => return Err(e),
+            Err(PutFailure::NoGroup) => true,
+            Err(PutFailure::NoStream) => false,
+            Err(PutFailure::Other(e)) => return Err(e),
         };
-        if missing {
+        if group_missing {
             let made = self
                 .client
                 .create_log_group()
@@ -113,12 +119,12 @@ impl ProviderLog {
         }
         match self.put_event(line).await {
             Ok(()) => Ok(()),
-            Err(Missing::No(e)) => Err(e),
+            Err(PutFailure::Other(e)) => Err(e),
             Err(_) => Err("PutLogEvents: the group or stream is still missing".into()),
         }
     }
 
-    async fn put_event(&self, line: &str) -> Result<(), Missing> {
+    async fn put_event(&self, line: &str) -> Result<(), PutFailure> {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
@@ -126,7 +132,7 @@ impl ProviderLog {
             .timestamp(now)
             .message(line)
             .build()
-            .map_err(|e| Missing::No(e.to_string()))?;
+            .map_err(|e| PutFailure::Other(e.to_string()))?;
         let sent = self
             .client
             .put_log_events()
@@ -140,12 +146,12 @@ impl ProviderLog {
             Err(e) if e.is_resource_not_found_exception() => {
                 let message = e.message().unwrap_or_default().to_ascii_lowercase();
                 Err(if message.contains("group") {
-                    Missing::Group
+                    PutFailure::NoGroup
                 } else {
-                    Missing::Stream
+                    PutFailure::NoStream
                 })
             }
-            Err(e) => Err(Missing::No(format!(
+            Err(e) => Err(PutFailure::Other(format!(
                 "PutLogEvents: {}",
                 DisplayErrorContext(&e)
             ))),
@@ -154,10 +160,10 @@ impl ProviderLog {
 }
 
 /// Why a line was not put.
-enum Missing {
-    Group,
-    Stream,
-    No(String),
+enum PutFailure {
+    NoGroup,
+    NoStream,
+    Other(String),
 }
 
 /// A non-empty string field.

@@ -34,6 +34,11 @@ pub struct TypeDef {
     /// a template sets both.
     #[cfg_attr(not(test), allow(dead_code))]
     pub native: &'static [(&'static str, &'static str)],
+    /// AWS's own type's properties with no counterpart here: a value AWS
+    /// requires that this type implies (LayerVersionPermission's `Action`).
+    /// Write-only; create-only when the whole type is.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub aws_only: &'static [&'static str],
     /// The engine's replace-on-change list: the source of the schema's
     /// `createOnlyProperties` (which the schema tests hold to it).
     #[cfg_attr(not(test), allow(dead_code))]
@@ -102,6 +107,17 @@ impl TypeDef {
     /// A native spelling follows the field it stands for.
     #[cfg(test)]
     pub fn create_only_properties(&self, read_only: &[String]) -> Vec<String> {
+        let own = |field: &str| {
+            !self.native.iter().any(|(native, _)| *native == field)
+                && !self.aws_only.contains(&field)
+        };
+        let writable = |field: &str| !read_only.contains(&self.naming.property(field));
+        let all_create_only = self
+            .fields
+            .iter()
+            .filter(|field| own(field) && writable(field))
+            .all(|field| self.replace_on_change.contains(field));
+        let aws_only = self.aws_only.iter().filter(|_| all_create_only);
         self.replace_on_change
             .iter()
             .filter(|field| self.fields.contains(field))
@@ -109,6 +125,7 @@ impl TypeDef {
                 let natives = self.native.iter().filter(move |(_, of)| of == field);
                 std::iter::once(*field).chain(natives.map(|(native, _)| *native))
             })
+            .chain(aws_only.copied())
             .map(|field| self.naming.property(field))
             .filter(|property| !read_only.contains(property))
             .map(|property| format!("/properties/{property}"))
@@ -325,17 +342,7 @@ fn validate(def: &TypeDef, facts: &SchemaFacts, call: &Call<'_>) -> Option<Progr
     }
     let writable = def.writable(facts);
     let mut errors = check_rules(&model, def.rules);
-    // What a template must set, it may set in AWS's spelling.
-    let spelled = def.with_native_as_own(call.desired);
-    let model = match Reader::model(&spelled, def.naming) {
-        Ok(model) => model,
-        Err(e) => return Some(convert::failed(&e, &def.naming)),
-    };
-    // Which fields exclude each other is a rule for what a template sets.
-    // A model read back carries generated values beside what generated
-    // them (a Name and its NamePrefix), and CloudFormation hands it back.
     if call.action == Action::Create {
-        errors.extend(check_shape(&model, def.shape, &writable));
         errors.extend(
             def.fields
                 .iter()
@@ -347,6 +354,18 @@ fn validate(def: &TypeDef, facts: &SchemaFacts, call: &Call<'_>) -> Option<Progr
                     )
                 }),
         );
+    }
+    // What a template must set, it may set in AWS's spelling.
+    let spelled = def.with_native_as_own(call.desired);
+    let model = match Reader::model(&spelled, def.naming) {
+        Ok(model) => model,
+        Err(e) => return Some(convert::failed(&e, &def.naming)),
+    };
+    // Which fields exclude each other is a rule for what a template sets.
+    // A model read back carries generated values beside what generated
+    // them (a Name and its NamePrefix), and CloudFormation hands it back.
+    if call.action == Action::Create {
+        errors.extend(check_shape(&model, def.shape, &writable));
     }
     for required in &facts.required {
         if let Some(field) = def

@@ -105,7 +105,12 @@ fn check_type(def: &TypeDef) -> Vec<String> {
         }
     }
 
-    for (native, _) in def.native {
+    for native in def
+        .native
+        .iter()
+        .map(|(native, _)| native)
+        .chain(def.aws_only)
+    {
         let pointer = format!("/properties/{}", def.naming.property(native));
         let property = def.naming.property(native);
         if !facts.read_only.contains(&property) && !facts.write_only.contains(&property) {

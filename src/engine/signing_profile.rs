@@ -64,7 +64,7 @@ pub const RULES: &[FieldRule] = &rules(effective_time_rule);
 /// [`RULES`] for a configuration that is applied at a time it cannot know
 /// (a CloudFormation template): a revocation time after now is allowed, and
 /// [`effective_by_now`] makes it now.
-pub const TEMPLATE_RULES: &[FieldRule] = &rules(time_rule);
+pub const TEMPLATE_RULES: &[FieldRule] = &rules(any_time_rule);
 
 const fn rules(effective_time: fn(&str) -> Result<(), names::Invalid>) -> [FieldRule; 9] {
     [
@@ -106,7 +106,7 @@ fn reason_rule(text: &str) -> Result<(), names::Invalid> {
     }
 }
 
-fn time_rule(text: &str) -> Result<(), names::Invalid> {
+fn any_time_rule(text: &str) -> Result<(), names::Invalid> {
     crate::domain::time::parse_time(text)
         .map(|_| ())
         .map_err(names::Invalid)

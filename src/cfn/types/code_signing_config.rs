@@ -43,6 +43,7 @@ pub static DEF: TypeDef = TypeDef {
         (CODE_SIGNING_CONFIG_ARN, ARN),
         (CODE_SIGNING_CONFIG_ID, CONFIG_ID),
     ],
+    aws_only: &[],
     replace_on_change: engine::REPLACE_ON_CHANGE,
     rules: engine::RULES,
     shape: engine::SHAPE,

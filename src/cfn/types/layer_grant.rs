@@ -28,11 +28,9 @@ pub static DEF: TypeDef = TypeDef {
         LAYER_VERSION_ARN,
         ACTION,
     ],
-    native: &[
-        (LAYER_VERSION_ARN, VERSION_NUMBER),
-        // The statement's action: a grant gives only lambda:GetLayerVersion.
-        (ACTION, STATEMENT_ID),
-    ],
+    native: &[(LAYER_VERSION_ARN, VERSION_NUMBER)],
+    // A grant gives only lambda:GetLayerVersion.
+    aws_only: &[ACTION],
     replace_on_change: engine::REPLACE_ON_CHANGE,
     rules: engine::RULES,
     shape: engine::SHAPE,
@@ -49,6 +47,12 @@ pub struct LayerGrantType;
 fn version_of(model: &Reader<'_>) -> Result<(String, i64), EngineError> {
     if !model.has(LAYER_NAME) {
         if let Some(text) = model.text(LAYER_VERSION_ARN)? {
+            if model.has(VERSION_NUMBER) {
+                return Err(EngineError::invalid(
+                    VERSION_NUMBER,
+                    "goes with LayerName: LayerVersionArn names its own version",
+                ));
+            }
             let arn: LayerVersionArn = text
                 .parse()
                 .map_err(|e| EngineError::invalid(LAYER_VERSION_ARN, format!("{text:?}: {e}")))?;

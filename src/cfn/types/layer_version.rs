@@ -45,6 +45,7 @@ pub static DEF: TypeDef = TypeDef {
         LAYER_VERSION_ARN,
     ],
     native: &[(CONTENT, SIGNED_OBJECT), (LAYER_VERSION_ARN, ARN)],
+    aws_only: &[],
     replace_on_change: engine::REPLACE_ON_CHANGE,
     rules: engine::RULES,
     shape: engine::SHAPE,

@@ -25,6 +25,7 @@ pub static DEF: TypeDef = TypeDef {
         PROFILE_VERSION,
     ],
     native: &[],
+    aws_only: &[],
     replace_on_change: engine::REPLACE_ON_CHANGE,
     rules: engine::RULES,
     shape: engine::SHAPE,

@@ -55,6 +55,7 @@ pub static DEF: TypeDef = TypeDef {
         SIGNATURE_EXPIRES_AT,
     ],
     native: &[],
+    aws_only: &[],
     replace_on_change: engine::REPLACE_ON_CHANGE,
     rules: engine::RULES,
     shape: engine::SHAPE,

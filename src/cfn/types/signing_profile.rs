@@ -53,6 +53,7 @@ pub static DEF: TypeDef = TypeDef {
         (PROFILE_VERSION, VERSION),
         (PROFILE_VERSION_ARN, VERSION_ARN),
     ],
+    aws_only: &[],
     replace_on_change: engine::REPLACE_ON_CHANGE,
     rules: engine::TEMPLATE_RULES,
     shape: engine::SHAPE,
