@@ -354,8 +354,8 @@ fn contract_edited(project: &str, edit: impl FnOnce(&Path)) -> (Counts, String) 
     cfn_test(project, &invoke.url, &exports, work.path(), edit)
 }
 
-fn assert_all_passed(project: &str, passed: usize, skipped: usize) {
-    let (counts, text) = contract(project);
+/// Every test of a run passed, but `skipped`.
+fn assert_passed(run: &str, (counts, text): (Counts, String), passed: usize, skipped: usize) {
     assert_eq!(
         counts,
         Counts {
@@ -363,9 +363,13 @@ fn assert_all_passed(project: &str, passed: usize, skipped: usize) {
             skipped,
             ..Counts::default()
         },
-        "cfn test {project}:\n{}",
+        "cfn test {run}:\n{}",
         tail(&text)
     );
+}
+
+fn assert_all_passed(project: &str, passed: usize, skipped: usize) {
+    assert_passed(project, contract(project), passed, skipped);
 }
 
 /// As [`contract`], with the models cloudformation-cli generates from the
@@ -379,17 +383,8 @@ fn generated(project: &str) -> (Counts, String) {
 }
 
 fn assert_generated_passed(project: &str, passed: usize, skipped: usize) {
-    let (counts, text) = generated(project);
-    assert_eq!(
-        counts,
-        Counts {
-            passed,
-            skipped,
-            ..Counts::default()
-        },
-        "cfn test {project} (generated inputs):\n{}",
-        tail(&text)
-    );
+    let run = format!("{project} (generated inputs)");
+    assert_passed(&run, generated(project), passed, skipped);
 }
 
 // With the inputs cloudformation-cli generates from each schema.

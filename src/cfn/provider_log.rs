@@ -15,7 +15,7 @@ use std::time::Duration;
 use aws_sdk_cloudwatchlogs::config::retry::RetryConfig;
 use aws_sdk_cloudwatchlogs::config::timeout::TimeoutConfig;
 use aws_sdk_cloudwatchlogs::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_cloudwatchlogs::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_cloudwatchlogs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use aws_sdk_cloudwatchlogs::Client;
 use serde_json::Value;
@@ -93,30 +93,22 @@ impl ProviderLog {
             Err(PutFailure::Other(e)) => return Err(e),
         };
         if group_missing {
-            let made = self
+            let sent = self
                 .client
                 .create_log_group()
                 .log_group_name(&self.group)
                 .send()
                 .await;
-            if let Err(e) = made.map_err(|e| e.into_service_error()) {
-                if !e.is_resource_already_exists_exception() {
-                    return Err(format!("CreateLogGroup: {}", DisplayErrorContext(&e)));
-                }
-            }
+            made("CreateLogGroup", sent.map(drop))?;
         }
-        let made = self
+        let sent = self
             .client
             .create_log_stream()
             .log_group_name(&self.group)
             .log_stream_name(&self.stream)
             .send()
             .await;
-        if let Err(e) = made.map_err(|e| e.into_service_error()) {
-            if !e.is_resource_already_exists_exception() {
-                return Err(format!("CreateLogStream: {}", DisplayErrorContext(&e)));
-            }
-        }
+        made("CreateLogStream", sent.map(drop))?;
         match self.put_event(line).await {
             Ok(()) => Ok(()),
             Err(PutFailure::Other(e)) => Err(e),
@@ -156,6 +148,21 @@ impl ProviderLog {
                 DisplayErrorContext(&e)
             ))),
         }
+    }
+}
+
+/// A call that makes a group or stream: one that already exists (another
+/// invocation made it) is as good.
+fn made<E, R>(call: &str, sent: Result<(), SdkError<E, R>>) -> Result<(), String>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match sent {
+        Err(e) if e.code() != Some("ResourceAlreadyExistsException") => {
+            Err(format!("{call}: {}", DisplayErrorContext(&e)))
+        }
+        _ => Ok(()),
     }
 }
 
