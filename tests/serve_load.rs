@@ -167,17 +167,20 @@ fn load_forgery_cross_account_and_kill9_lose_nothing() {
                                         .insert(key.clone(), body.clone());
                                     match a.s3.get_object().bucket("load-a").key(&key).send().await
                                     {
-                                        Ok(out) => {
-                                            let got = out
-                                                .body
-                                                .collect()
-                                                .await
-                                                .map(|d| d.into_bytes().to_vec())
-                                                .unwrap_or_default();
-                                            if got != body {
-                                                tally.violation(format!("{key} read back changed"));
+                                        Ok(out) => match out.body.collect().await {
+                                            Ok(got) => {
+                                                if got.into_bytes() != body {
+                                                    tally.violation(format!(
+                                                        "{key} read back changed"
+                                                    ));
+                                                }
                                             }
-                                        }
+                                            // The answer broke off (the kill, mid-body): no
+                                            // answer, not other bytes.
+                                            Err(e) => tally.server_error(format!(
+                                                "GetObject {key}: the body broke off: {e}"
+                                            )),
+                                        },
                                         Err(e) if status(&e).is_some_and(|s| s >= 500) => {
                                             tally.server_error(format!("GetObject {key}: {e:?}"))
                                         }
