@@ -302,25 +302,15 @@ impl Builder {
         self.value(field, object.build())
     }
 
-    /// Tags in AWS's shape; none is left out unless `keep_empty`. The list
-    /// `written` (the request's) is given back as written when it says
-    /// exactly these tags.
+    /// Tags in AWS's shape; none is left out unless `keep_empty`. `written`
+    /// is the request's own list when it says exactly these tags: it comes
+    /// back as written (a key it repeats included).
     pub fn tags(self, field: &str, tags: &Tags, written: Option<&Value>, keep_empty: bool) -> Self {
         if tags.is_empty() && !keep_empty {
             return self;
         }
-        if let Some(Value::Array(items)) = written {
-            let mut said = Tags::new();
-            for item in items {
-                if let (Some(Value::String(k)), Some(Value::String(v))) =
-                    (item.get("Key"), item.get("Value"))
-                {
-                    said.insert(k.clone(), v.clone());
-                }
-            }
-            if said == *tags {
-                return self.value(field, Value::Array(items.clone()));
-            }
+        if let Some(written) = written {
+            return self.value(field, written.clone());
         }
         let items = tags
             .iter()

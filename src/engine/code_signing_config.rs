@@ -35,14 +35,8 @@ pub const REPLACE_ON_CHANGE: &[&str] = &[];
 pub const RULES: &[FieldRule] = &[
     FieldRule::text(&[UNTRUSTED_ARTIFACT_ON_DEPLOYMENT], enforcement_rule),
     FieldRule::text(&[DESCRIPTION], names::description),
-    FieldRule {
-        path: &[TAGS],
-        check: super::rules::Check::EachKey(tags::key),
-    },
-    FieldRule {
-        path: &[TAGS],
-        check: super::rules::Check::EachValue(tags::value),
-    },
+    FieldRule::tag_keys(&[TAGS]),
+    FieldRule::tag_values(&[TAGS]),
 ];
 
 pub const SHAPE: &[Shape] = &[];

@@ -68,6 +68,22 @@ impl FieldRule {
         }
     }
 
+    /// A tag map's keys, as every taggable resource checks them.
+    pub const fn tag_keys(path: &'static [&'static str]) -> Self {
+        FieldRule {
+            path,
+            check: Check::EachKey(crate::domain::tags::key),
+        }
+    }
+
+    /// A tag map's values, as every taggable resource checks them.
+    pub const fn tag_values(path: &'static [&'static str]) -> Self {
+        FieldRule {
+            path,
+            check: Check::EachValue(crate::domain::tags::value),
+        }
+    }
+
     pub const fn number(
         path: &'static [&'static str],
         rule: fn(i64) -> Result<(), Invalid>,

@@ -75,14 +75,8 @@ const fn rules(effective_time: fn(&str) -> Result<(), names::Invalid>) -> [Field
         FieldRule::number(&[SIGNATURE_VALIDITY, VALUE], super::rules::positive),
         FieldRule::text(&[REVOCATION, REASON], reason_rule),
         FieldRule::text(&[REVOCATION, EFFECTIVE_TIME], effective_time),
-        FieldRule {
-            path: &[TAGS],
-            check: super::rules::Check::EachKey(tags::key),
-        },
-        FieldRule {
-            path: &[TAGS],
-            check: super::rules::Check::EachValue(tags::value),
-        },
+        FieldRule::tag_keys(&[TAGS]),
+        FieldRule::tag_values(&[TAGS]),
     ]
 }
 

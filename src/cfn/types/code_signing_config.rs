@@ -142,7 +142,7 @@ fn model_of(engine: &Engine, csc: &CodeSigningConfig, base: Option<&Reader<'_>>)
         .tags(
             TAGS,
             &own,
-            base.and_then(|b| b.get(TAGS)),
+            base.and_then(|b| b.get(TAGS)).filter(|_| configured == own),
             base.is_some_and(|b| b.has(TAGS)),
         )
         .text(ARN, &csc.arn)

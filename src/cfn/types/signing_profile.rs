@@ -123,10 +123,10 @@ fn prefix_from(logical_id: Option<&str>) -> Option<String> {
     (!cleaned.is_empty()).then(|| format!("{cleaned}_"))
 }
 
-fn spec(model: &Reader<'_>, logical_id: Option<&str>) -> Result<ProfileSpec, EngineError> {
-    let prefix = model.text(NAME_PREFIX)?.or_else(|| prefix_from(logical_id));
+/// The profile a model asks for, named `name`.
+fn spec(model: &Reader<'_>, name: String) -> Result<ProfileSpec, EngineError> {
     Ok(ProfileSpec {
-        naming: ProfileNaming::Prefix(prefix),
+        naming: ProfileNaming::Fixed(name),
         platform_id: model
             .text(PLATFORM_ID)?
             .unwrap_or_else(|| LAMBDA_PLATFORM.to_string()),
@@ -166,7 +166,7 @@ fn model_of(engine: &Engine, profile: &SigningProfile, base: Option<&Reader<'_>>
         .tags(
             TAGS,
             &own,
-            base.and_then(|b| b.get(TAGS)),
+            base.and_then(|b| b.get(TAGS)).filter(|_| configured == own),
             !configured.is_empty() || base.is_some_and(|b| b.has(TAGS)),
         )
         .text(ARN, &profile.arn)
@@ -243,27 +243,24 @@ impl ResourceType for SigningProfileType {
 
     async fn create(&self, call: &Call<'_>) -> Handled {
         let model = call.model(DEF.naming)?;
-        let mut spec = spec(&model, call.logical_id)?;
+        let prefix = model
+            .text(NAME_PREFIX)?
+            .or_else(|| prefix_from(call.logical_id))
+            .unwrap_or_else(|| engine::DEFAULT_PREFIX.to_string());
+        let generated = call.generated_name(&prefix);
+        let spec = spec(&model, generated.name.clone())?;
         engine::check_platform(
             call.engine,
             &spec.platform_id,
             spec.certificate_arn.is_some(),
         )?;
         // A retried CREATE finds the profile it made (see generated_name).
-        let retried = match &spec.naming {
-            ProfileNaming::Prefix(prefix) => {
-                let generated =
-                    call.generated_name(prefix.as_deref().unwrap_or(engine::DEFAULT_PREFIX));
-                spec.naming = ProfileNaming::Fixed(generated.name.clone());
-                if generated.repeatable {
-                    engine::read(call.engine, &generated.name)
-                        .await?
-                        .filter(|profile| !deleted(profile))
-                } else {
-                    None
-                }
-            }
-            ProfileNaming::Fixed(_) => None,
+        let retried = if generated.repeatable {
+            engine::read(call.engine, &generated.name)
+                .await?
+                .filter(|profile| !deleted(profile))
+        } else {
+            None
         };
         if let Some(profile) = retried {
             return Ok(Outcome::Model(model_of(
@@ -302,7 +299,7 @@ impl ResourceType for SigningProfileType {
     async fn update(&self, call: &Call<'_>) -> Handled {
         let model = call.model(DEF.naming)?;
         let prior = current(call.engine, &model).await?;
-        let mut spec = spec(&model, call.logical_id)?;
+        let mut spec = spec(&model, prior.name.clone())?;
         // A revocation the recorded one covers is already in effect: asking
         // for it again (with a later time, or another reason) changes nothing.
         if let (Some(asked), Some(recorded)) = (&spec.revocation, &prior.revocation) {
